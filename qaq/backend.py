@@ -1,0 +1,394 @@
+"""The torch scoring backend: load a causal LM, encode pairs, score them in batches.
+
+This is the only module (with :mod:`qaq.reference`) that imports torch or transformers.
+
+The fast path (METHOD.md section 7):
+
+* two forwards per sample: the forward layout yields ``nll_q`` and ``nll_a_given_q``, the reverse
+  layout ``nll_q_given_a`` and ``nll_a`` (see :mod:`qaq.templates`);
+* no ``(batch, tokens, vocab)`` log-softmax: the decoder body runs once, then the LM head is
+  applied only to the rows that predict a target token, in chunks, with an fp32 logsumexp;
+* batches are cut to a token budget by the caller after sorting by length (longest first);
+* bf16 where the hardware has it, with the normalizer in fp32;
+* optional padding-free packing (position ids reset per sequence) for varlen attention on GPU.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from qaq.models import ModelSource
+from qaq.templates import DEFAULT_REVERSE_INSTRUCTION, DEFAULT_SYSTEM, Layout, TemplateKind, build_layout
+
+log = logging.getLogger("qaq")
+
+# Order of the four per-sample sums everywhere in the backend.
+SPANS = ("nll_q", "nll_a_given_q", "nll_q_given_a", "nll_a")
+
+# Bytes of fp32 logits the chunked head may hold at once (rows x vocab x 4).
+HEAD_CHUNK_BYTES = 64 << 20
+
+
+class ScoringError(RuntimeError):
+    """The model cannot be loaded or run as asked (bad device, dtype, or architecture)."""
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """One sample's token ids for both passes, with target spans as [start, end) token indices.
+
+    Token ``t`` of a span is predicted by the logits at position ``t - 1``.
+    """
+
+    fwd: tuple[int, ...]
+    fwd_q: tuple[int, int]
+    fwd_a: tuple[int, int]
+    rev: tuple[int, ...]
+    rev_a: tuple[int, int]
+    rev_q: tuple[int, int]
+    truncated: int
+
+    @property
+    def n_q(self) -> int:
+        return self.fwd_q[1] - self.fwd_q[0]
+
+    @property
+    def n_a(self) -> int:
+        return self.fwd_a[1] - self.fwd_a[0]
+
+    @property
+    def length(self) -> int:
+        """Padded cost of the sample: the longer of its two sequences."""
+        return max(len(self.fwd), len(self.rev))
+
+
+def choose_device(requested: str = "auto") -> tuple[str, str]:
+    """Pick the device and say why.
+
+    Returns:
+        (device, reason), e.g. ``("cuda:0", "auto: CUDA is available (NVIDIA H100)")``.
+    """
+    if requested == "auto":
+        if torch.cuda.is_available():
+            return "cuda:0", f"auto: CUDA is available ({torch.cuda.get_device_name(0)})"
+        return "cpu", "auto: no CUDA device"
+    if requested.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ScoringError(f"--device {requested}: CUDA is not available on this machine")
+        index = int(requested.split(":", 1)[1]) if ":" in requested else 0
+        if index >= torch.cuda.device_count():
+            raise ScoringError(f"--device {requested}: only {torch.cuda.device_count()} CUDA device(s)")
+        return f"cuda:{index}", "as requested"
+    if requested == "cpu":
+        return "cpu", "as requested"
+    raise ScoringError(f"--device {requested!r}: expected auto, cpu, cuda or cuda:N")
+
+
+def cpu_has_bf16() -> bool:
+    """True when the CPU has native bf16 matmul support (AVX512-BF16 or AMX)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as fh:
+            flags = fh.read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
+
+
+def choose_dtype(requested: str, device: str) -> tuple[str, str]:
+    """Pick the compute dtype and say why: bf16 on CUDA and on CPUs with AVX512-BF16/AMX, else fp32."""
+    if requested in _DTYPES:
+        return requested, "as requested"
+    if requested != "auto":
+        raise ScoringError(f"--dtype {requested!r}: expected auto, bf16, fp16 or fp32")
+    if device.startswith("cuda"):
+        if torch.cuda.is_bf16_supported():
+            return "bf16", "auto: the GPU supports bf16"
+        return "fp16", "auto: the GPU lacks bf16"
+    if cpu_has_bf16():
+        return "bf16", "auto: the CPU has AVX512-BF16/AMX"
+    return "fp32", "auto: the CPU has no native bf16"
+
+
+def load_causal_lm(source: ModelSource, *, device: str, dtype: str, trust_remote_code: bool = False) -> tuple[Any, Any]:
+    """Load (model, tokenizer) from a resolved source; GGUF weights are dequantized to dense."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
+
+    kwargs: dict[str, Any] = {"trust_remote_code": trust_remote_code}
+    if source.gguf_file:
+        kwargs["gguf_file"] = source.gguf_file
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(source.path), **kwargs)
+        model_kwargs = dict(kwargs, dtype=_DTYPES[dtype])
+        if source.gguf_file:
+            model_kwargs["quantization_config"] = GgufConfig(dequantize=True)
+        model = AutoModelForCausalLM.from_pretrained(str(source.path), **model_kwargs)
+    except (OSError, ValueError, KeyError, ImportError) as exc:
+        raise ScoringError(f"model {source.spec!r} could not be loaded from {source.path}: {exc}") from exc
+    model.to(device).eval()
+    return model, tokenizer
+
+
+class ScoringModel:
+    """A loaded model with its tokenizer and prompt layout: the stateful resource of scoring.
+
+    Args:
+        source: the resolved model.
+        device: ``auto``, ``cpu``, ``cuda`` or ``cuda:N``.
+        dtype: ``auto``, ``bf16``, ``fp16`` or ``fp32``.
+        template: ``auto``, ``chat`` or ``plain`` (see :func:`qaq.templates.build_layout`).
+        system: the system prompt.
+        reverse_instruction: the reverse-generation instruction, containing ``{answer}``.
+        trust_remote_code: passed to transformers; off unless asked.
+        pack: pack sequences without padding (position ids reset per sequence); ``None`` packs
+            only when a varlen attention kernel (flash attention) is in use.
+    """
+
+    def __init__(
+        self,
+        source: ModelSource,
+        *,
+        device: str = "auto",
+        dtype: str = "auto",
+        template: TemplateKind = "auto",
+        system: str = DEFAULT_SYSTEM,
+        reverse_instruction: str = DEFAULT_REVERSE_INSTRUCTION,
+        trust_remote_code: bool = False,
+        pack: bool | None = None,
+        model: Any = None,
+        tokenizer: Any = None,
+    ) -> None:
+        self.source = source
+        self.device, self.device_reason = choose_device(device)
+        self.dtype, self.dtype_reason = choose_dtype(dtype, self.device)
+        if model is None:
+            model, tokenizer = load_causal_lm(
+                source, device=self.device, dtype=self.dtype, trust_remote_code=trust_remote_code
+            )
+        else:  # an already-built model (tests, notebooks): move it as asked
+            model = model.to(device=self.device, dtype=_DTYPES[self.dtype]).eval()
+        self.model = model
+        self.tokenizer = tokenizer
+        self.body = model.get_decoder()
+        self.head = model.get_output_embeddings()
+        if self.body is None or self.head is None:
+            raise ScoringError(f"model {source.spec!r}: its architecture exposes no decoder body / LM head")
+        self.softcap = getattr(model.config, "final_logit_softcapping", None)
+        bos = tokenizer.bos_token if _adds_bos(tokenizer) else None
+        self.layout: Layout = build_layout(
+            tokenizer,
+            model_type=getattr(model.config, "model_type", None),
+            kind=template,
+            system=system,
+            reverse_instruction=reverse_instruction,
+            bos_token=bos,
+        )
+        attn = getattr(model.config, "_attn_implementation", "") or ""
+        self.pack = ("flash" in attn) if pack is None else pack
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        self._pieces = {
+            name: self._ids(getattr(self.layout, name), user=False)
+            for name in ("fwd_prefix", "fwd_middle", "rev_prefix", "rev_middle")
+        }
+        if not self._pieces["fwd_prefix"] or not self._pieces["rev_prefix"]:
+            raise ScoringError("the prompt layout has an empty prefix: the first query token would have no context")
+        if self.device == "cpu":
+            torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
+
+    @property
+    def n_params(self) -> int:
+        return sum(p.numel() for p in self.model.parameters())
+
+    def describe(self) -> dict[str, Any]:
+        """Run metadata for this model."""
+        return {
+            "spec": self.source.spec,
+            "kind": self.source.kind,
+            "identity": self.source.identity,
+            "architecture": type(self.model).__name__,
+            "parameters": self.n_params,
+            "device": self.device,
+            "device_reason": self.device_reason,
+            "dtype": self.dtype,
+            "dtype_reason": self.dtype_reason,
+            "template": self.layout.describe(),
+            "template_sha256": self.layout.sha256,
+            "packed": self.pack,
+        }
+
+    # ----- encoding ---------------------------------------------------------------------------
+    def _ids(self, text: str, *, user: bool) -> list[int]:
+        if not text:
+            return []
+        # User text never turns into control tokens: "<|im_end|>" inside a query stays text.
+        extra = {"split_special_tokens": True} if user else {}
+        return list(self.tokenizer(text, add_special_tokens=False, **extra)["input_ids"])
+
+    def encode(self, query: str, answer: str, *, max_length: int) -> Encoded:
+        """Tokenize one pair for both passes, truncating as :func:`truncate_spans` states."""
+        return self.encode_ids(self._ids(query, user=True), self._ids(answer, user=True), max_length=max_length)
+
+    def encode_many(self, queries: Sequence[str], answers: Sequence[str], *, max_length: int) -> list[Encoded]:
+        """Tokenize many pairs (one tokenizer call per side)."""
+        extra = {"split_special_tokens": True}
+        q_ids = self.tokenizer(list(queries), add_special_tokens=False, **extra)["input_ids"] if queries else []
+        a_ids = self.tokenizer(list(answers), add_special_tokens=False, **extra)["input_ids"] if answers else []
+        return [self.encode_ids(list(q), list(a), max_length=max_length) for q, a in zip(q_ids, a_ids)]
+
+    def encode_ids(self, q: list[int], a: list[int], *, max_length: int) -> Encoded:
+        p = self._pieces
+        overhead = max(len(p["fwd_prefix"]) + len(p["fwd_middle"]), len(p["rev_prefix"]) + len(p["rev_middle"]))
+        keep_q, keep_a = truncate_spans(len(q), len(a), max_length - overhead)
+        truncated = (len(q) - keep_q) + (len(a) - keep_a)
+        q, a = q[:keep_q], a[:keep_a]
+        fwd = p["fwd_prefix"] + q + p["fwd_middle"] + a
+        q0 = len(p["fwd_prefix"])
+        a0 = q0 + len(q) + len(p["fwd_middle"])
+        rev = p["rev_prefix"] + a + p["rev_middle"] + q
+        ra0 = len(p["rev_prefix"])
+        rq0 = ra0 + len(a) + len(p["rev_middle"])
+        return Encoded(
+            tuple(fwd), (q0, q0 + len(q)), (a0, a0 + len(a)),
+            tuple(rev), (ra0, ra0 + len(a)), (rq0, rq0 + len(q)),
+            truncated,
+        )
+
+    # ----- scoring ----------------------------------------------------------------------------
+    @torch.inference_mode()
+    def score_batch(self, batch: Sequence[Encoded], *, padding_side: str = "right") -> np.ndarray:
+        """Summed NLL (nats) of the four spans of each sample.
+
+        Returns:
+            float64 array of shape (len(batch), 4), columns in :data:`SPANS` order.
+        """
+        seqs: list[tuple[int, ...]] = []
+        spans: list[list[tuple[int, int, int]]] = []  # per sequence: (start, end, output slot)
+        for j, e in enumerate(batch):
+            seqs.append(e.fwd)
+            spans.append([(*e.fwd_q, 4 * j + 0), (*e.fwd_a, 4 * j + 1)])
+            seqs.append(e.rev)
+            spans.append([(*e.rev_q, 4 * j + 2), (*e.rev_a, 4 * j + 3)])
+        hidden, rows, targets, slots = self._hidden_and_targets(seqs, spans, padding_side)
+        nll = self._target_nll(hidden, rows, targets)  # (N,) fp32
+        sums = torch.zeros(4 * len(batch), dtype=torch.float64, device=nll.device)
+        sums.index_add_(0, slots, nll.double())
+        return sums.view(len(batch), 4).cpu().numpy()
+
+    def _hidden_and_targets(
+        self, seqs: list[tuple[int, ...]], spans: list[list[tuple[int, int, int]]], padding_side: str
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Run the decoder body; return flat hidden states and, per target token, its row in them."""
+        dev = self.device
+        rows: list[np.ndarray] = []
+        targets: list[np.ndarray] = []
+        slots: list[np.ndarray] = []
+        if self.pack:
+            # One row, sequences back to back, position ids restarting at 0 for each sequence:
+            # varlen attention keeps them apart and no compute goes to padding.
+            flat = np.fromiter((t for s in seqs for t in s), dtype=np.int64)
+            offsets = np.cumsum([0] + [len(s) for s in seqs])
+            pos = np.concatenate([np.arange(len(s)) for s in seqs])
+            ids = torch.from_numpy(flat).to(dev)[None]  # (1, S)
+            position_ids = torch.from_numpy(pos).to(dev)[None]  # (1, S)
+            hidden = self.body(input_ids=ids, position_ids=position_ids, use_cache=False).last_hidden_state
+            hidden = hidden.reshape(-1, hidden.shape[-1])  # (S, H)
+            starts = offsets[:-1]
+        else:
+            width = max(len(s) for s in seqs)
+            ids_np = np.full((len(seqs), width), self.pad_id, dtype=np.int64)
+            mask_np = np.zeros((len(seqs), width), dtype=np.int64)
+            starts = np.zeros(len(seqs), dtype=np.int64)
+            for i, s in enumerate(seqs):
+                off = width - len(s) if padding_side == "left" else 0
+                ids_np[i, off : off + len(s)] = s
+                mask_np[i, off : off + len(s)] = 1
+                starts[i] = i * width + off
+            ids = torch.from_numpy(ids_np).to(dev)  # (B, T)
+            mask = torch.from_numpy(mask_np).to(dev)  # (B, T)
+            position_ids = (mask.cumsum(-1) - 1).clamp(min=0)  # (B, T): 0 at each sequence's first token
+            hidden = self.body(
+                input_ids=ids, attention_mask=mask, position_ids=position_ids, use_cache=False
+            ).last_hidden_state  # (B, T, H)
+            hidden = hidden.reshape(-1, hidden.shape[-1])  # (B*T, H)
+        for i, s in enumerate(seqs):
+            arr = np.asarray(s, dtype=np.int64)
+            for start, end, slot in spans[i]:
+                t = np.arange(start, end)
+                rows.append(starts[i] + t - 1)  # logits at t-1 predict token t
+                targets.append(arr[start:end])
+                slots.append(np.full(end - start, slot, dtype=np.int64))
+        cat = lambda parts: torch.from_numpy(np.concatenate(parts) if parts else np.zeros(0, np.int64)).to(dev)  # noqa: E731
+        return hidden, cat(rows), cat(targets), cat(slots)
+
+    def _target_nll(self, hidden: torch.Tensor, rows: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """NLL of each target token; the head runs on target rows only, a chunk at a time."""
+        vocab = self.head.weight.shape[0]
+        chunk = max(1, HEAD_CHUNK_BYTES // (4 * vocab))
+        out = torch.empty(rows.shape[0], dtype=torch.float32, device=hidden.device)
+        for lo in range(0, rows.shape[0], chunk):
+            h = hidden.index_select(0, rows[lo : lo + chunk])  # (n, H)
+            logits = self.head(h).float()  # (n, V), fp32 normalizer
+            if self.softcap:
+                logits = torch.tanh(logits / self.softcap) * self.softcap
+            tgt = targets[lo : lo + chunk, None]  # (n, 1)
+            out[lo : lo + chunk] = torch.logsumexp(logits, dim=-1) - logits.gather(1, tgt).squeeze(1)
+        return out
+
+    @torch.inference_mode()
+    def token_nlls(self, query: str, answer: str, *, max_length: int) -> dict[str, list]:
+        """Per-token NLL of the query without and with the answer (for the app's token view).
+
+        Returns:
+            ``{"tokens": [str, ...], "nll_q": [...], "nll_q_given_a": [...]}`` over Q's tokens.
+        """
+        e = self.encode(query, answer, max_length=max_length)
+        seqs = [e.fwd, e.rev]
+        spans = [[(*e.fwd_q, 0)], [(*e.rev_q, 1)]]
+        hidden, rows, targets, slots = self._hidden_and_targets(seqs, spans, "right")
+        nll = self._target_nll(hidden, rows, targets).cpu()
+        n = e.n_q
+        q_ids = list(e.fwd[e.fwd_q[0] : e.fwd_q[1]])
+        return {
+            "tokens": [self.tokenizer.decode([t]) for t in q_ids],
+            "nll_q": nll[:n].tolist(),
+            "nll_q_given_a": nll[n:].tolist(),
+        }
+
+
+def truncate_spans(n_q: int, n_a: int, room: int) -> tuple[int, int]:
+    """How many query and answer tokens to keep so that a pass fits ``max_length``.
+
+    Rule: when Q and A do not fit in the room left by the template, the answer's tail is cut
+    first; the query's tail is cut only as far as needed to leave the answer half the room.
+    The same kept tokens are used in both passes.
+
+    >>> truncate_spans(10, 10, 100)
+    (10, 10)
+    >>> truncate_spans(10, 500, 100)
+    (10, 90)
+    >>> truncate_spans(300, 500, 100)
+    (50, 50)
+    """
+    if room < 2:
+        raise ScoringError(f"max_length leaves {room} tokens after the template; raise --max-length")
+    if n_q + n_a <= room:
+        return n_q, n_a
+    keep_q = min(n_q, max(room - n_a, room // 2))
+    return keep_q, min(n_a, room - keep_q)
+
+
+def _adds_bos(tokenizer: Any) -> bool:
+    """Does the tokenizer start encoded text with a BOS token?"""
+    bos = getattr(tokenizer, "bos_token_id", None)
+    if bos is None:
+        return False
+    ids = tokenizer("a")["input_ids"]
+    return bool(ids) and ids[0] == bos

@@ -1,0 +1,90 @@
+"""The on-disk score cache: what makes scoring resumable and incremental.
+
+One SQLite file holds one row per (model identity, template, max length, dtype, sample content).
+Each scored batch is written in one transaction, so a run killed at any moment (SIGKILL
+included) leaves only whole batches behind, and a rerun scores exactly the rows that are missing.
+Adding one row to a scored dataset therefore scores one row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+DEFAULT_CACHE_DIR = Path(os.environ.get("QAQ_CACHE_DIR", Path.home() / ".cache" / "qaq"))
+
+# What one cached row stores: the four mean NLLs, the span token counts and the truncated count.
+VALUE_FIELDS = ("nll_q", "nll_a_given_q", "nll_q_given_a", "nll_a", "n_tokens_q", "n_tokens_a", "truncated")
+
+
+def run_key(*, model_identity: str, template_sha256: str, max_length: int, dtype: str) -> str:
+    """The part of the cache key shared by every sample of a run."""
+    return hashlib.sha256(f"{model_identity}|{template_sha256}|{max_length}|{dtype}".encode()).hexdigest()
+
+
+def sample_key(run: str, query: str, answer: str) -> str:
+    """Cache key of one sample under one run configuration (content-addressed: ids do not matter)."""
+    digest = hashlib.sha256(run.encode())
+    for part in (query, answer):
+        data = part.encode("utf-8", "surrogatepass")
+        digest.update(len(data).to_bytes(8, "little"))
+        digest.update(data)
+    return digest.hexdigest()
+
+
+class ScoreCache:
+    """A score cache in ``directory/scores.sqlite``.
+
+    Args:
+        directory: where the cache lives (created if missing).
+    """
+
+    def __init__(self, directory: str | Path = DEFAULT_CACHE_DIR) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.path = self.directory / "scores.sqlite"
+        self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        cols = ", ".join(f"{f} {'INTEGER' if f.startswith(('n_', 'trunc')) else 'REAL'}" for f in VALUE_FIELDS)
+        self._db.execute(f"CREATE TABLE IF NOT EXISTS scores (key TEXT PRIMARY KEY, {cols})")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "ScoreCache":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, tuple]:
+        """Cached values for those keys that are present."""
+        found: dict[str, tuple] = {}
+        step = 900  # stay under SQLite's bound-parameter limit
+        for lo in range(0, len(keys), step):
+            part = list(keys[lo : lo + step])
+            marks = ",".join("?" * len(part))
+            for row in self._db.execute(f"SELECT key, {', '.join(VALUE_FIELDS)} FROM scores WHERE key IN ({marks})", part):
+                found[row[0]] = tuple(row[1:])
+        return found
+
+    def put_many(self, keys: Sequence[str], values: Iterable[Sequence[float]]) -> None:
+        """Store one batch atomically: all rows or none."""
+        rows = [(k, *[_plain(v) for v in vals]) for k, vals in zip(keys, values)]
+        marks = ",".join("?" * (1 + len(VALUE_FIELDS)))
+        with self._db:  # BEGIN ... COMMIT, rolled back on error
+            self._db.execute("BEGIN")
+            self._db.executemany(f"INSERT OR REPLACE INTO scores VALUES ({marks})", rows)
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM scores").fetchone()[0])
+
+
+def _plain(v: float | int | np.generic) -> float | int:
+    return v.item() if isinstance(v, np.generic) else v

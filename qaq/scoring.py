@@ -1,0 +1,272 @@
+"""Score a loaded dataset with one or more models: the ``score`` step of the qaq table.
+
+``score_frame(data, {"weak": "smollm2-135m", "strong": "gemma3-270m"})`` returns a new frame,
+one row per input row, with ``id`` and each model's score columns (:mod:`qaq.columns`).
+
+Per model: tokenize every scorable row once, look each up in the :class:`~qaq.cache.ScoreCache`,
+sort the missing rows longest first (so an out-of-memory error shows on the first batch, not
+hours in), cut them into token-budget batches, score each batch with two forwards per sample and
+commit it to the cache at once. Rows marked ``skip`` by the loader get empty scores, never
+dropped.
+
+This module does not import torch at import time; :mod:`qaq.backend` is loaded when scoring runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import time
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from qaq import __version__
+from qaq.cache import ScoreCache, run_key, sample_key
+from qaq.columns import SCORE_FIELDS, score_column
+from qaq.templates import DEFAULT_REVERSE_INSTRUCTION, DEFAULT_SYSTEM, check_reverse_instruction
+
+if TYPE_CHECKING:
+    from qaq.backend import Encoded, ScoringModel
+
+log = logging.getLogger("qaq")
+
+# (model name, rows done, rows total) -> None
+ProgressFn = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class ScoringConfig:
+    """How to score. Every field is part of the run metadata."""
+
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    dtype: str = "auto"  # auto | bf16 | fp16 | fp32 (auto: bf16 on CUDA and AMX/AVX512-BF16 CPUs)
+    max_length: int = 2048  # tokens per pass, template included; see qaq.backend.truncate_spans
+    batch_tokens: int = 16384  # padded tokens per batch (both passes of every sample counted)
+    template: str = "auto"  # auto | chat | plain
+    system: str = DEFAULT_SYSTEM  # should match the downstream SFT system prompt
+    reverse_instruction: str = DEFAULT_REVERSE_INSTRUCTION  # must contain {answer}
+    trust_remote_code: bool = False  # never on unless the user asks
+    padding_side: str = "right"  # results do not depend on it; kept for the parity tests
+    pack: bool | None = None  # None: pack only with a varlen attention kernel
+
+    def __post_init__(self) -> None:
+        check_reverse_instruction(self.reverse_instruction)
+        if self.max_length < 8:
+            raise ValueError(f"max_length must be at least 8, got {self.max_length}")
+        if self.batch_tokens < 1:
+            raise ValueError(f"batch_tokens must be positive, got {self.batch_tokens}")
+        if self.padding_side not in ("left", "right"):
+            raise ValueError(f"padding_side must be left or right, got {self.padding_side!r}")
+
+
+@dataclass
+class ModelRun:
+    """What scoring one model did (for metadata and the CLI's summary)."""
+
+    name: str
+    description: dict[str, Any]
+    rows_total: int = 0
+    rows_cached: int = 0
+    rows_scored: int = 0
+    tokens_forwarded: int = 0
+    seconds: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def load_scoring_model(spec: str, config: ScoringConfig) -> "ScoringModel":
+    """Resolve and load one model as the config says (imports torch)."""
+    from qaq.backend import ScoringModel
+    from qaq.models import resolve_model
+
+    return ScoringModel(
+        resolve_model(spec),
+        device=config.device,
+        dtype=config.dtype,
+        template=config.template,  # type: ignore[arg-type]
+        system=config.system,
+        reverse_instruction=config.reverse_instruction,
+        trust_remote_code=config.trust_remote_code,
+        pack=config.pack,
+    )
+
+
+def plan_batches(lengths: Sequence[int], batch_tokens: int) -> list[list[int]]:
+    """Cut samples into batches of at most ``batch_tokens`` padded tokens, longest first.
+
+    ``lengths`` are per-sample padded costs (the longer pass); both passes are in the batch, so
+    a batch of n samples padded to length L costs ``2 * n * L``. Sorting is stable (ties keep
+    input order), so the same rows always give the same batches: a resumed run forms exactly
+    the batches an uninterrupted one would have scored last. A sample longer than the budget
+    gets a batch of its own.
+
+    >>> plan_batches([5, 20, 10, 10], 40)
+    [[1], [2, 3], [0]]
+    """
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    batches: list[list[int]] = []
+    current: list[int] = []
+    width = 0
+    for i in order:
+        w = max(width, lengths[i])
+        if current and 2 * (len(current) + 1) * w > batch_tokens:
+            batches.append(current)
+            current, w = [], lengths[i]
+        current.append(i)
+        width = w
+    if current:
+        batches.append(current)
+    return batches
+
+
+def iter_scores(
+    sm: "ScoringModel",
+    encoded: Sequence["Encoded"],
+    *,
+    batch_tokens: int,
+    padding_side: str = "right",
+) -> Iterator[tuple[list[int], np.ndarray]]:
+    """Score encoded samples batch by batch; yields (indices into ``encoded``, values).
+
+    Values are float64 of shape (n, 7): mean NLL of the four spans in
+    :data:`qaq.backend.SPANS` order, then n_tokens_q, n_tokens_a, truncated.
+    """
+    for idx in plan_batches([e.length for e in encoded], batch_tokens):
+        batch = [encoded[i] for i in idx]
+        sums = sm.score_batch(batch, padding_side=padding_side)  # (n, 4)
+        counts = np.array([[e.n_q, e.n_a, e.n_q, e.n_a] for e in batch], dtype=np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+        extra = np.array([[e.n_q, e.n_a, e.truncated] for e in batch], dtype=np.float64)
+        yield idx, np.hstack([means, extra])
+
+
+def score_frame(
+    data: pd.DataFrame,
+    models: Mapping[str, str | "ScoringModel"],
+    *,
+    config: ScoringConfig = ScoringConfig(),
+    cache: ScoreCache | None = None,
+    progress: ProgressFn | None = None,
+) -> pd.DataFrame:
+    """Score every scorable row of ``data`` with each model.
+
+    Args:
+        data: a loaded dataset (columns ``id``, ``query``, ``answer``, ``skip``).
+        models: short name -> model spec (embedded name, path, hub id, ``.gguf``) or a loaded
+            :class:`~qaq.backend.ScoringModel`.
+        config: how to score.
+        cache: where finished batches go; a rerun reads them back instead of rescoring.
+        progress: called after each batch with (model name, rows done, rows total).
+
+    Returns:
+        A new frame: ``id`` then, per model NAME, the columns of :data:`qaq.columns.SCORE_FIELDS`
+        (rmi = nll_q - nll_q_given_a, ifd = nll_a_given_q / nll_a). Its ``attrs["qaq_run"]`` holds
+        the run metadata (models, templates, versions, device, dtype, timings).
+    """
+    out = pd.DataFrame({"id": data["id"].to_numpy()}, index=data.index)
+    runs: dict[str, ModelRun] = {}
+    for name, spec in models.items():
+        sm = load_scoring_model(spec, config) if isinstance(spec, str) else spec
+        values, run = _score_one(name, sm, data, config=config, cache=cache, progress=progress)
+        runs[name] = run
+        for field_name, col in values.items():
+            out[score_column(name, field_name)] = col
+    out.attrs["qaq_run"] = run_metadata(config, runs, n_rows=len(data))
+    return out
+
+
+def _score_one(
+    name: str,
+    sm: "ScoringModel",
+    data: pd.DataFrame,
+    *,
+    config: ScoringConfig,
+    cache: ScoreCache | None,
+    progress: ProgressFn | None,
+) -> tuple[dict[str, pd.Series], ModelRun]:
+    t0 = time.perf_counter()
+    run = ModelRun(name, sm.describe())
+    scorable = np.flatnonzero((data["skip"].fillna("") == "").to_numpy())
+    queries = data["query"].to_numpy()[scorable].tolist()
+    answers = data["answer"].to_numpy()[scorable].tolist()
+    rk = run_key(
+        model_identity=sm.source.identity, template_sha256=sm.layout.sha256,
+        max_length=config.max_length, dtype=sm.dtype,
+    )
+    keys = [sample_key(rk, q, a) for q, a in zip(queries, answers)]
+    found = cache.get_many(keys) if cache is not None else {}
+    table = np.full((len(data), 7), np.nan)
+    todo = [k for k, key in enumerate(keys) if key not in found]
+    for k, key in enumerate(keys):
+        if key in found:
+            table[scorable[k]] = np.array(found[key], dtype=np.float64)
+    run.rows_total, run.rows_cached = len(scorable), len(scorable) - len(todo)
+    if progress:
+        progress(name, run.rows_cached, run.rows_total)
+    if todo:
+        # Identical rows share a key: score each distinct key once.
+        first: dict[str, int] = {}
+        for k in todo:
+            first.setdefault(keys[k], k)
+        uniq = list(first.values())
+        encoded = sm.encode_many([queries[k] for k in uniq], [answers[k] for k in uniq], max_length=config.max_length)
+        done = run.rows_cached
+        by_key: dict[str, np.ndarray] = {}
+        for idx, vals in iter_scores(sm, encoded, batch_tokens=config.batch_tokens, padding_side=config.padding_side):
+            batch_keys = [keys[uniq[i]] for i in idx]
+            if cache is not None:
+                cache.put_many(batch_keys, vals.tolist())
+            for key, v in zip(batch_keys, vals):
+                by_key[key] = v
+            run.tokens_forwarded += sum(len(encoded[i].fwd) + len(encoded[i].rev) for i in idx)
+            run.rows_scored += len(idx)
+            done += len(idx)
+            if progress:
+                progress(name, done, run.rows_total)
+        for k in todo:
+            table[scorable[k]] = by_key[keys[k]]
+    run.seconds = time.perf_counter() - t0
+    nll_q, nll_a_given_q, nll_q_given_a, nll_a, n_q, n_a, trunc = table.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ifd = nll_a_given_q / nll_a
+    idx = data.index
+    values = {
+        "nll_q": pd.Series(nll_q, index=idx),
+        "nll_q_given_a": pd.Series(nll_q_given_a, index=idx),
+        "nll_a": pd.Series(nll_a, index=idx),
+        "nll_a_given_q": pd.Series(nll_a_given_q, index=idx),
+        "rmi": pd.Series(nll_q - nll_q_given_a, index=idx),
+        "ifd": pd.Series(ifd, index=idx),
+        "n_tokens_q": pd.Series(n_q, index=idx).round().astype("Int64"),
+        "n_tokens_a": pd.Series(n_a, index=idx).round().astype("Int64"),
+        "truncated": pd.Series(trunc, index=idx).round().astype("Int64"),
+    }
+    assert list(values) == list(SCORE_FIELDS)
+    return values, run
+
+
+def run_metadata(config: ScoringConfig, runs: Mapping[str, ModelRun], *, n_rows: int) -> dict[str, Any]:
+    """Everything needed to know how a score table was made."""
+    import importlib.metadata as md
+
+    def version(pkg: str) -> str | None:
+        try:
+            return md.version(pkg)
+        except md.PackageNotFoundError:
+            return None
+
+    return {
+        "qaq_version": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "n_rows": n_rows,
+        "config": asdict(config),
+        "models": {name: {**r.description, "rows_total": r.rows_total, "rows_cached": r.rows_cached,
+                          "rows_scored": r.rows_scored, "tokens_forwarded": r.tokens_forwarded,
+                          "seconds": round(r.seconds, 3)} for name, r in runs.items()},
+        "versions": {p: version(p) for p in ("torch", "transformers", "pandas", "numpy")},
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
