@@ -15,6 +15,176 @@ def cli() -> None:
     """qaq: score, stratify and select synthetic code instructions with QAQ (reverse mutual information)."""
 
 
+def _parse_models(values: tuple[str, ...]) -> dict[str, str]:
+    """``("weak=smollm2-135m", ...)`` -> {"weak": "smollm2-135m", ...}."""
+    from qaq.models import DEFAULT_MODELS
+
+    if not values:
+        return dict(DEFAULT_MODELS)
+    models: dict[str, str] = {}
+    for v in values:
+        name, sep, spec = v.partition("=")
+        name, spec = name.strip(), spec.strip()
+        if not sep or not name or not spec:
+            raise click.BadParameter(f"{v!r}: expected NAME=SPEC, e.g. weak=smollm2-135m", param_hint="--model")
+        if not name.replace("_", "").replace("-", "").replace(".", "").isalnum():
+            raise click.BadParameter(f"{name!r}: model names use letters, digits, '_', '-' and '.'", param_hint="--model")
+        if name in models:
+            raise click.BadParameter(f"model name {name!r} given twice", param_hint="--model")
+        models[name] = spec
+    return models
+
+
+@cli.command("score")
+@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Score table to write (.parquet, .csv or .jsonl). Required unless --dry-run.")
+@click.option("-m", "--model", "model_specs", multiple=True, metavar="NAME=SPEC",
+              help="A scoring model: SPEC is an embedded name (smollm2-135m, gemma3-270m), a local model "
+                   "directory, a .gguf file or a hub id. Repeat for several models. "
+                   "Default: weak=smollm2-135m strong=gemma3-270m.")
+@click.option("--query", "query_field", metavar="FIELD", help="Field holding the query (default: detected).")
+@click.option("--answer", "answer_field", metavar="FIELD", help="Field holding the answer (default: detected).")
+@click.option("--input-field", metavar="FIELD", help="Extra input field appended to the query (Alpaca 'input').")
+@click.option("--id-field", metavar="FIELD", help="Field holding unique row ids (default: 'id' if present, else a hash of Q and A).")
+@click.option("--messages", "messages_field", metavar="FIELD", help="Field holding a chat (OpenAI messages or ShareGPT conversations).")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "json", "csv", "parquet"]), help="Input format (default: from the suffix).")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@click.option("--dtype", default="auto", show_default=True, type=click.Choice(["auto", "bf16", "fp16", "fp32"]),
+              help="auto: bf16 on CUDA and on CPUs with AVX512-BF16/AMX, else fp32.")
+@click.option("--max-length", default=2048, show_default=True, type=click.IntRange(min=8),
+              help="Tokens per pass, template included. Too long: the answer's tail is cut first; the query's only "
+                   "as far as needed to leave the answer half the room. Cut tokens are counted in NAME_truncated.")
+@click.option("--batch-tokens", default=16384, show_default=True, type=click.IntRange(min=1),
+              help="Padded tokens per batch (both passes of each sample). Lower it if memory runs out.")
+@click.option("--template", default="auto", show_default=True, type=click.Choice(["auto", "chat", "plain"]),
+              help="Prompt layout: the model's chat template (borrowed from its instruct family for known base "
+                   "models), or the plain-text template.")
+@click.option("--system", "system_prompt", help="System prompt (should match your SFT system prompt).")
+@click.option("--reverse-instruction", help="Reverse-generation instruction; must contain {answer}.")
+@click.option("--trust-remote-code", is_flag=True, help="Allow model code from the model's repository (off by default).")
+@click.option("--cache-dir", type=click.Path(file_okay=False), help="Score cache directory (default: $QAQ_CACHE_DIR or ~/.cache/qaq).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the score cache.")
+@click.option("--dry-run", is_flag=True, help="Count tokens and estimate the time from a short calibration; score nothing.")
+@click.option("--progress-file", type=click.Path(dir_okay=False), hidden=True)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def score_command(input_path: str, output: str | None, model_specs: tuple[str, ...], query_field: str | None,
+                  answer_field: str | None, input_field: str | None, id_field: str | None,
+                  messages_field: str | None, fmt: str | None, device: str, dtype: str, max_length: int,
+                  batch_tokens: int, template: str, system_prompt: str | None, reverse_instruction: str | None,
+                  trust_remote_code: bool, cache_dir: str | None, no_cache: bool, dry_run: bool,
+                  progress_file: str | None, quiet: bool) -> None:
+    """Score every (query, answer) pair of INPUT with one or more models.
+
+    Writes one row per input row: id, then for each model NAME the columns NAME_nll_q,
+    NAME_nll_q_given_a, NAME_nll_a, NAME_nll_a_given_q (mean token NLL, nats), NAME_rmi
+    (= nll_q - nll_q_given_a), NAME_ifd (= nll_a_given_q / nll_a), NAME_n_tokens_q,
+    NAME_n_tokens_a and NAME_truncated. Run metadata (models, templates, versions, device,
+    dtype) is stored with the output. Finished batches go to the score cache at once, so a
+    killed run resumes where it stopped and a rerun scores only new rows.
+
+    Example: qaq score data.jsonl -m weak=smollm2-135m -m strong=gemma3-270m -o scores.parquet
+    """
+    from qaq.cache import ScoreCache
+    from qaq.data import DataError, load_dataset, skipped_rows, write_scores
+    from qaq.models import ModelNotFound
+    from qaq.scoring import ScoringConfig, estimate_cost, load_scoring_model, score_frame
+    from qaq.templates import DEFAULT_REVERSE_INSTRUCTION, DEFAULT_SYSTEM, TemplateError
+
+    if not output and not dry_run:
+        raise click.UsageError("give -o/--output (or --dry-run)")
+    models = _parse_models(model_specs)
+    try:
+        config = ScoringConfig(
+            device=device, dtype=dtype, max_length=max_length, batch_tokens=batch_tokens, template=template,
+            system=DEFAULT_SYSTEM if system_prompt is None else system_prompt,
+            reverse_instruction=reverse_instruction or DEFAULT_REVERSE_INSTRUCTION,
+            trust_remote_code=trust_remote_code,
+        )
+        data = load_dataset(input_path, query=query_field, answer=answer_field, input_field=input_field,
+                            id_field=id_field, messages=messages_field, fmt=fmt)
+    except (DataError, TemplateError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    skipped = skipped_rows(data)
+    click.echo(f"{input_path}: {len(data)} rows, {len(data) - len(skipped)} to score", err=True)
+    if len(skipped):
+        shown = ", ".join(f"{r.id} (line {r.line}: {r.skip})" for r in skipped.head(10).itertuples())
+        more = f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""
+        click.echo(f"not scored: {len(skipped)} rows with an empty query or answer: {shown}{more}", err=True)
+    try:
+        loaded = {}
+        for name, spec in models.items():
+            sm = load_scoring_model(spec, config)
+            click.echo(f"{name}: {spec} [{sm.source.identity[:23]}] on {sm.device} ({sm.device_reason}), "
+                       f"{sm.dtype} ({sm.dtype_reason}), template {sm.layout.kind}", err=True)
+            loaded[name] = sm
+        if dry_run:
+            for name, sm in loaded.items():
+                est = estimate_cost(sm, data, config=config)
+                click.echo(f"{name}: {est['rows']} rows, {est['tokens']:,} tokens forwarded "
+                           f"({est['truncated_rows']} rows truncated at {max_length}); calibration: "
+                           f"{est['calibration_tokens_per_s']:,.0f} tokens/s on {sm.device} -> "
+                           f"estimated {_duration(est['estimated_seconds'])}")
+            return
+        cache = None if no_cache else ScoreCache(cache_dir) if cache_dir else ScoreCache()
+        progress = _Progress(quiet=quiet, progress_file=progress_file)
+        try:
+            scores = score_frame(data, loaded, config=config, cache=cache, progress=progress)
+        finally:
+            progress.close()
+            if cache is not None:
+                cache.close()
+    except (ModelNotFound, TemplateError, DataError) as exc:
+        raise click.ClickException(str(exc)) from None
+    except Exception as exc:
+        from qaq.backend import ScoringError
+
+        if isinstance(exc, ScoringError):
+            raise click.ClickException(str(exc)) from None
+        raise
+    meta = dict(scores.attrs["qaq_run"], source=data.attrs.get("qaq_source", {}))
+    write_scores(scores, output, meta)
+    for name, run in meta["models"].items():
+        click.echo(f"{name}: {run['rows_scored']} rows scored, {run['rows_cached']} from cache, "
+                   f"{run['seconds']:.1f} s", err=True)
+    click.echo(f"wrote {output} ({len(scores)} rows)", err=True)
+
+
+class _Progress:
+    """A tqdm bar per model (rows/s and ETA), plus an optional JSON progress file for the app."""
+
+    def __init__(self, *, quiet: bool, progress_file: str | None) -> None:
+        self.quiet = quiet
+        self.progress_file = progress_file
+        self.bars: dict[str, object] = {}
+
+    def __call__(self, name: str, done: int, total: int) -> None:
+        if not self.quiet:
+            from tqdm import tqdm
+
+            bar = self.bars.get(name)
+            if bar is None:
+                bar = self.bars[name] = tqdm(total=total, initial=done, desc=name, unit="rows", file=sys.stderr,
+                                             dynamic_ncols=True)
+            bar.update(done - bar.n)  # type: ignore[attr-defined]
+        if self.progress_file:
+            from qaq.jobs import write_progress
+
+            write_progress(self.progress_file, model=name, done=done, total=total)
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()  # type: ignore[attr-defined]
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="qaq")

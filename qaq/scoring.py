@@ -270,3 +270,38 @@ def run_metadata(config: ScoringConfig, runs: Mapping[str, ModelRun], *, n_rows:
         "python": platform.python_version(),
         "platform": platform.platform(),
     }
+
+
+def estimate_cost(
+    sm: "ScoringModel", data: pd.DataFrame, *, config: ScoringConfig, calibration_samples: int = 8
+) -> dict[str, Any]:
+    """Count the tokens a run would forward and time a short calibration on the chosen device.
+
+    The calibration scores up to ``calibration_samples`` rows spread over the length range
+    (after one warm-up batch), so the estimate reflects the data's length mix.
+    """
+    scorable = data[data["skip"].fillna("") == ""]
+    encoded = sm.encode_many(scorable["query"].tolist(), scorable["answer"].tolist(), max_length=config.max_length)
+    tokens = sum(len(e.fwd) + len(e.rev) for e in encoded)
+    result: dict[str, Any] = {
+        "rows": len(encoded),
+        "tokens": tokens,
+        "truncated_rows": sum(1 for e in encoded if e.truncated),
+        "calibration_tokens_per_s": float("nan"),
+        "estimated_seconds": float("nan"),
+    }
+    if not encoded:
+        return result
+    order = sorted(range(len(encoded)), key=lambda i: encoded[i].length)
+    pick = sorted({order[int(round(q * (len(order) - 1)))] for q in np.linspace(0, 1, calibration_samples)})
+    sample = [encoded[i] for i in pick]
+    sm.score_batch(sample[:1])  # warm-up: first-call allocations and kernel selection
+    t0 = time.perf_counter()
+    for _ in iter_scores(sm, sample, batch_tokens=config.batch_tokens, padding_side=config.padding_side):
+        pass
+    seconds = time.perf_counter() - t0
+    cal_tokens = sum(len(e.fwd) + len(e.rev) for e in sample)
+    rate = cal_tokens / seconds if seconds > 0 else float("inf")
+    result["calibration_tokens_per_s"] = rate
+    result["estimated_seconds"] = tokens / rate
+    return result
