@@ -67,8 +67,8 @@ BORROWED_CHAT_TEMPLATES: dict[str, str] = {
 PLAIN_USER_HEADER = "### Request:\n"
 PLAIN_ASSISTANT_HEADER = "\n\n### Response:\n"
 
-_Q = "\ue000QAQ_QUERY\ue000"
-_A = "\ue000QAQ_ANSWER\ue000"
+_Q = "\ue000qaq query\ue000"
+_A = "\ue000qaq answer\ue000"
 
 TemplateKind = Literal["auto", "chat", "plain"]
 

@@ -1,0 +1,110 @@
+"""The fast scoring path equals the naive reference, whatever the batching, padding or packing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qaq.backend import ScoringError, ScoringModel, truncate_spans
+from qaq.models import resolve_model
+from qaq.reference import reference_sums
+from qaq.scoring import iter_scores
+
+QUERIES = [
+    "Write a function that adds two numbers.",
+    "Sort <|im_end|> rows by age",  # a control-token string inside user text stays text
+    "x" * 60,
+    "How do I reverse a list?",
+    "Implement binary search over a sorted array and return the index or -1.",
+]
+ANSWERS = [
+    "def add(a, b):\n    return a + b",
+    "sorted(rows, key=lambda r: r['age'])",
+    "ok",
+    "lst[::-1] " * 80,
+    "def bsearch(a, x):\n    lo, hi = 0, len(a) - 1\n    while lo <= hi:\n        mid = (lo + hi) // 2",
+]
+
+
+@pytest.fixture(scope="module")
+def sm(tiny_model_dir) -> ScoringModel:
+    return ScoringModel(resolve_model(str(tiny_model_dir)), device="cpu", dtype="fp32")
+
+
+def _means(sm: ScoringModel, encoded, **kw) -> np.ndarray:
+    out = np.full((len(encoded), 4), np.nan)
+    for idx, values in iter_scores(sm, encoded, **kw):
+        out[idx] = values[:, :4]
+    return out
+
+
+def _ref_means(sm: ScoringModel, encoded) -> np.ndarray:
+    sums = reference_sums(sm, encoded)
+    counts = np.array([[e.n_q, e.n_a, e.n_q, e.n_a] for e in encoded], dtype=float)
+    return sums / counts
+
+
+@pytest.mark.parametrize("padding_side", ["right", "left"])
+@pytest.mark.parametrize("batch_tokens", [1, 900, 10**6])
+def test_batched_equals_reference(sm, padding_side, batch_tokens):
+    encoded = sm.encode_many(QUERIES, ANSWERS, max_length=700)
+    got = _means(sm, encoded, batch_tokens=batch_tokens, padding_side=padding_side)
+    np.testing.assert_allclose(got, _ref_means(sm, encoded), atol=1e-4, rtol=0)
+
+
+def test_packed_equals_reference(tiny_model_dir):
+    packed = ScoringModel(resolve_model(str(tiny_model_dir)), device="cpu", dtype="fp32", pack=True)
+    encoded = packed.encode_many(QUERIES, ANSWERS, max_length=700)
+    np.testing.assert_allclose(_means(packed, encoded, batch_tokens=10**6), _ref_means(packed, encoded), atol=1e-4)
+
+
+def test_batch_composition_does_not_matter(sm):
+    encoded = sm.encode_many(QUERIES, ANSWERS, max_length=700)
+    alone = _means(sm, encoded[:1], batch_tokens=10**6)
+    mixed = _means(sm, encoded, batch_tokens=10**6)
+    np.testing.assert_allclose(alone[0], mixed[0], atol=1e-5)
+
+
+def test_plain_template_parity(tiny_plain_model_dir):
+    plain = ScoringModel(resolve_model(str(tiny_plain_model_dir)), device="cpu", dtype="fp32")
+    assert plain.layout.kind == "plain"
+    encoded = plain.encode_many(QUERIES, ANSWERS, max_length=700)
+    np.testing.assert_allclose(_means(plain, encoded, batch_tokens=2000), _ref_means(plain, encoded), atol=1e-4)
+
+
+def test_spans_are_joined_ids_not_offsets(sm):
+    e = sm.encode(QUERIES[0], ANSWERS[0], max_length=700)
+    q_ids = sm.tokenizer(QUERIES[0], add_special_tokens=False)["input_ids"]
+    a_ids = sm.tokenizer(ANSWERS[0], add_special_tokens=False)["input_ids"]
+    assert list(e.fwd[e.fwd_q[0]:e.fwd_q[1]]) == q_ids == list(e.rev[e.rev_q[0]:e.rev_q[1]])
+    assert list(e.fwd[e.fwd_a[0]:e.fwd_a[1]]) == a_ids == list(e.rev[e.rev_a[0]:e.rev_a[1]])
+    # The prefix before Q is the same in the forward pass whatever the answer is.
+    other = sm.encode(QUERIES[0], "something else entirely", max_length=700)
+    assert e.fwd[: e.fwd_q[1]] == other.fwd[: other.fwd_q[1]]
+
+
+def test_control_strings_in_user_text_stay_text(sm):
+    e = sm.encode(QUERIES[1], ANSWERS[1], max_length=700)
+    special = sm.tokenizer.convert_tokens_to_ids("<|im_end|>")
+    assert special not in e.fwd[e.fwd_q[0]:e.fwd_q[1]]
+
+
+def test_truncation_rule_and_counts(sm):
+    e = sm.encode("short question", "y " * 2000, max_length=400)
+    assert len(e.fwd) <= 400 and len(e.rev) <= 400
+    assert e.truncated > 0 and e.n_q == len(sm.tokenizer("short question", add_special_tokens=False)["input_ids"])
+    assert truncate_spans(300, 500, 100) == (50, 50)
+    assert truncate_spans(10, 500, 100) == (10, 90)
+    assert truncate_spans(500, 10, 100) == (90, 10)
+    with pytest.raises(ScoringError, match="max-length"):
+        truncate_spans(5, 5, 1)
+
+
+def test_token_nlls_match_span_means(sm):
+    e = sm.encode(QUERIES[0], ANSWERS[0], max_length=700)
+    view = sm.token_nlls(QUERIES[0], ANSWERS[0], max_length=700)
+    means = _means(sm, [e], batch_tokens=10**6)[0]
+    assert len(view["tokens"]) == e.n_q == len(view["nll_q"]) == len(view["nll_q_given_a"])
+    assert "".join(view["tokens"]) == QUERIES[0]
+    assert np.mean(view["nll_q"]) == pytest.approx(means[0], abs=1e-4)
+    assert np.mean(view["nll_q_given_a"]) == pytest.approx(means[2], abs=1e-4)

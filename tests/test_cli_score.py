@@ -1,0 +1,62 @@
+"""`qaq score` through click's test runner: output, errors without tracebacks, nothing half-written."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from click.testing import CliRunner
+
+from qaq.cli import cli
+from qaq.data import load_scores
+
+
+def _data(tmp_path):
+    p = tmp_path / "d.jsonl"
+    p.write_text(
+        json.dumps({"instruction": "Reverse a string in Python.", "output": "s[::-1]"}) + "\n"
+        + json.dumps({"instruction": "Sum a list.", "output": "sum(xs)"}) + "\n",
+        encoding="utf-8",
+    )
+    return p
+
+
+def test_score_writes_table_and_metadata(tiny_model_dir, tmp_path):
+    out = tmp_path / "s.parquet"
+    res = CliRunner().invoke(cli, ["score", str(_data(tmp_path)), "-m", f"tiny={tiny_model_dir}", "--device", "cpu",
+                                   "--dtype", "fp32", "-o", str(out), "--cache-dir", str(tmp_path / "c"), "-q"])
+    assert res.exit_code == 0, res.output
+    df, meta = load_scores(out)
+    assert len(df) == 2 and df["tiny_rmi"].notna().all()
+    assert meta["models"]["tiny"]["dtype"] == "fp32"
+    assert "Reverse" not in json.dumps(meta)  # metadata describes the run, not the data
+
+
+def test_unknown_model_is_an_error_naming_what_was_tried(tmp_path):
+    res = CliRunner().invoke(cli, ["score", str(_data(tmp_path)), "-m", "w=./no/such/model", "-o", str(tmp_path / "o.parquet")])
+    assert res.exit_code != 0
+    assert "not found" in res.output and "embedded names" in res.output and "does not exist" in res.output
+    assert "Traceback" not in res.output and not (tmp_path / "o.parquet").exists()
+
+
+def test_bad_model_flag_and_bad_reverse_instruction(tmp_path):
+    res = CliRunner().invoke(cli, ["score", str(_data(tmp_path)), "-m", "nonsense", "-o", "x.parquet"])
+    assert res.exit_code == 2 and "NAME=SPEC" in res.output
+    res = CliRunner().invoke(cli, ["score", str(_data(tmp_path)), "--reverse-instruction", "no placeholder",
+                                   "-o", str(tmp_path / "o.parquet")])
+    assert res.exit_code == 1 and "{answer}" in res.output and not (tmp_path / "o.parquet").exists()
+
+
+def test_bad_input_names_file_and_line(tmp_path):
+    p = tmp_path / "bad.jsonl"
+    p.write_text('{"instruction": "a", "output": "b"}\n{"instruction": oops}\n', encoding="utf-8")
+    res = CliRunner().invoke(cli, ["score", str(p), "-o", str(tmp_path / "o.parquet")])
+    assert res.exit_code == 1 and "bad.jsonl:2" in res.output and "Traceback" not in res.output
+
+
+def test_dry_run_estimates_without_writing(tiny_model_dir, tmp_path):
+    res = CliRunner().invoke(cli, ["score", str(_data(tmp_path)), "-m", f"tiny={tiny_model_dir}", "--device", "cpu",
+                                   "--dry-run"])
+    assert res.exit_code == 0, res.output
+    assert "tokens forwarded" in res.output and "estimated" in res.output
+    assert not list(tmp_path.glob("*.parquet"))

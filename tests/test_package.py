@@ -1,0 +1,29 @@
+"""Package boundaries: `import qaq` stays light; every CLI command has help."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from qaq.cli import cli
+
+
+def test_import_qaq_imports_neither_torch_nor_streamlit():
+    code = (
+        "import sys, qaq, qaq.columns, qaq.data, qaq.scoring, qaq.templates, qaq.models, qaq.cache, qaq.jobs\n"
+        "bad = [m for m in ('torch', 'transformers', 'streamlit') if m in sys.modules]\n"
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_every_command_has_help():
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--help"]).exit_code == 0
+    for name, command in cli.commands.items():
+        result = runner.invoke(cli, [name, "--help"])
+        assert result.exit_code == 0, name
+        assert command.help and len(command.help) > 40, name

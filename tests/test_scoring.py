@@ -1,0 +1,154 @@
+"""score_frame and the score cache: resumable, incremental, never losing or inventing rows."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from qaq.backend import ScoringModel
+from qaq.cache import ScoreCache
+from qaq.columns import SCORE_FIELDS, score_columns
+from qaq.data import load_dataset, load_scores
+from qaq.models import resolve_model
+from qaq.scoring import ScoringConfig, plan_batches, score_frame
+
+FP32 = ScoringConfig(device="cpu", dtype="fp32", max_length=700, batch_tokens=2000)
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def make_rows(n: int) -> list[dict]:
+    words = ["sort", "list", "string", "parse", "json", "file", "sum", "graph", "tree", "regex"]
+    rows = []
+    for i in range(n):
+        w1, w2 = words[i % 10], words[(i * 7 + 3) % 10]
+        rows.append({
+            "id": f"r{i}",
+            "instruction": f"Write a function to {w1} a {w2} number {i}." + " please" * (i % 13),
+            "response": f"def f{i}(x):\n    return {w1}(x) + {i}\n" + "# note\n" * (i % 17),
+        })
+    return rows
+
+
+@pytest.fixture(scope="module")
+def sm(tiny_model_dir) -> ScoringModel:
+    return ScoringModel(resolve_model(str(tiny_model_dir)), device="cpu", dtype="fp32")
+
+
+@pytest.fixture()
+def data(tmp_path) -> pd.DataFrame:
+    rows = make_rows(12)
+    rows[3]["response"] = "   "  # reported and not scored, never dropped
+    return load_dataset(write_jsonl(tmp_path / "d.jsonl", rows))
+
+
+def test_score_frame_columns_and_formulas(sm, data):
+    out = score_frame(data, {"t": sm}, config=FP32)
+    assert list(out.columns) == ["id", *score_columns("t")]
+    assert out["id"].tolist() == data["id"].tolist()
+    assert out.loc[3, score_columns("t")].isna().all()  # the empty answer: a row with empty scores
+    ok = out.drop(index=3)
+    np.testing.assert_allclose(ok["t_rmi"], ok["t_nll_q"] - ok["t_nll_q_given_a"])
+    np.testing.assert_allclose(ok["t_ifd"], ok["t_nll_a_given_q"] / ok["t_nll_a"])
+    assert (ok["t_n_tokens_q"] > 0).all() and (ok["t_truncated"] == 0).all()
+    meta = out.attrs["qaq_run"]
+    assert meta["models"]["t"]["dtype"] == "fp32" and meta["models"]["t"]["template"]["kind"] == "chat"
+    assert meta["config"]["max_length"] == 700
+
+
+def test_cache_resumes_and_adds_one_row(sm, data, tmp_path):
+    cache = ScoreCache(tmp_path / "cache")
+    first = score_frame(data, {"t": sm}, config=FP32, cache=cache)
+    assert first.attrs["qaq_run"]["models"]["t"]["rows_scored"] == 11
+    again = score_frame(data, {"t": sm}, config=FP32, cache=cache)
+    assert again.attrs["qaq_run"]["models"]["t"]["rows_scored"] == 0
+    pd.testing.assert_frame_equal(first, again)
+    grown = pd.concat([data, data.iloc[[0]].assign(id="new", query="A brand new question?", row=12)],
+                      ignore_index=True)
+    third = score_frame(grown, {"t": sm}, config=FP32, cache=cache)
+    assert third.attrs["qaq_run"]["models"]["t"]["rows_scored"] == 1
+    pd.testing.assert_frame_equal(third.iloc[:12], first)
+
+
+def test_cache_key_covers_config(sm, data, tmp_path):
+    cache = ScoreCache(tmp_path / "cache")
+    score_frame(data, {"t": sm}, config=FP32, cache=cache)
+    shorter = ScoringConfig(device="cpu", dtype="fp32", max_length=300, batch_tokens=2000)
+    out = score_frame(data, {"t": sm}, config=shorter, cache=cache)
+    assert out.attrs["qaq_run"]["models"]["t"]["rows_scored"] == 11
+
+
+def test_plan_batches_budget_and_order():
+    lengths = [5, 50, 20, 20, 7, 50]
+    batches = plan_batches(lengths, 200)
+    assert sorted(i for b in batches for i in b) == list(range(6))
+    assert batches[0] == [1, 5]  # longest first, ties in input order
+    for b in batches:
+        assert len(b) == 1 or 2 * len(b) * max(lengths[i] for i in b) <= 200
+
+
+def test_score_file_round_trip_with_metadata(sm, data, tmp_path):
+    from qaq.data import write_scores
+
+    out = score_frame(data, {"t": sm}, config=FP32)
+    write_scores(out, tmp_path / "s.parquet", out.attrs["qaq_run"])
+    back, meta = load_scores(tmp_path / "s.parquet")
+    pd.testing.assert_frame_equal(back[out.columns.tolist()], out, check_dtype=False)
+    assert meta["models"]["t"]["identity"].startswith("files:")
+
+
+def _cli(*args: str, env: dict | None = None, **kw) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "qaq.cli", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env={**os.environ, **(env or {})}, **kw)
+
+
+def _cached_rows(cache_dir: Path) -> int:
+    try:
+        with sqlite3.connect(cache_dir / "scores.sqlite", timeout=1) as db:
+            return int(db.execute("SELECT COUNT(*) FROM scores").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+def test_sigkill_mid_run_then_resume_equals_uninterrupted(tiny_model_dir, tmp_path):
+    n = 300
+    src = write_jsonl(tmp_path / "big.jsonl", make_rows(n))
+    common = ["score", str(src), "-m", f"t={tiny_model_dir}", "--device", "cpu", "--dtype", "fp32",
+              "--batch-tokens", "1", "--max-length", "700", "-q"]
+    whole = _cli(*common, "-o", str(tmp_path / "whole.parquet"), "--cache-dir", str(tmp_path / "c1"))
+    assert whole.wait(timeout=600) == 0, whole.stderr.read().decode()
+
+    for attempt in range(3):
+        cache_dir = tmp_path / f"c2-{attempt}"
+        out = tmp_path / "resumed.parquet"
+        proc = _cli(*common, "-o", str(out), "--cache-dir", str(cache_dir))
+        while proc.poll() is None and _cached_rows(cache_dir) < n // 4:
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        done = _cached_rows(cache_dir)
+        if 0 < done < n:
+            break
+    else:
+        pytest.fail("could not kill the run mid-way")
+    assert not out.exists()  # nothing half-written
+    resumed = _cli(*common, "-o", str(out), "--cache-dir", str(cache_dir))
+    assert resumed.wait(timeout=600) == 0
+    assert f"{n - done} rows scored, {done} from cache" in resumed.stderr.read().decode()
+    a, _ = load_scores(tmp_path / "whole.parquet")
+    b, _ = load_scores(out)
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    assert b["id"].is_unique and len(b) == n
