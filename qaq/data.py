@@ -1,0 +1,750 @@
+"""Load instruction data and score files into the qaq table (see :mod:`qaq.columns`).
+
+Formats: JSONL (``.jsonl``, ``.ndjson``), JSON arrays (``.json``; a ``.json`` file that does not
+start with ``[`` is read as JSONL), CSV and Parquet. JSON and CSV files may be gzip-compressed
+(``.gz``; recognised by their magic bytes, whatever the suffix). ``fmt=`` overrides the suffix.
+
+Which fields hold Q and A is either given (``query=``/``answer=``, ``messages=``) or detected by
+:func:`detect_mapping`. Every failure a user can cause raises :class:`DataError`, which names the
+file, the line and the field.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import gzip
+import hashlib
+import io
+import json
+import math
+import os
+import tempfile
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from qaq.columns import (
+    AUTHORS_SUFFIXES,
+    DATA_COLUMNS,
+    SCORE_FIELDS,
+    SKIP_EMPTY_ANSWER,
+    SKIP_EMPTY_QUERY,
+    score_column,
+    scored_models,
+)
+
+FORMATS = ("jsonl", "json", "csv", "parquet")
+_SUFFIX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv",
+                   ".parquet": "parquet", ".pq": "parquet"}
+_SCORE_FORMATS = ("parquet", "csv", "jsonl")
+_PARQUET_META_KEY = b"qaq"
+_AUTHORS_FORMAT = "qaq-authors"
+# ShareGPT speaker names -> OpenAI roles; other speakers (e.g. "tool") keep their name.
+_SHAREGPT_ROLES = {"human": "user", "gpt": "assistant", "system": "system"}
+# Code answers easily exceed the csv module's default field limit (131,072 characters).
+csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
+
+
+class DataError(ValueError):
+    """A problem with an input file, located as precisely as possible.
+
+    Its message reads ``data.jsonl:17: field 'output': expected a string, got list``.
+
+    Attributes:
+        path: the file as given by the caller (None when no file is involved).
+        line: 1-based line (JSON arrays, Parquet: record number), or None.
+        field: the source field at fault, or None.
+        reason: the message without the location.
+    """
+
+    def __init__(self, reason: str, *, path: str | os.PathLike[str] | None = None,
+                 line: int | None = None, field: str | None = None) -> None:
+        self.path = None if path is None else str(path)
+        self.line = line
+        self.field = field
+        self.reason = reason
+        where = "".join(f"{part}:" for part in (self.path, line) if part is not None)
+        what = f"field {field!r}: " if field is not None else ""
+        super().__init__(f"{where} {what}{reason}" if where else f"{what}{reason}")
+
+    def at(self, path: str | os.PathLike[str], line: int | None = None) -> DataError:
+        """This error, located in ``path`` (and ``line``, when it has none yet)."""
+        return DataError(self.reason, path=path, line=self.line if line is None else line,
+                         field=self.field)
+
+
+@dataclass(frozen=True)
+class FieldMapping:
+    """Where a record keeps its query and answer.
+
+    Either ``query`` and ``answer`` (plus an optional ``input`` appended to the query, Alpaca
+    style) or ``messages`` (a chat: OpenAI ``[{role, content}]`` or ShareGPT ``[{from, value}]``).
+
+    Attributes:
+        schema: the recognised schema (``"alpaca"``, ``"openai-chat"``, ...), or ``"custom"``.
+        query: field holding Q.
+        answer: field holding A.
+        input: optional field appended to Q after a blank line when non-empty.
+        messages: field holding a chat.
+        id: field holding the row id, or None to hash Q and A.
+        answer_first: A may be a list of strings, of which the first is used (the QAQ authors'
+            ``generations``); an empty list is an empty answer.
+    """
+
+    schema: str
+    query: str | None = None
+    answer: str | None = None
+    input: str | None = None
+    messages: str | None = None
+    id: str | None = None
+    answer_first: bool = False
+
+    def consumed(self) -> set[str]:
+        """Source fields that become qaq columns (they are not passed through)."""
+        return {f for f in (self.query, self.answer, self.input, self.messages, self.id) if f}
+
+
+# Detection order: the first schema whose (query, answer) fields are all present wins.
+_PAIR_SCHEMAS: tuple[tuple[str, str, str], ...] = (
+    ("alpaca", "instruction", "output"),  # + optional "input"
+    ("instruction-response", "instruction", "response"),
+    ("query-answer", "query", "answer"),
+    ("problem-solution", "problem", "solution"),
+    ("prompt-completion", "prompt", "completion"),
+    ("qaq-authors", "problem", "generations"),
+    ("question-answer", "question", "answer"),
+)
+_CHAT_SCHEMAS: tuple[tuple[str, str], ...] = (("openai-chat", "messages"), ("sharegpt", "conversations"))
+_FLAGS_HINT = "pass query= and answer= (CLI: --query/--answer), or messages= for a chat (--messages)"
+
+
+def detect_mapping(columns: Sequence[str]) -> FieldMapping:
+    """Recognise a known schema from field names.
+
+    Priority: Alpaca ``instruction``/``input``/``output``; ``instruction``/``response``;
+    ``query``/``answer``; ``problem``/``solution``; ``prompt``/``completion``; the QAQ authors'
+    ``problem``/``generations``; ``question``/``answer``; then chats in ``messages`` (OpenAI)
+    or ``conversations`` (ShareGPT). A field named ``id`` becomes the id field.
+
+    Raises:
+        DataError: no known schema fits; the message lists the fields seen.
+    """
+    present = set(columns)
+    id_field = "id" if "id" in present else None
+    for schema, query, answer in _PAIR_SCHEMAS:
+        if query in present and answer in present:
+            extra = "input" if schema == "alpaca" and "input" in present else None
+            return FieldMapping(schema, query=query, answer=answer, input=extra, id=id_field,
+                                answer_first=answer == "generations")
+    for schema, field in _CHAT_SCHEMAS:
+        if field in present:
+            return FieldMapping(schema, messages=field, id=id_field)
+    seen = ", ".join(map(repr, columns)) or "none"
+    raise DataError(f"cannot tell which fields hold the query and the answer (fields seen: {seen}); "
+                    f"{_FLAGS_HINT}")
+
+
+def _resolve_mapping(columns: Sequence[str], *, query: str | None, answer: str | None,
+                     input_field: str | None, id_field: str | None,
+                     messages: str | None) -> FieldMapping:
+    if messages and (query or answer or input_field):
+        raise DataError("give either messages= or query=/answer=, not both")
+    if messages:
+        mapping = FieldMapping("custom", messages=messages, id="id" if "id" in columns else None)
+    elif query and answer:
+        mapping = FieldMapping("custom", query=query, answer=answer,
+                               id="id" if "id" in columns else None,
+                               answer_first=answer == "generations")
+    else:
+        mapping = detect_mapping(columns)
+        if query or answer:
+            if mapping.messages:
+                raise DataError(f"this looks like a chat ({mapping.messages!r}); give both "
+                                "query= and answer=, or messages=")
+            answer = answer or mapping.answer
+            mapping = dataclasses.replace(mapping, schema="custom", query=query or mapping.query,
+                                          answer=answer, answer_first=answer == "generations")
+    if input_field:
+        mapping = dataclasses.replace(mapping, input=input_field)
+    if id_field is not None:  # "" means: hash Q and A even when the file has an id field
+        mapping = dataclasses.replace(mapping, id=id_field or None)
+    for field in (mapping.query, mapping.answer, mapping.input, mapping.messages, mapping.id):
+        if field and field not in columns:
+            seen = ", ".join(map(repr, columns))
+            raise DataError(f"no such field in the file (fields seen: {seen})", field=field)
+    return mapping
+
+
+# --------------------------------------------------------------------------- reading files
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise DataError("no such file", path=path)
+    if not path.is_file():
+        raise DataError("not a file", path=path)
+
+
+def _open_binary(path: Path) -> BinaryIO:
+    """Open ``path`` for reading, decompressing it when it is gzip (by its magic bytes)."""
+    with open(path, "rb") as f:
+        magic = f.read(2)
+    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")  # type: ignore[return-value]
+
+
+def _format_of(path: Path, fmt: str | None) -> str:
+    """The format of ``path``: ``fmt`` or the suffix; a ``json`` file not holding an array is jsonl."""
+    _check_file(path)
+    if fmt is None:
+        name = path.name.lower().removesuffix(".gz")
+        suffix = os.path.splitext(name)[1]
+        fmt = _SUFFIX_FORMATS.get(suffix)
+        if fmt is None:
+            raise DataError(f"unknown format {suffix or '(no suffix)'!r}: expected one of "
+                            f"{', '.join(_SUFFIX_FORMATS)} (optionally .gz), or pass fmt=", path=path)
+    elif fmt not in FORMATS:
+        raise DataError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}", path=path)
+    if fmt == "json":
+        with _reading(path), _open_binary(path) as f:
+            head = f.read(4096).removeprefix(b"\xef\xbb\xbf").lstrip()
+            while not head and (chunk := f.read(65536)):
+                head = chunk.lstrip()
+        fmt = "json" if head.startswith(b"[") else "jsonl"
+    return fmt
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Turn I/O and decompression failures into a DataError."""
+    try:
+        yield
+    except (OSError, EOFError, zlib.error) as e:
+        raise DataError(f"cannot read the file: {e}", path=path) from None
+
+
+def _decode(data: bytes, path: Path, first_line: int = 1) -> str:
+    """UTF-8 text of ``data``, which starts on ``first_line``; a bad byte is reported with its line."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = first_line + data.count(b"\n", 0, e.start)
+        raise DataError(f"not valid UTF-8 (byte {data[e.start]:#04x})", path=path, line=line) from None
+
+
+def _jsonl_lines(path: Path) -> Iterator[tuple[int, str]]:
+    with _reading(path), _open_binary(path) as f:
+        for number, raw in enumerate(f, 1):
+            # Split on b"\n" only: str.splitlines would also split on U+2028 inside JSON strings.
+            raw = raw.removesuffix(b"\n")
+            if number == 1:
+                raw = raw.removeprefix(b"\xef\xbb\xbf")
+            text = _decode(raw, path, number)
+            if text.strip():
+                yield number, text
+
+
+def _read_text(path: Path) -> str:
+    with _reading(path), _open_binary(path) as f:
+        return _decode(f.read().removeprefix(b"\xef\xbb\xbf"), path)
+
+
+def _json_array(path: Path) -> list[Any]:
+    text = _read_text(path)
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise DataError(f"invalid JSON: {e.msg} (column {e.colno})", path=path, line=e.lineno) from None
+    return items  # a list: _format_of saw "[" first
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """(first line of the row, cells) for every non-blank row, the header included."""
+    reader = csv.reader(io.StringIO(_read_text(path), newline=""))
+    end = 0  # last line of the previous row; a row starts on the next one
+    try:
+        for cells in reader:
+            start, end = end + 1, reader.line_num
+            if cells:
+                yield start, cells
+    except csv.Error as e:
+        raise DataError(f"invalid CSV: {e}", path=path, line=end + 1) from None
+
+
+def read_records(path: str | os.PathLike[str], fmt: str | None = None) -> Iterator[tuple[int, Any]]:
+    """Raw records of a file, for exact re-export.
+
+    Yields ``(number, record)``: ``number`` is the 1-based line (JSON arrays and Parquet: the
+    1-based record number), as in the ``line`` column. ``record`` is, for JSONL, the line's text
+    without its ``"\\n"`` (a CRLF file keeps the ``"\\r"``, so ``text + "\\n"`` re-writes the line
+    byte for byte; blank lines are not records); for a JSON array, the parsed object; for CSV,
+    the row's cells as strings (header excluded); for Parquet, the 0-based row index.
+
+    Raises:
+        DataError: missing or unreadable file, unknown format, bad UTF-8 or malformed JSON/CSV.
+    """
+    path = Path(path)
+    fmt = _format_of(path, fmt)
+    if fmt == "jsonl":
+        yield from _jsonl_lines(path)
+    elif fmt == "json":
+        yield from enumerate(_json_array(path), 1)
+    elif fmt == "csv":
+        rows = _csv_rows(path)
+        next(rows, None)  # header
+        yield from rows
+    else:
+        yield from ((i + 1, i) for i in range(_parquet_file(path).metadata.num_rows))
+
+
+def _parquet_file(path: Path) -> pq.ParquetFile:
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as e:
+        raise DataError(f"not a readable Parquet file: {e}", path=path) from None
+
+
+def _read_parquet(path: Path) -> pa.Table:
+    try:
+        return _parquet_file(path).read()
+    except (pa.ArrowException, OSError) as e:
+        raise DataError(f"not a readable Parquet file: {e}", path=path) from None
+
+
+def _records(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line, record as a dict) for every record of a file of format ``fmt``."""
+    if fmt == "parquet":
+        yield from enumerate(_read_parquet(path).to_pylist(), 1)
+        return
+    if fmt == "csv":
+        rows = _csv_rows(path)
+        header_line, header = next(rows, (1, []))
+        if len(set(header)) != len(header):
+            raise DataError(f"duplicate column names in the header: {header}", path=path, line=header_line)
+        for line, cells in rows:
+            if len(cells) != len(header):
+                raise DataError(f"expected {len(header)} fields as in the header, got {len(cells)}",
+                                path=path, line=line)
+            yield line, dict(zip(header, cells))
+        return
+    for line, record in read_records(path, fmt):
+        if fmt == "jsonl":
+            try:
+                record = json.loads(record)
+            except json.JSONDecodeError as e:
+                raise DataError(f"invalid JSON: {e.msg} (column {e.colno})", path=path, line=line) from None
+        if not isinstance(record, dict):
+            raise DataError(f"expected a JSON object, got {_type_name(record)}", path=path, line=line)
+        yield line, record
+
+
+# --------------------------------------------------------------------------- records -> rows
+
+def _type_name(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _missing(record: Mapping[str, Any], field: str) -> DataError:
+    return DataError(f"missing (fields in this record: {', '.join(map(repr, record))})", field=field)
+
+
+def _text(record: Mapping[str, Any], field: str, *, optional: bool = False,
+          first_of_list: bool = False) -> str:
+    if field not in record:
+        if optional:
+            return ""
+        raise _missing(record, field)
+    value = record[field]
+    if value is None and optional:
+        return ""
+    if first_of_list and isinstance(value, list):
+        value = value[0] if value else ""
+    if not isinstance(value, str):
+        raise DataError(f"expected a string, got {_type_name(value)}", field=field)
+    return value
+
+
+def _chat(value: Any, field: str) -> tuple[str, str, str]:
+    """(Q, A, context) of a chat: A is the last assistant turn, Q the user turn before it.
+
+    Turns before Q (system included) form the context; turns between Q and A or after A are
+    not kept. A null ``content`` (e.g. a tool call) counts as "".
+    """
+    if not isinstance(value, list):
+        raise DataError(f"expected a list of messages, got {_type_name(value)}", field=field)
+    turns: list[dict[str, str]] = []
+    for i, item in enumerate(value):
+        if isinstance(item, dict) and "role" in item:
+            role, content = item["role"], item.get("content")
+        elif isinstance(item, dict) and "from" in item:
+            role, content = _SHAREGPT_ROLES.get(item["from"], item["from"]), item.get("value")
+        else:
+            got = f"keys {sorted(item)}" if isinstance(item, dict) else _type_name(item)
+            raise DataError(f"message {i}: expected {{role, content}} or {{from, value}}, got {got}",
+                            field=field)
+        if not isinstance(role, str) or not isinstance(content, (str, type(None))):
+            raise DataError(f"message {i}: role and content must be strings, got "
+                            f"{_type_name(role)} and {_type_name(content)}", field=field)
+        turns.append({"role": role, "content": content or ""})
+    roles = [t["role"] for t in turns]
+    if "assistant" not in roles:
+        raise DataError("no assistant message", field=field)
+    a = len(roles) - 1 - roles[::-1].index("assistant")
+    if "user" not in roles[:a]:
+        raise DataError("no user message before the last assistant message", field=field)
+    q = a - 1 - roles[a - 1::-1].index("user")
+    context = json.dumps(turns[:q], ensure_ascii=False, separators=(",", ":")) if q else ""
+    return turns[q]["content"], turns[a]["content"], context
+
+
+def _query_answer(record: Mapping[str, Any], mapping: FieldMapping) -> tuple[str, str, str]:
+    """(Q, A, context) of one record."""
+    if mapping.messages:
+        if mapping.messages not in record:
+            raise _missing(record, mapping.messages)
+        return _chat(record[mapping.messages], mapping.messages)
+    assert mapping.query and mapping.answer
+    query = _text(record, mapping.query)
+    if mapping.input and (extra := _text(record, mapping.input, optional=True)).strip():
+        query = f"{query}\n\n{extra}"
+    return query, _text(record, mapping.answer, first_of_list=mapping.answer_first), ""
+
+
+def _file_id(record: Mapping[str, Any], field: str) -> str:
+    value = record.get(field)
+    if value is None:
+        raise DataError("missing id", field=field)
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise DataError(f"expected a string or an integer id, got {_type_name(value)}", field=field)
+    if not str(value).strip():
+        raise DataError("empty id", field=field)
+    return str(value)
+
+
+def hash_id(query: str, answer: str) -> str:
+    """Stable id of a (Q, A) pair: the first 16 hex digits of sha256(Q + "\\x1f" + A)."""
+    pair = f"{query}\x1f{answer}".encode("utf-8", "surrogatepass")
+    return hashlib.sha256(pair).hexdigest()[:16]
+
+
+def _hash_ids(pairs: Sequence[tuple[str, str]]) -> list[str]:
+    """Hash ids; repeats of a pair get ``-2``, ``-3``, ... in file order."""
+    seen: dict[str, int] = {}
+    ids = []
+    for query, answer in pairs:
+        h = hash_id(query, answer)
+        seen[h] = seen.get(h, 0) + 1
+        ids.append(h if seen[h] == 1 else f"{h}-{seen[h]}")
+    return ids
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with _reading(path), open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _passthrough_names(fields: Sequence[str]) -> dict[str, str]:
+    """Column name for each passed-through field: reserved names get a ``src_`` prefix."""
+    taken = set(DATA_COLUMNS) | set(fields)
+    names = {}
+    for field in fields:
+        name = field
+        if name in DATA_COLUMNS:
+            name = f"src_{field}"
+            while name in taken:
+                name = f"src_{name}"
+            taken.add(name)
+        names[field] = name
+    return names
+
+
+def load_dataset(path: str | os.PathLike[str], *, query: str | None = None,
+                 answer: str | None = None, input_field: str | None = None,
+                 id_field: str | None = None, messages: str | None = None,
+                 fmt: str | None = None) -> pd.DataFrame:
+    """Load an instruction file as the qaq table, one row per record in file order.
+
+    Args:
+        path: JSONL, JSON, CSV or Parquet file (JSON/CSV may be gzipped).
+        query: field holding Q; with ``answer``, overrides detection (see :func:`detect_mapping`).
+        answer: field holding A.
+        input_field: field appended to Q after a blank line when non-empty (Alpaca ``input``).
+        id_field: field holding unique ids (default: ``id`` when present; ``""``: hash Q and A).
+        messages: field holding a chat (OpenAI or ShareGPT), instead of query/answer.
+        fmt: one of :data:`FORMATS`, overriding the suffix.
+
+    Returns:
+        The :data:`qaq.columns.DATA_COLUMNS` columns, then every source field not used by the
+        mapping, values untouched (reserved names prefixed ``src_``; pandas infers each column's
+        dtype, so an integer field missing from some records becomes float). An answer field
+        named ``generations`` may hold a list of strings: the first is the answer. Rows with an
+        empty or blank Q or A are kept with ``skip`` set. ``attrs["qaq_source"]`` holds path (absolute), format,
+        sha256 of the file, the mapping, ``n_rows`` and ``n_skipped``.
+
+    Raises:
+        DataError: with the file, line and field at fault.
+    """
+    path = Path(path)
+    fmt = _format_of(path, fmt)
+    records = list(_records(path, fmt))
+    if not records:
+        raise DataError("empty file: no records", path=path)
+    fields = list(dict.fromkeys(key for _, record in records for key in record))
+    try:
+        mapping = _resolve_mapping(fields, query=query, answer=answer, input_field=input_field,
+                                   id_field=id_field, messages=messages)
+    except DataError as e:
+        raise e.at(path) from None
+
+    texts: list[tuple[str, str, str]] = []
+    file_ids: dict[str, int] = {}
+    for line, record in records:
+        try:
+            texts.append(_query_answer(record, mapping))
+            if mapping.id:
+                key = _file_id(record, mapping.id)
+                if key in file_ids:
+                    raise DataError(f"duplicate id {key!r} (first on line {file_ids[key]})",
+                                    field=mapping.id)
+                file_ids[key] = line
+        except DataError as e:
+            raise e.at(path, line) from None
+
+    pairs = [(q, a) for q, a, _ in texts]
+    skip = [SKIP_EMPTY_QUERY if not q.strip() else SKIP_EMPTY_ANSWER if not a.strip() else ""
+            for q, a in pairs]
+    columns: dict[str, Any] = {
+        "id": list(file_ids) if mapping.id else _hash_ids(pairs),
+        "query": [q for q, _, _ in texts],
+        "answer": [a for _, a, _ in texts],
+        "context": [c for _, _, c in texts],
+        "row": range(len(records)),
+        "line": [line for line, _ in records],
+        "skip": skip,
+    }
+    frame = pd.DataFrame({c: pd.Series(v, dtype=DATA_COLUMNS[c]) for c, v in columns.items()})
+    kept = [f for f in fields if f not in mapping.consumed()]
+    extra = pd.DataFrame({name: [record.get(f) for _, record in records]
+                          for f, name in _passthrough_names(kept).items()}, index=frame.index)
+    frame = pd.concat([frame, extra], axis=1) if kept else frame
+    frame.attrs["qaq_source"] = {
+        "path": str(path.resolve()), "format": fmt, "sha256": _file_sha256(path),
+        "mapping": dataclasses.asdict(mapping), "n_rows": len(frame),
+        "n_skipped": sum(bool(s) for s in skip),
+    }
+    return frame
+
+
+def skipped_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows that are not scored, with their ``id``, ``line`` and ``skip`` reason."""
+    return df.loc[df["skip"] != "", ["id", "line", "skip"]]
+
+
+# --------------------------------------------------------------------------- score files
+
+# The authors' RMI suffix: a model counts when its three AUTHORS_SUFFIXES columns are present.
+_AUTHORS_RMI = next(suffix for suffix, field in AUTHORS_SUFFIXES.items() if field == "rmi")
+
+
+def _authors_models(columns: Sequence[str]) -> list[str]:
+    present = set(columns)
+    names = [c.removesuffix(_AUTHORS_RMI) for c in columns if c.endswith(_AUTHORS_RMI)]
+    return [n for n in names if n and all(n + suffix in present for suffix in AUTHORS_SUFFIXES)]
+
+
+def is_authors_format(columns: Sequence[str]) -> bool:
+    """Whether ``columns`` hold the QAQ authors' scores (``{name}_log_PPL_Q``, ``_log_PPL_Q_A``, ``_RMI``)."""
+    return bool(_authors_models(list(columns)))
+
+
+def from_authors_format(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` with qaq score columns derived from the QAQ authors' columns.
+
+    For every model ``name`` (the last part of its hub id, e.g. ``deepseek-coder-6.7b-base``):
+    ``{name}_log_PPL_Q -> {name}_nll_q``, ``{name}_log_PPL_Q_A -> {name}_nll_q_given_a``,
+    ``{name}_RMI -> {name}_rmi``. Their "log PPL" is already a mean token NLL in nats, so values
+    are copied as floats; the original columns are kept.
+
+    Raises:
+        DataError: no authors' score columns, or a non-numeric value in one.
+    """
+    names = _authors_models(list(df.columns))
+    if not names:
+        raise DataError("no QAQ-authors score columns ({name}_log_PPL_Q, {name}_log_PPL_Q_A, "
+                        "{name}_RMI)")
+    out = df.copy()
+    for name in names:
+        for suffix, field in AUTHORS_SUFFIXES.items():
+            try:
+                out[score_column(name, field)] = pd.to_numeric(out[name + suffix]).astype("float64")
+            except (ValueError, TypeError) as e:
+                raise DataError(f"expected numbers: {e}", field=name + suffix) from None
+    return out
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_name(path.name + ".meta.json")
+
+
+def _parse_metadata(raw: bytes, path: Path) -> dict[str, Any]:
+    try:
+        metadata = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DataError(f"invalid run metadata: {e}", path=path) from None
+    if not isinstance(metadata, dict):
+        raise DataError(f"run metadata must be a JSON object, got {_type_name(metadata)}", path=path)
+    return metadata
+
+
+def _restore_dtypes(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with the contract's dtypes on the data and score columns it has."""
+    dtypes = {c: d for c, d in DATA_COLUMNS.items() if c in df.columns}
+    for model in scored_models(df.columns):
+        dtypes.update({score_column(model, f): d for f, d in SCORE_FIELDS.items()
+                       if score_column(model, f) in df.columns})
+    for column, dtype in dtypes.items():
+        try:
+            df[column] = df[column].astype(dtype)
+        except (ValueError, TypeError) as e:
+            raise DataError(f"expected {dtype} values: {e}", field=column) from None
+    return df
+
+
+def _read_scores_csv(path: Path) -> pd.DataFrame:
+    text = _read_text(path)
+    header = next(csv.reader(io.StringIO(text, newline="")), [])
+    # Text columns keep "", "NA", "null" as text; an empty cell elsewhere is a missing value.
+    strings = [c for c in header if DATA_COLUMNS.get(c) == "string"]
+    try:
+        return pd.read_csv(io.StringIO(text), dtype={c: str for c in strings}, keep_default_na=False,
+                           na_values={c: [""] for c in header if c not in strings})
+    except (ValueError, pd.errors.ParserError) as e:
+        raise DataError(f"invalid CSV: {e}", path=path) from None
+
+
+def load_scores(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Read a score file written by :func:`write_scores`, or one of the QAQ authors' files.
+
+    Run metadata comes from the Parquet schema metadata (key ``b"qaq"``) or, for CSV/JSONL, from
+    the sidecar ``<path>.meta.json``; it is ``{}`` when absent. A file without qaq metadata or
+    data columns whose columns hold the authors' scores is loaded with :func:`load_dataset`
+    (preferring their default fields ``problem``/``generations``), converted with
+    :func:`from_authors_format`, and returned with metadata ``{"format": "qaq-authors"}``.
+
+    Returns:
+        (table, metadata), data and score columns restored to the contract's dtypes.
+
+    Raises:
+        DataError: missing or malformed file or metadata.
+    """
+    path = Path(path)
+    fmt = _format_of(path, None)
+    metadata: dict[str, Any] | None = None
+    if fmt == "parquet":
+        table = _read_parquet(path)
+        raw = (table.schema.metadata or {}).get(_PARQUET_META_KEY)
+        metadata = None if raw is None else _parse_metadata(raw, path)
+        frame = table.to_pandas()
+    else:
+        frame = (_read_scores_csv(path) if fmt == "csv"
+                 else pd.DataFrame([record for _, record in _records(path, fmt)]))
+        if _sidecar(path).is_file():
+            with _reading(_sidecar(path)):
+                metadata = _parse_metadata(_sidecar(path).read_bytes(), _sidecar(path))
+    columns = list(frame.columns)
+    if metadata is None and is_authors_format(columns) and not set(DATA_COLUMNS) <= set(columns):
+        fields = {"query": "problem", "answer": "generations"} \
+            if {"problem", "generations"} <= set(columns) else {}
+        data = load_dataset(path, fmt=fmt, **fields)
+        try:
+            return from_authors_format(data), {"format": _AUTHORS_FORMAT}
+        except DataError as e:
+            raise e.at(path) from None
+    try:
+        return _restore_dtypes(frame), metadata or {}
+    except DataError as e:
+        raise e.at(path) from None
+
+
+@contextmanager
+def _atomic(path: Path) -> Iterator[Path]:
+    """A temporary path next to ``path`` that replaces ``path`` when the block succeeds."""
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a score file is not
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _json_value(value: Any) -> Any:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value
+
+
+def _json_default(value: Any) -> Any:
+    """JSON for what ``json`` cannot encode: numpy arrays and scalars, timestamps."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"cannot store a {type(value).__name__} as JSON")
+
+
+def _write_jsonl(df: pd.DataFrame, path: Path) -> None:
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        for record in df.to_dict(orient="records"):
+            row = {str(k): _json_value(v) for k, v in record.items()}
+            f.write(json.dumps(row, ensure_ascii=False, default=_json_default) + "\n")
+
+
+def write_scores(df: pd.DataFrame, path: str | os.PathLike[str], metadata: dict[str, Any]) -> None:
+    """Write a score table atomically, in the format of the suffix.
+
+    ``.parquet`` stores ``metadata`` as JSON in the schema metadata (key ``b"qaq"``); ``.csv``
+    and ``.jsonl`` store it in the sidecar ``<path>.meta.json``. Each file is written to a
+    temporary file in the same folder, then moved over the target (``os.replace``).
+
+    Raises:
+        DataError: unsupported suffix, missing folder, or a value the format cannot hold.
+        TypeError: ``metadata`` is not JSON-serialisable.
+    """
+    path = Path(path)
+    fmt = _SUFFIX_FORMATS.get(path.suffix.lower())
+    if fmt not in _SCORE_FORMATS:
+        raise DataError(f"cannot write scores as {path.suffix or '(no suffix)'!r}: "
+                        f"use .parquet, .csv or .jsonl", path=path)
+    if not path.parent.is_dir():
+        raise DataError("no such folder", path=path.parent)
+    meta_json = json.dumps(metadata, ensure_ascii=False, sort_keys=True)
+    try:
+        if fmt == "parquet":
+            table = pa.Table.from_pandas(df, preserve_index=False)
+            schema_meta = {**(table.schema.metadata or {}), _PARQUET_META_KEY: meta_json.encode()}
+            with _atomic(path) as tmp:
+                pq.write_table(table.replace_schema_metadata(schema_meta), tmp)
+            return
+        with _atomic(path) as tmp:
+            if fmt == "csv":
+                df.to_csv(tmp, index=False)
+            else:
+                _write_jsonl(df, tmp)
+        with _atomic(_sidecar(path)) as tmp:
+            tmp.write_text(meta_json + "\n", encoding="utf-8")
+    except (pa.ArrowException, TypeError) as e:
+        raise DataError(f"cannot store the table as {fmt}: {e}", path=path) from None
+    except OSError as e:
+        raise DataError(f"cannot write the file: {e}", path=path) from None
