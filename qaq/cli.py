@@ -185,6 +185,115 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+@cli.command("select")
+@click.argument("scores_path", metavar="SCORES", type=click.Path(dir_okay=False))
+@click.option("-r", "--recipe", "recipe_spec", required=True, metavar="RECIPE",
+              help="Selection recipe: a JSON file, inline JSON, or a manifest written by --manifest "
+                   "(its recipe is reused). Example: "
+                   "'{\"method\": \"diff_high\", \"strong\": \"strong\", \"weak\": \"weak\", \"budget\": 0.25}'.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Selected rows, exactly as in the original file (.jsonl, .csv or .parquet).")
+@click.option("--data", "data_path", type=click.Path(dir_okay=False),
+              help="The original dataset SCORES was computed from (needed when SCORES is a qaq score "
+                   "file); rows are matched on id.")
+@click.option("--discarded", type=click.Path(dir_okay=False),
+              help="Also write the rows not selected (skipped rows included) here.")
+@click.option("--manifest", type=click.Path(dir_okay=False),
+              help="Write a JSON manifest: recipe, input hashes, models, counts per stratum and a hash of "
+                   "the selected ids. Pass it back as --recipe to reproduce the selection.")
+@click.option("--add-scores", "score_prefix", metavar="PREFIX",
+              help="Append each row's scores (and the ranks, diff and sum the recipe used) as fields "
+                   "named PREFIX + column, e.g. --add-scores qaq_. Off by default: rows are copied byte "
+                   "for byte (JSONL).")
+def select_command(scores_path: str, recipe_spec: str, output: str, data_path: str | None,
+                   discarded: str | None, manifest: str | None, score_prefix: str | None) -> None:
+    """Select rows from SCORES with a recipe and write them in the original format.
+
+    SCORES is a score file written by `qaq score` (give the original rows with --data) or a
+    file in the QAQ authors' format (their rmi_math.py output, which carries the rows itself).
+
+    \b
+    Recipes (JSON):
+      {"method": "rmi_band", "model": M, "lo": 0.5, "hi": 0.75}      keep lo < RMI rank <= hi
+      {"method": "diff_high", "strong": S, "weak": W, "budget": 0.25} QAQ: top 25% by Diff
+      diff_low, sum_high, sum_low: same keys; "threshold": t instead of "budget"
+      {"method": "ifd", "model": M, "budget": 0.25}                   Cherry: drop IFD > 1, top IFD
+      {"method": "random", "budget": 0.25, "seed": 0}
+    Options: "ranking": "stratified" (default: RMI ranked within 10 PPL(Q) strata, "bins") or
+    "global"; "per_stratum_quota": true; "include"/"exclude": lists of ids. A budget in (0, 1]
+    is a fraction of all rows (rounded down), above 1 a row count. Ties go to the earlier row.
+
+    Example: qaq select scores.parquet --data data.jsonl -r qaq.json -o selected.jsonl --manifest m.json
+    """
+    from pathlib import Path
+
+    from qaq.data import DataError, load_dataset, load_scores
+    from qaq.export import ExportError, export_selection, file_sha256, output_format, read_manifest
+    from qaq.selection import RecipeError, attach_scores, parse_recipe, select
+
+    # Everything that can be checked is checked before anything is written.
+    targets = [Path(p).resolve() for p in (output, discarded, manifest) if p]
+    if len(set(targets)) != len(targets):
+        raise click.UsageError("--output, --discarded and --manifest must be different files")
+    if set(targets) & {Path(p).resolve() for p in (scores_path, data_path) if p}:
+        raise click.UsageError("refusing to overwrite an input file: choose another output path")
+    try:
+        for p in (output, discarded):
+            if p:
+                output_format(p)
+        recipe = parse_recipe(recipe_spec)
+    except ExportError as exc:
+        raise click.ClickException(str(exc)) from None
+    except RecipeError as exc:
+        raise click.ClickException(f"bad recipe: {exc}") from None
+    for p in targets:
+        if not p.parent.is_dir():
+            raise click.ClickException(f"cannot write {str(p)!r}: no such folder")
+
+    try:
+        scores, meta = load_scores(scores_path)
+        source_info = meta.get("source") or {}
+        if data_path:
+            # Load the data as it was loaded for scoring, so hashed ids come out the same.
+            mapping = source_info.get("mapping") or {}
+            data = load_dataset(data_path, query=mapping.get("query"), answer=mapping.get("answer"),
+                                input_field=mapping.get("input"), messages=mapping.get("messages"),
+                                id_field=(mapping.get("id") or "") if mapping else None)
+            table, source = attach_scores(data, scores), data_path
+            if source_info.get("sha256") not in (None, data.attrs["qaq_source"]["sha256"]):
+                click.echo(f"warning: {data_path} is not the file that was scored (sha256 differs); "
+                           "rows were matched on id", err=True)
+        elif meta.get("format") == "qaq-authors" or {"row", "query", "answer"} <= set(scores.columns):
+            table, source = scores, scores_path  # the authors' files carry the rows themselves
+        else:
+            hint = f" ({source_info['path']})" if source_info.get("path") else ""
+            raise click.ClickException(f"{scores_path} holds scores, not the rows: pass --data with the "
+                                       f"dataset it was scored from{hint}")
+        picked = select(table, recipe)
+        inputs = {"scores": {"path": str(Path(scores_path).resolve()), "sha256": file_sha256(scores_path)}}
+        if data_path:
+            inputs["data"] = {"path": str(Path(data_path).resolve()), "sha256": data.attrs["qaq_source"]["sha256"]}
+        config = meta.get("config") or {}
+        written = export_selection(
+            picked, source, output, recipe=recipe, discarded_path=discarded, manifest_path=manifest,
+            score_prefix=score_prefix, inputs=inputs, models=meta.get("models") or {},
+            templates={k: config[k] for k in ("template", "system", "reverse_instruction") if k in config},
+            extra={"score_format": meta.get("format", "qaq")},
+        )
+    except RecipeError as exc:
+        raise click.ClickException(f"bad recipe: {exc}") from None
+    except (DataError, ExportError, ValueError) as exc:  # ValueError: attach_scores' id mismatch
+        raise click.ClickException(str(exc)) from None
+
+    click.echo(f"selected {written['n_selected']} of {len(picked)} rows ({recipe.method}) -> {output}", err=True)
+    try:
+        previous = read_manifest(recipe_spec) if Path(recipe_spec).is_file() else None
+    except (ExportError, OSError):
+        previous = None  # a plain recipe file
+    if previous is not None and previous.get("ids_sha256") != written["ids_sha256"]:
+        click.echo("warning: this selection differs from the manifest's (ids_sha256): the inputs changed", err=True)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="qaq")
