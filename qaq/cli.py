@@ -294,6 +294,50 @@ def select_command(scores_path: str, recipe_spec: str, output: str, data_path: s
         click.echo("warning: this selection differs from the manifest's (ids_sha256): the inputs changed", err=True)
 
 
+@cli.command("app")
+@click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535), help="Port to serve on.")
+@click.option("--data", "data_path", type=click.Path(dir_okay=False, exists=True),
+              help="Open this dataset instead of the bundled sample.")
+@click.option("--scores", "scores_path", type=click.Path(dir_okay=False, exists=True),
+              help="Open this score file (qaq's, or the QAQ authors' format, which carries its own rows).")
+@click.option("--address", default="localhost", show_default=True,
+              help="Address to listen on. The default keeps the app private to this machine; 0.0.0.0 exposes "
+                   "it (and the files it can read) to the network.")
+@click.option("--no-browser", is_flag=True, help="Do not open a browser window (server mode).")
+def app_command(port: int, data_path: str | None, scores_path: str | None, address: str, no_browser: bool) -> None:
+    """Open the qaq web app: explore scores, audit examples, tune a recipe, export the selection.
+
+    Runs `streamlit run app.py` on localhost. With no options it opens the bundled sample and its
+    precomputed scores (both embedded models), so there is nothing to wait for. Uploads are limited
+    to the size the app states on its Data page.
+
+    Example: qaq app --data data.jsonl --scores scores.parquet --port 8502
+    """
+    import os
+    import subprocess
+    from pathlib import Path
+
+    app = Path(__file__).resolve().parent.parent / "app.py"
+    if not app.is_file() or not (app.parent / "pages").is_dir():
+        raise click.ClickException(
+            f"the app's files are missing: expected {app} and {app.parent / 'pages'} beside the qaq package "
+            "(qaq app runs from a source checkout of qaq: pip install -e .)")
+    from qaq.ui import ENV_DATA, ENV_SCORES, UPLOAD_LIMIT_MB
+
+    env = dict(os.environ)
+    for name, value in ((ENV_DATA, data_path), (ENV_SCORES, scores_path)):
+        env.pop(name, None)
+        if value:
+            env[name] = str(Path(value).resolve())
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", address,
+           "--server.port", str(port), "--server.maxUploadSize", str(UPLOAD_LIMIT_MB),
+           "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]
+    if no_browser:
+        cmd += ["--server.headless", "true"]
+    click.echo(f"qaq app on http://{address}:{port} (Ctrl+C stops it)", err=True)
+    sys.exit(subprocess.call(cmd, env=env, cwd=str(app.parent)))
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="qaq")

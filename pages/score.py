@@ -1,0 +1,131 @@
+"""Score: run the strong and weak models as a background job, or load an existing score file."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from qaq import ui
+from qaq.data import DataError, load_scores
+from qaq.models import DEFAULT_MODELS, EMBEDDED_MODELS
+
+ws = ui.current()
+st.title("Score")
+if ws.models:
+    st.success(f"The table has scores for: {', '.join(ws.models)}"
+               + (f" (from `{Path(ws.scores_path).name}`)." if ws.scores_path else "."))
+
+run_tab, load_tab = st.tabs(["Score with models", "Load a score file"])
+
+with run_tab:
+    data_file = ws.data_path
+    if data_file is None:
+        st.info("Open a dataset on the Data page first: scoring needs the rows.")
+    else:
+        st.markdown(f"Scoring `{Path(data_file).name}` writes per-row NLLs, RMI and IFD for each model. "
+                    "Finished batches go to the score cache at once, so a cancelled job resumes where it stopped.")
+        st.markdown("**Models**: an embedded name ("
+                    + ", ".join(f"`{n}`" for n in EMBEDDED_MODELS)
+                    + "), a local model folder, a `.gguf` file, or a hub id (downloaded on first use).")
+        roles = {}
+        cols = st.columns(2)
+        for col, role in zip(cols, ("weak", "strong")):
+            with col:
+                on = st.checkbox(f"Score a {role} model", value=True, key=f"score_use_{role}")
+                spec = st.text_input(f"{role.capitalize()} model", value=DEFAULT_MODELS[role], key=f"score_spec_{role}",
+                                     disabled=not on)
+                if on and spec.strip():
+                    roles[role] = spec.strip()
+        try:
+            dev = ui.device_summary()
+            if dev["gpus"]:
+                st.markdown("**Device**: " + "; ".join(dev["gpus"]) + f" → `{dev['device']}` ({dev['reason']})")
+            else:
+                st.markdown(f"**Device**: `{dev['device']}` ({dev['reason']}); {dev['cpus']} CPU cores, "
+                            f"bf16 {'supported' if dev['cpu_bf16'] else 'not supported'} on this CPU.")
+        except Exception as e:  # noqa: BLE001 - a broken torch install is reported, not raised
+            st.warning(f"Could not detect the device: {e}")
+        with st.expander("Options"):
+            o1, o2, o3, o4 = st.columns(4)
+            device = o1.selectbox("Device", ["auto", "cpu", "cuda"], key="score_device")
+            dtype = o2.selectbox("Dtype", ["auto", "bf16", "fp16", "fp32"], key="score_dtype")
+            max_length = o3.number_input("Max tokens per pass", 64, 32768, 2048, step=256, key="score_max_length")
+            batch_tokens = o4.number_input("Tokens per batch", 256, 1 << 20, 16384, step=1024, key="score_batch_tokens")
+
+        if st.button("Estimate the cost", key="estimate", disabled=not roles,
+                     help="Counts the tokens and times a short calibration on a few rows (loads each model)."):
+            from qaq.scoring import estimate_cost
+
+            cfg = ui.scoring_config(device=device, dtype=dtype, max_length=int(max_length),
+                                    batch_tokens=int(batch_tokens))
+            table = ui.require_table(ws)
+            for name, spec in roles.items():
+                try:
+                    sm = ui.scoring_model(spec, ui.config_json(cfg))
+                    est = estimate_cost(sm, table, config=cfg)
+                    st.markdown(f"**{name}** (`{spec}` on {sm.device}, {sm.dtype}): {est['rows']:,} rows, "
+                                f"{est['tokens']:,} tokens forwarded, {est['truncated_rows']:,} rows truncated; "
+                                f"calibration {est['calibration_tokens_per_s']:,.0f} tokens/s → "
+                                f"about **{ui.duration(est['estimated_seconds'])}**.")
+                except Exception as e:  # noqa: BLE001 - model not found, load failure: explained
+                    st.error(f"{name}: {e}")
+
+        job_id = st.session_state["job_id"] or ui.find_job(data_file)
+        running = job_id is not None and ui.job_status(job_id)["state"] == "running"
+        if st.button("Start scoring in the background", key="start_job", type="primary",
+                     disabled=not roles or running):
+            args = ui.score_args(data_file, roles, st.session_state["mapping"], device=device, dtype=dtype,
+                                 max_length=int(max_length), batch_tokens=int(batch_tokens))
+            st.session_state["job_id"] = job_id = ui.start_job(args)
+            st.rerun()
+
+        if job_id is not None:
+            @st.fragment(run_every=2 if running else None)
+            def job_panel() -> None:
+                status = ui.job_status(job_id)
+                st.markdown(f"**Job** `{job_id}`: **{status['state']}**")
+                for name, p in (status["progress"].get("models") or {}).items():
+                    total = max(int(p.get("total") or 0), 1)
+                    done = int(p.get("done") or 0)
+                    rate = p.get("rows_per_s")
+                    st.progress(min(done / total, 1.0),
+                                text=f"{name}: {done:,} / {total:,} rows · "
+                                     f"{'—' if rate is None else f'{rate:,.1f} rows/s'} · "
+                                     f"ETA {ui.duration(p.get('eta_s'))}")
+                if status["state"] == "running":
+                    if st.button("Cancel the job", key="cancel_job", icon=":material/cancel:"):
+                        ui.cancel_job(job_id)
+                        st.rerun()
+                elif status["state"] == "finished":
+                    out = ui.job_output(status)
+                    if out and out != ws.scores_path and st.button("Use these scores", key="use_job_scores",
+                                                                   type="primary"):
+                        ui.use_scores(out)
+                        st.rerun()
+                    if out == ws.scores_path:
+                        st.caption("These scores are in use.")
+                elif status["state"] in ("failed", "cancelled"):
+                    st.caption("Start it again to resume from the score cache.")
+                with st.expander("Log"):
+                    st.code(status["log_tail"] or "(empty)", language=None)
+            job_panel()
+
+with load_tab:
+    st.markdown("A score file written by `qaq score` (Parquet, CSV or JSONL, matched to the dataset on `id`), "
+                "or a file from the QAQ authors' script (`{name}_log_PPL_Q`, `{name}_log_PPL_Q_A`, `{name}_RMI` "
+                "columns), which carries its own rows.")
+    up = st.file_uploader(f"Upload a score file (up to {ui.UPLOAD_LIMIT_MB} MB)",
+                          type=["parquet", "csv", "jsonl", "json", "gz"], max_upload_size=ui.UPLOAD_LIMIT_MB,
+                          key="scores_upload")
+    path = st.text_input("…or the path of a score file on this machine", key="scores_local_path")
+    if st.button("Load these scores", key="load_scores", disabled=up is None and not path.strip()):
+        target = ui.save_upload(up.name, up.getvalue()) if up is not None else Path(path.strip()).expanduser()
+        try:
+            scores, meta = load_scores(target)
+        except DataError as e:
+            st.error(f"Cannot read the score file: {e}")
+        else:
+            if meta.get("format") == "qaq-authors" or {"row", "query", "answer"} <= set(scores.columns):
+                ui.use_data(None, scores=target)  # the file carries its own rows
+            else:
+                ui.use_scores(target)
+            st.rerun()

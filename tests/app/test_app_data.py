@@ -1,0 +1,91 @@
+"""The Data page: sources, field mapping, validation report, length histograms."""
+
+from __future__ import annotations
+
+import json
+
+import app_tables
+import pytest
+from conftest import charts, metrics, no_exception, open_app, table
+
+from qaq import ui
+
+
+def test_validation_report_counts_and_bad_rows(pair):
+    at = open_app(*pair)
+    no_exception(at)
+    assert metrics(at) == {"Rows": "60", "To score": "59", "Skipped (empty Q or A)": "1", "Repeated (Q, A) pairs": "0"}
+    skipped = table(at, columns=("id", "line", "skip"))
+    assert skipped.to_dict("list") == {"id": ["r000003"], "line": [4], "skip": ["empty answer"]}
+    assert any("Detected schema: **instruction-response**" in c.value for c in at.caption)
+
+
+def test_length_histograms_in_characters_then_tokens(pair):
+    at = open_app(*pair)
+    fig = charts(at)["length_histograms"]
+    assert [t["name"] for t in fig["data"]] == ["query", "answer"]
+    assert fig["layout"]["xaxis"]["title"]["text"] == "length (characters)"
+    at.radio(key="length_unit").set_value("strong").run()
+    no_exception(at)
+    assert charts(at)["length_histograms"]["layout"]["xaxis"]["title"]["text"] == "length (strong tokens)"
+
+
+def test_a_custom_mapping_is_applied(pair):
+    data, scores = pair
+    at = open_app(data, scores)
+    path = str(data.resolve())
+    at.selectbox(key=f"map_answer:{path}").set_value("task")
+    at.button(key="apply_mapping").click().run()
+    no_exception(at)
+    assert at.session_state["mapping"] == {"query": "instruction", "answer": "task", "id_field": "id"}
+    preview = table(at, columns=("id", "query", "answer", "row"))
+    assert set(preview["answer"]) == {"lists"}
+    assert "response" in preview.columns  # the unused field passes through
+
+
+def test_chat_files_are_detected(tmp_path):
+    path = tmp_path / "chat.jsonl"
+    rows = [{"id": f"c{i}", "messages": [{"role": "user", "content": f"q{i}"}, {"role": "assistant", "content": f"a{i}"}]}
+            for i in range(5)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    at = open_app(path, None)
+    no_exception(at)
+    assert at.radio(key=f"map_kind:{path.resolve()}").value == "a chat (messages)"
+    assert metrics(at)["Rows"] == "5"
+    assert table(at, columns=("id", "query", "answer", "row"))["query"].tolist() == [f"q{i}" for i in range(5)]
+
+
+def test_upload_is_kept_and_opened(tmp_path):
+    rows = app_tables.records(12, xss=False)
+    content = "".join(json.dumps(r) + "\n" for r in rows).encode()
+    at = open_app(None, None)
+    at.file_uploader(key="data_upload").upload("my data.jsonl", content, "application/json").run()
+    at.button(key="use_upload").click().run()
+    no_exception(at)
+    saved = at.session_state["data_path"]
+    assert saved.startswith(str(ui.UPLOAD_DIR)) and saved.endswith("my_data.jsonl")
+    assert metrics(at)["Rows"] == "12"
+    assert at.session_state["scores_path"] is None
+    assert f"up to {ui.UPLOAD_LIMIT_MB} MB" in at.file_uploader(key="data_upload").label
+
+
+def test_local_path_opens_or_explains(pair, tmp_path):
+    data, _ = pair
+    at = open_app(None, None)
+    at.text_input(key="data_local_path").set_value(str(tmp_path / "missing.jsonl")).run()
+    at.button(key="open_local").click().run()
+    no_exception(at)
+    assert "No such file" in at.error[0].value
+    at.text_input(key="data_local_path").set_value(str(data)).run()
+    at.button(key="open_local").click().run()
+    no_exception(at)
+    assert at.session_state["data_path"] == str(data)
+    assert metrics(at)["Rows"] == "60"
+
+
+@pytest.mark.skipif(not ui.SAMPLE_DATA.is_file(), reason="the bundled sample is not generated yet")
+def test_sample_button_reopens_the_bundled_sample(pair):
+    at = open_app(*pair)
+    at.button(key="open_sample").click().run()
+    no_exception(at)
+    assert at.session_state["data_path"] == str(ui.SAMPLE_DATA)

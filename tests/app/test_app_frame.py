@@ -1,0 +1,188 @@
+"""The frame: navigation, shared sidebar, default sources, empty states, `qaq app`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import APP, PAGES, REPO, charts, no_exception, open_app
+from streamlit.testing.v1 import AppTest
+
+from qaq import ui
+from qaq.cli import cli
+
+TITLES = {"data": "Data", "score": "Score", "distributions": "Distributions", "disagreement": "Disagreement",
+          "browse": "Browse", "select": "Select & export"}
+
+
+def test_every_page_runs_through_the_frame(pair):
+    data, scores = pair
+    at = open_app(data, scores)
+    no_exception(at)
+    assert [t.value for t in at.title] == ["Data"]  # the default page
+    for name, path in PAGES.items():
+        at.switch_page(path).run()
+        no_exception(at)
+        assert [t.value for t in at.title] == [TITLES[name]]
+        # The shared sidebar is drawn by app.py on every page: the page did not run on its own.
+        assert [s.label for s in at.sidebar.selectbox] == ["Strong model", "Weak model"]
+        assert at.sidebar.slider(key="bins").value == 10
+        assert at.sidebar.radio(key="ranking").value == "stratified"
+
+
+def test_navigation_lists_exactly_the_six_pages(pair):
+    at = open_app(*pair)
+    registered = sorted(Path(str(p["script_path"])).relative_to(REPO).as_posix()
+                        for p in at._registered_pages.values())
+    assert registered == sorted(PAGES.values())
+
+
+def test_pages_folder_holds_only_registered_pages():
+    # st.navigation turns off auto-discovery; a stray file in pages/ would still be a surprise.
+    assert sorted(p.relative_to(REPO).as_posix() for p in (REPO / "pages").glob("*.py")) == sorted(PAGES.values())
+
+
+def test_sidebar_k_and_roles_reach_the_table(pair):
+    at = open_app(*pair, page="browse")
+    assert at.session_state["strong"] == "strong" and at.session_state["weak"] == "weak"
+    assert at.selectbox(key="browse_stratum").options == ["all strata"] + [f"stratum {k}" for k in range(10)]
+    at.sidebar.slider(key="bins").set_value(4).run()
+    no_exception(at)
+    assert at.selectbox(key="browse_stratum").options == ["all strata"] + [f"stratum {k}" for k in range(4)]
+    # Swapping the roles swaps which model is strong in every Diff.
+    at.switch_page(PAGES["disagreement"]).run()
+    before = charts(at)["rank_scatter"]["layout"]["yaxis"]["title"]["text"]
+    at.sidebar.selectbox(key="strong").set_value("weak").run()
+    no_exception(at)
+    assert at.session_state["weak"] == "strong"
+    after = charts(at)["rank_scatter"]["layout"]["yaxis"]["title"]["text"]
+    assert before.startswith("strong") and after.startswith("weak")
+
+
+def test_ranking_global_changes_the_ranks(pair):
+    at = open_app(*pair, page="disagreement")
+    stratified = at.dataframe(key="disagreed_table").value["diff"].tolist()
+    at.sidebar.radio(key="ranking").set_value("global").run()
+    no_exception(at)
+    assert at.session_state["ranking"] == "global"
+    assert at.dataframe(key="disagreed_table").value["diff"].tolist() != stratified
+
+
+def test_environment_chooses_the_sources(pair, monkeypatch):
+    data, scores = pair
+    monkeypatch.setenv(ui.ENV_DATA, str(data))
+    monkeypatch.setenv(ui.ENV_SCORES, str(scores))
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    no_exception(at)
+    assert at.session_state["data_path"] == str(data)
+    assert at.metric[0].value == "60"
+
+
+@pytest.mark.skipif(not ui.SAMPLE_DATA.is_file(), reason="the bundled sample is not generated yet")
+def test_opens_on_the_bundled_sample_by_default():
+    at = AppTest.from_file(str(APP), default_timeout=120).run()
+    no_exception(at)
+    assert at.session_state["data_path"] == str(ui.SAMPLE_DATA)
+    if ui.SAMPLE_SCORES.is_file():
+        assert at.session_state["scores_path"] == str(ui.SAMPLE_SCORES)
+        at.switch_page(PAGES["distributions"]).run()
+        no_exception(at)
+        assert "rmi_histogram" in charts(at)
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_empty_state_without_data(page):
+    at = open_app(None, None, page=page)
+    no_exception(at)
+    text = " ".join(i.value for i in at.info)
+    if page == "data":
+        assert "No dataset is open yet" in text
+    elif page == "score":
+        assert "Open a dataset on the Data page first" in text
+    else:
+        assert "No data yet" in text
+    assert not charts(at)
+
+
+@pytest.mark.parametrize("page", ["distributions", "disagreement", "browse", "select"])
+def test_empty_state_without_scores(pair, page):
+    at = open_app(pair[0], None, page=page)
+    no_exception(at)
+    assert "no scores yet" in " ".join(i.value for i in at.info)
+    assert not charts(at)
+
+
+def test_one_model_disagreement_says_what_it_needs(single):
+    at = open_app(*single, page="disagreement")
+    no_exception(at)
+    message = " ".join(i.value for i in at.info)
+    assert "needs two scored models" in message and "weak" in message
+    assert "One scored model (weak)" in " ".join(c.value for c in at.sidebar.caption)
+
+
+def test_a_broken_data_file_is_explained_on_every_page(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"instruction": "a", "response": "b"}\n{"instruction": 3, "response": "b"}\n')
+    for page in ("data", "browse"):
+        at = open_app(bad, None, page=page)
+        no_exception(at)
+        errors = " ".join(e.value for e in at.error)
+        assert "bad.jsonl:2:" in errors and "'instruction'" in errors and "expected a string" in errors
+
+
+def test_scores_that_do_not_match_the_data_are_explained(pair, single):
+    at = open_app(pair[0], single[1], page="distributions")
+    no_exception(at)
+    assert "do not match" in " ".join(e.value for e in at.error)
+
+
+# ------------------------------------------------------------------------------------- qaq app
+
+
+def test_qaq_app_runs_streamlit_on_localhost(monkeypatch, pair):
+    calls = []
+    monkeypatch.setattr(subprocess, "call", lambda cmd, env, cwd: calls.append((cmd, env, cwd)) or 0)
+    data, scores = pair
+    result = CliRunner().invoke(cli, ["app", "--port", "8999", "--data", str(data), "--scores", str(scores)])
+    assert result.exit_code == 0, result.output
+    (cmd, env, cwd), = calls
+    assert cmd[:4] == [sys.executable, "-m", "streamlit", "run"] and cmd[4] == str(APP)
+    opts = dict(zip(cmd[5::2], cmd[6::2]))
+    assert opts["--server.address"] == "localhost"
+    assert opts["--server.port"] == "8999"
+    assert opts["--server.maxUploadSize"] == str(ui.UPLOAD_LIMIT_MB)
+    assert env[ui.ENV_DATA] == str(data.resolve()) and env[ui.ENV_SCORES] == str(scores.resolve())
+
+
+def test_qaq_app_without_options_clears_inherited_sources(monkeypatch):
+    calls = []
+    monkeypatch.setattr(subprocess, "call", lambda cmd, env, cwd: calls.append(env) or 0)
+    monkeypatch.setenv(ui.ENV_DATA, "/elsewhere/data.jsonl")
+    assert CliRunner().invoke(cli, ["app"]).exit_code == 0
+    assert ui.ENV_DATA not in calls[0] and ui.ENV_SCORES not in calls[0]
+
+
+def test_qaq_app_rejects_a_missing_data_file(tmp_path):
+    result = CliRunner().invoke(cli, ["app", "--data", str(tmp_path / "nope.jsonl")])
+    assert result.exit_code != 0 and "does not exist" in result.output
+
+
+def test_qaq_app_explains_a_missing_app_file(monkeypatch, tmp_path):
+    import qaq.cli as qcli
+
+    monkeypatch.setattr(qcli, "__file__", str(tmp_path / "qaq" / "cli.py"))
+    result = CliRunner().invoke(cli, ["app"])
+    assert result.exit_code == 1 and "the app's files are missing" in result.output
+
+
+def test_streamlit_is_imported_only_by_the_ui_module():
+    code = ("import sys, qaq, qaq.plots, qaq.strata, qaq.selection, qaq.detection, qaq.labels, qaq.export, "
+            "qaq.cli; print('streamlit' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    users = sorted(p.relative_to(REPO).as_posix() for p in (REPO / "qaq").glob("*.py")
+                   if "import streamlit" in p.read_text())
+    assert users == ["qaq/ui.py"]

@@ -1,0 +1,186 @@
+"""The Score page: device, cost estimate, background jobs (progress, cancel, reload), loading score files."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import app_tables
+import pandas as pd
+import pytest
+from conftest import charts, no_exception, open_app
+
+from qaq import jobs, ui
+
+
+def test_device_and_default_models_are_shown(pair):
+    at = open_app(*pair, page="score")
+    no_exception(at)
+    assert any(m.value.startswith("**Device**: `cpu`") or "GPU" in m.value or "cuda" in m.value for m in at.markdown)
+    assert at.text_input(key="score_spec_weak").value == "smollm2-135m"
+    assert at.text_input(key="score_spec_strong").value == "gemma3-270m"
+    assert "The table has scores for: weak, strong" in at.success[0].value
+
+
+def _fake_job(data, *, done: int, total: int) -> tuple[str, subprocess.Popen]:
+    """A job folder as qaq.jobs writes it, whose process is a harmless sleep in its own session."""
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], start_new_session=True)
+    job_id = "20260101-000000-abcdef"
+    d = jobs.JOBS_DIR / job_id
+    d.mkdir(parents=True)
+    cmd = [sys.executable, "-m", "qaq.cli", "score", str(data), "-o", str(ui.score_output(str(data)))]
+    (d / "job.json").write_text(json.dumps({"id": job_id, "pid": proc.pid, "cmd": cmd, "started": time.time()}))
+    (d / "progress.json").write_text(json.dumps({"current": "weak", "models": {"weak": {
+        "done": done, "total": total, "rows_per_s": 12.5, "eta_s": (total - done) / 12.5}}}))
+    (d / "log.txt").write_text("scoring…\n")
+    return job_id, proc
+
+
+def test_a_running_job_is_found_after_a_reload_and_can_be_cancelled(pair):
+    data, scores = pair
+    job_id, proc = _fake_job(data, done=30, total=59)
+    try:
+        # A fresh session (as after a page reload) has no job id in its state: the page finds the job.
+        at = open_app(data, scores, page="score")
+        no_exception(at)
+        assert any(f"**Job** `{job_id}`: **running**" in m.value for m in at.markdown)
+        (bar,) = at.get("progress")
+        assert bar.proto.value == 50  # 30 of 59 rows
+        assert "weak: 30 / 59 rows · 12.5 rows/s · ETA 2 s" in bar.proto.text
+        assert at.button(key="start_job").disabled  # one job at a time
+        at.button(key="cancel_job").click().run()
+        no_exception(at)
+        assert proc.wait(timeout=10) == -signal.SIGTERM
+        assert jobs.job_status(job_id, jobs_dir=jobs.JOBS_DIR)["state"] == "cancelled"
+        assert any("**cancelled**" in m.value for m in at.markdown)
+        assert any("resume from the score cache" in c.value for c in at.caption)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_a_finished_job_offers_its_scores(pair, tmp_path):
+    data, _ = pair
+    job_id, proc = _fake_job(data, done=59, total=59)
+    proc.kill()
+    proc.wait()
+    out = ui.score_output(str(data))
+    out.parent.mkdir(parents=True)
+    rows = app_tables.records(60)
+    from qaq.data import write_scores
+
+    write_scores(app_tables.scores(rows, ("weak",)), out, {"models": {"weak": {"spec": "x"}}})
+    (jobs.JOBS_DIR / job_id / "log.txt").write_text(f"wrote {out} (60 rows)\n")
+    at = open_app(data, None, page="score")
+    assert any("**finished**" in m.value for m in at.markdown)
+    at.button(key="use_job_scores").click().run()
+    no_exception(at)
+    assert at.session_state["scores_path"] == str(out)
+    assert "The table has scores for: weak" in at.success[0].value
+
+
+@pytest.mark.slow
+def test_start_a_real_job_with_a_tiny_model(pair, tiny_model_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("QAQ_CACHE_DIR", str(tmp_path / "cache"))
+    data, _ = pair
+    at = open_app(data, None, page="score")
+    at.checkbox(key="score_use_strong").uncheck()
+    at.text_input(key="score_spec_weak").set_value(str(tiny_model_dir))
+    at.selectbox(key="score_device").set_value("cpu")
+    at.selectbox(key="score_dtype").set_value("fp32")
+    at.button(key="start_job").click().run()
+    no_exception(at)
+    job_id = at.session_state["job_id"]
+    assert job_id
+    deadline = time.time() + 120
+    while ui.job_status(job_id)["state"] == "running" and time.time() < deadline:
+        time.sleep(0.5)
+    status = ui.job_status(job_id)
+    assert status["state"] == "finished", status["log_tail"]
+    at.run()
+    at.button(key="use_job_scores").click().run()
+    no_exception(at)
+    assert at.session_state["scores_path"] == str(ui.score_output(str(data)))
+    at.switch_page("pages/distributions.py").run()
+    no_exception(at)
+    assert [t["name"] for t in charts(at)["rmi_histogram"]["data"]] == ["weak"]
+
+
+@pytest.mark.slow
+def test_cost_estimate_with_a_tiny_model(pair, tiny_model_dir):
+    at = open_app(*pair, page="score")
+    at.checkbox(key="score_use_strong").uncheck()
+    at.text_input(key="score_spec_weak").set_value(str(tiny_model_dir))
+    at.selectbox(key="score_device").set_value("cpu")
+    at.button(key="estimate").click().run(timeout=120)
+    no_exception(at)
+    (line,) = [m.value for m in at.markdown if m.value.startswith("**weak**")]
+    assert "59 rows" in line and "tokens forwarded" in line and "tokens/s" in line
+
+
+def test_an_unknown_model_is_explained(pair):
+    at = open_app(*pair, page="score")
+    at.checkbox(key="score_use_strong").uncheck()
+    at.text_input(key="score_spec_weak").set_value("./no/such/model")
+    at.button(key="estimate").click().run(timeout=120)
+    no_exception(at)
+    assert "not found" in at.error[0].value
+
+
+def _authors_file(tmp_path) -> str:
+    rows = app_tables.records(30, xss=False)
+    t = app_tables.scores(rows, ("deepseek-coder-6.7b-base", "Qwen3-0.6B"))
+    recs = []
+    for r, (_, s) in zip(rows, t.iterrows()):
+        rec = {"problem": r["instruction"], "generations": [r["response"] or "x"], "defect": r["defect"]}
+        for m in ("deepseek-coder-6.7b-base", "Qwen3-0.6B"):
+            rec |= {f"{m}_log_PPL_Q": s[f"{m}_nll_q"], f"{m}_log_PPL_Q_A": s[f"{m}_nll_q_given_a"],
+                    f"{m}_RMI": s[f"{m}_rmi"]}
+        recs.append({k: (None if isinstance(v, float) and pd.isna(v) else v) for k, v in rec.items()})
+    path = tmp_path / "authors.json"
+    path.write_text(json.dumps(recs))
+    return str(path)
+
+
+def test_load_a_file_in_the_authors_format(pair, tmp_path):
+    path = _authors_file(tmp_path)
+    at = open_app(*pair, page="score")
+    at.text_input(key="scores_local_path").set_value(path).run()
+    at.button(key="load_scores").click().run()
+    no_exception(at)
+    assert at.session_state["data_path"] is None and at.session_state["scores_path"] == path
+    assert "deepseek-coder-6.7b-base, Qwen3-0.6B" in at.success[0].value
+    # The strong model comes first in the authors' files; both roles are set, so Disagreement works.
+    assert (at.session_state["strong"], at.session_state["weak"]) == ("deepseek-coder-6.7b-base", "Qwen3-0.6B")
+    at.switch_page("pages/disagreement.py").run()
+    no_exception(at)
+    assert "rank_scatter" in charts(at)
+    at.switch_page("pages/distributions.py").run()
+    no_exception(at)
+    assert "no IFD scores" in json.dumps(charts(at)["ifd_vs_rmi"])
+
+
+def test_upload_a_qaq_score_file_for_the_open_data(pair):
+    data, scores = pair
+    at = open_app(data, None, page="score")
+    at.file_uploader(key="scores_upload").upload("s.parquet", scores.read_bytes()).run()
+    at.button(key="load_scores").click().run()
+    no_exception(at)
+    assert at.session_state["data_path"] == str(data)
+    assert at.session_state["scores_path"].startswith(str(ui.UPLOAD_DIR))
+    assert "The table has scores for: weak, strong" in at.success[0].value
+
+
+def test_a_bad_score_file_is_explained(pair, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,weak_rmi\n1,\"unclosed\n")
+    at = open_app(pair[0], None, page="score")
+    at.text_input(key="scores_local_path").set_value(str(bad)).run()
+    at.button(key="load_scores").click().run()
+    no_exception(at)
+    assert at.error[0].value.startswith("Cannot read the score file")
+    assert at.session_state["scores_path"] is None

@@ -1,0 +1,182 @@
+"""Select & export: recipes, live counts, arms, detection against labels, downloads, the CLI command."""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+import pytest
+from click.testing import CliRunner
+from conftest import charts, metrics, no_exception, open_app, table, values
+
+from qaq import ui
+from qaq.cli import cli
+from qaq.data import load_dataset, load_scores
+from qaq.export import ids_sha256
+from qaq.labels import labels_path, set_label, set_override
+from qaq.selection import attach_scores, select
+
+
+def reference(data, scores, recipe):
+    return select(attach_scores(load_dataset(data), load_scores(scores)[0]), recipe)
+
+
+def test_default_recipe_is_qaq_diff_high(pair):
+    data, scores = pair
+    at = open_app(data, scores, page="select")
+    no_exception(at)
+    assert at.session_state["recipe"] == {"method": "diff_high", "strong": "strong", "weak": "weak",
+                                          "ranking": "stratified", "bins": 10, "budget": 0.25,
+                                          "per_stratum_quota": False}
+    assert metrics(at)["Selected"] == "15" and metrics(at)["Discarded"] == "45"
+    figs = charts(at)
+    assert {"stratum_counts", "retention", "roc", "pr"} <= set(figs)
+    sel_trace = next(t for t in figs["stratum_counts"]["data"] if t["name"] == "selected")
+    assert sum(values(sel_trace["y"])) == 15
+    counts = table(at, columns=("stratum", "rows", "selected"))
+    assert counts["selected"].sum() == 15 and counts["rows"].sum() == 60
+
+
+def test_budget_slider_changes_the_counts(pair):
+    data, scores = pair
+    at = open_app(data, scores, page="select")
+    at.slider(key="sel_budget").set_value(50).run()
+    no_exception(at)
+    assert metrics(at)["Selected"] == "30"
+    ref = reference(data, scores, at.session_state["recipe"])
+    sel_trace = next(t for t in charts(at)["stratum_counts"]["data"] if t["name"] == "selected")
+    assert sum(values(sel_trace["y"])) == int(ref["selected"].sum()) == 30
+    at.checkbox(key="sel_quota").check().run()
+    counts = table(at, columns=("stratum", "rows", "selected"))
+    assert sorted(counts["selected"].tolist()) == [0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3]  # 30 over 10 strata
+
+
+@pytest.mark.parametrize("how", ["diff", "sum"])
+def test_threshold_mode(pair, how):
+    data, scores = pair
+    at = open_app(data, scores, page="select")
+    at.selectbox(key="sel_method").set_value(f"{how}_high").run()
+    at.radio(key="sel_how").set_value("a threshold").run()
+    at.slider(key=f"sel_threshold_{how}").set_value(0.3 if how == "diff" else 1.2).run()
+    no_exception(at)
+    recipe = at.session_state["recipe"]
+    assert recipe["threshold"] == (0.3 if how == "diff" else 1.2) and "budget" not in recipe
+    ref = reference(data, scores, recipe)
+    assert metrics(at)["Selected"] == str(int((ref[how] > recipe["threshold"]).sum()))
+    assert charts(at)["retention"]["layout"]["xaxis"]["title"]["text"] == f"{how} threshold"
+
+
+def test_other_arms(pair):
+    data, scores = pair
+    at = open_app(data, scores, page="select")
+    at.selectbox(key="sel_method").set_value("rmi_band").run()
+    at.selectbox(key="sel_model").set_value("weak")
+    at.slider(key="sel_band").set_value((0.2, 0.6)).run()
+    no_exception(at)
+    recipe = at.session_state["recipe"]
+    assert (recipe["method"], recipe["model"], recipe["lo"], recipe["hi"]) == ("rmi_band", "weak", 0.2, 0.6)
+    assert metrics(at)["Selected"] == str(int(reference(data, scores, recipe)["selected"].sum()))
+    at.selectbox(key="sel_method").set_value("ifd").run()
+    no_exception(at)
+    assert metrics(at)["Selected"] == str(int(reference(data, scores, at.session_state["recipe"])["selected"].sum()))
+    at.selectbox(key="sel_method").set_value("random").run()
+    no_exception(at)
+    assert metrics(at)["Selected"] == "15" and "retention" not in charts(at)
+
+
+def test_a_recipe_that_cannot_apply_is_explained(pair):
+    at = open_app(*pair, page="select")
+    at.selectbox(key="sel_method").set_value("rmi_band").run()
+    at.slider(key="sel_band").set_value((0.4, 0.4)).run()
+    no_exception(at)
+    assert "cannot be applied" in at.error[0].value and "must be below" in at.error[0].value
+
+
+def test_one_model_offers_only_one_model_arms(single):
+    at = open_app(*single, page="select")
+    no_exception(at)
+    assert at.selectbox(key="sel_method").options == ["RMI rank band (one model)", "IFD (Cherry LLM)", "Random"]
+    assert any("need two scored models" in c.value for c in at.caption)
+
+
+def test_overlap_with_other_arms(pair):
+    at = open_app(*pair, page="select")
+    overlap = table(at, columns=("arm", "shared", "jaccard")).set_index("arm")
+    assert list(overlap.index) == ["QAQ (Diff-High)", "IFD", "random"]
+    assert overlap.loc["QAQ (Diff-High)", "shared"] == 15 and overlap.loc["QAQ (Diff-High)", "jaccard"] == 1.0
+    assert (overlap["rows"] == 15).all()
+
+
+def test_detection_quality_against_the_defect_column_and_user_labels(pair):
+    data, scores = pair
+    at = open_app(data, scores, page="select")
+    no_exception(at)
+    assert at.selectbox(key="det_source").options == ["the data's `defect` column"]
+    det = table(at, columns=("defect", "detector", "roc_auc"))
+    assert set(det["defect"]) == {"echo", "fabricated", "mismatch", "any defect"}
+    assert set(det["detector"]) == {"low RMI", "RMI two-sided", "low Diff", "IFD"}
+    # The synthetic echoes have very high RMI: the two-sided detector finds them, low RMI cannot.
+    echo = det[det["defect"] == "echo"].set_index("detector")["roc_auc"]
+    assert echo["RMI two-sided"] > 0.6 and echo["low RMI"] < 0.1
+    assert len(charts(at)["roc"]["data"]) == 5  # 4 detectors + chance
+    assert any(m.value.startswith("**The discarded rows as a defect filter**") for m in at.markdown)
+    shares = table(at, columns=("selection", "n_labelled", "any defect"))
+    assert shares["selection"].tolist() == ["all data", "current", "QAQ (Diff-High)", "IFD", "random"]
+
+    for i, label in enumerate(["ok", "ok", "mismatched", "echo"]):
+        set_label(labels_path(data), f"r00001{i}", label)
+    at.run()
+    assert at.selectbox(key="det_source").options == ["the data's `defect` column", "your labels"]
+    at.selectbox(key="det_source").set_value("your labels").run()
+    no_exception(at)
+    det = table(at, columns=("defect", "detector", "roc_auc"))
+    assert set(det["defect"]) == {"echo", "mismatched", "any defect"}
+    assert set(det["n_negative"]) == {2}
+
+
+def test_overrides_from_browse_enter_the_recipe(pair):
+    data, scores = pair
+    at = open_app(data, scores, page="select")
+    picked = reference(data, scores, at.session_state["recipe"])
+    inside = picked.loc[picked["selected"], "id"].iloc[0]
+    outside = picked.loc[~picked["selected"] & (picked["skip"] == ""), "id"].iloc[0]
+    set_override(labels_path(data), inside, "exclude")
+    set_override(labels_path(data), outside, "include")
+    at.run()
+    no_exception(at)
+    assert at.session_state["recipe"]["include"] == [outside]
+    assert at.session_state["recipe"]["exclude"] == [inside]
+    assert metrics(at)["Selected"] == "16"  # one out before the budget is filled, one added on top
+    at.checkbox(key="sel_overrides").uncheck().run()
+    assert "include" not in at.session_state["recipe"]
+
+
+def test_downloads_and_the_command_line_reproduce_the_selection(pair, tmp_path, monkeypatch):
+    data, scores = pair
+    at = open_app(data, scores, page="select")
+    at.slider(key="sel_budget").set_value(40).run()
+    no_exception(at)
+    assert [b.label for b in at.get("download_button")] == ["Selected rows (24)", "Discarded rows (36)", "Manifest"]
+    recipe = at.session_state["recipe"]
+    files = ui.export_files(at.session_state[ui.WORKSPACE_KEY], recipe)
+    assert sorted(files) == ["discarded.jsonl", "manifest.json", "selected.jsonl"]
+    source = data.read_bytes().splitlines(keepends=True)
+    sel_lines = files["selected.jsonl"].splitlines(keepends=True)
+    dis_lines = files["discarded.jsonl"].splitlines(keepends=True)
+    assert len(sel_lines) == 24 and len(dis_lines) == 36
+    assert sorted(sel_lines + dis_lines) == sorted(source)  # each row exactly as in the file
+    manifest = json.loads(files["manifest.json"])
+    assert manifest["n_selected"] == 24 and manifest["recipe"]["budget"] == 0.4
+
+    # The command shown on the page reproduces the same ids.
+    (command,) = [c.value for c in at.code if c.value.startswith("qaq select")]
+    args = shlex.split(command)[1:]
+    assert args[args.index("--recipe") + 1] == json.dumps(recipe, separators=(",", ":"))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    cli_manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert cli_manifest["ids_sha256"] == manifest["ids_sha256"]
+    assert (tmp_path / "selected.jsonl").read_bytes() == files["selected.jsonl"]
+    ids = [json.loads(line)["id"] for line in sel_lines]
+    assert ids_sha256(ids) == manifest["ids_sha256"]
