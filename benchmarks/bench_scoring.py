@@ -1,0 +1,191 @@
+"""Scoring speed: qaq's fast path against a naive reference scorer, measured side by side.
+
+Naive reference (how existing IFD tools score): one sample at a time, one forward per span (four
+per sample), fp32, full-vocabulary logits and the transformers loss (qaq.reference).
+Fast path (qaq.backend): two forwards per sample, chunked LM head over target rows only,
+length-sorted token-budget batches, bf16 where the CPU/GPU has it, dense GGUF weights.
+
+    python benchmarks/bench_scoring.py                      # sample + 2,000 synthetic rows
+    python benchmarks/bench_scoring.py --rss                # + peak RSS at N and 2N rows
+    python benchmarks/bench_scoring.py --spearman           # + bf16 vs fp32 rank agreement
+
+Reports medians of --runs runs. The naive scorer is far slower, so it runs on a length-stratified
+subset (--naive-rows) of each dataset; samples/s are comparable because the subset keeps the
+length mix. Tokens/s count every forwarded token (padding excluded).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import platform
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data" / "code_instructions.jsonl"
+
+
+def synthetic_pairs(n: int, *, seed: int = 0) -> pd.DataFrame:
+    """n (query, answer) pairs with a realistic length spread, cut from the bundled sample's text.
+
+    Query and answer lengths (characters) are log-normal: medians about 150 and 900, capped at
+    1,500 and 6,000, so a few long samples dominate the token count as in real data.
+    """
+    from qaq.data import load_dataset
+
+    src = load_dataset(SAMPLE)
+    text_q = "\n".join(src["query"])
+    text_a = "\n".join(src["answer"])
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        lq = int(min(1500, max(20, rng.lognormvariate(5.0, 0.6))))
+        la = int(min(6000, max(20, rng.lognormvariate(6.8, 0.8))))
+        sq, sa = rng.randrange(len(text_q) - lq), rng.randrange(len(text_a) - la)
+        rows.append({"id": f"syn{i}", "query": text_q[sq : sq + lq], "answer": text_a[sa : sa + la],
+                     "context": "", "row": i, "line": i + 1, "skip": ""})
+    return pd.DataFrame(rows)
+
+
+def length_stratified(encoded: list, k: int) -> list[int]:
+    """k indices spread evenly over the length order (so the subset keeps the length mix)."""
+    order = sorted(range(len(encoded)), key=lambda i: encoded[i].length)
+    return sorted({order[int(round(q * (len(order) - 1)))] for q in np.linspace(0, 1, k)})
+
+
+def time_fast(sm, encoded, batch_tokens: int, runs: int) -> list[float]:
+    from qaq.scoring import iter_scores
+
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        for _ in iter_scores(sm, encoded, batch_tokens=batch_tokens):
+            pass
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def time_naive(sm32, encoded, runs: int) -> list[float]:
+    from qaq.reference import reference_sums
+
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        reference_sums(sm32, encoded)
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def bench(args: argparse.Namespace) -> dict:
+    from qaq.backend import ScoringModel, load_causal_lm
+    from qaq.data import load_dataset
+    from qaq.models import resolve_model
+
+    source = resolve_model(args.model)
+    t0 = time.perf_counter()
+    model32, tok = load_causal_lm(source, device="cpu", dtype="fp32")
+    load_s = time.perf_counter() - t0
+    naive = ScoringModel(source, device="cpu", dtype="fp32", model=model32, tokenizer=tok)
+    fast = ScoringModel(source, device=args.device, dtype=args.dtype, model=copy.deepcopy(model32), tokenizer=tok)
+    datasets = {"sample": load_dataset(SAMPLE), f"synthetic-{args.synthetic}": synthetic_pairs(args.synthetic)}
+    report = {"model": args.model, "parameters": fast.n_params, "fast_dtype": fast.dtype, "device": fast.device,
+              "load_seconds": round(load_s, 1), "machine": platform.processor() or platform.machine(),
+              "runs": args.runs, "datasets": {}}
+    for name, df in datasets.items():
+        df = df[df["skip"] == ""]
+        encoded = fast.encode_many(df["query"].tolist(), df["answer"].tolist(), max_length=args.max_length)
+        tokens = sum(len(e.fwd) + len(e.rev) for e in encoded)
+        fast_t = time_fast(fast, encoded, args.batch_tokens, args.runs)
+        subset = [encoded[i] for i in length_stratified(encoded, args.naive_rows)]
+        naive_t = time_naive(naive, subset, args.runs)
+        # The naive scorer forwards each span's prefix separately: count those tokens for its rate.
+        naive_tokens = sum(e.fwd_q[1] + e.fwd_a[1] + e.rev_q[1] + e.rev_a[1] for e in subset)
+        f_med, n_med = statistics.median(fast_t), statistics.median(naive_t)
+        report["datasets"][name] = {
+            "rows": len(encoded), "tokens_forwarded": tokens,
+            "fast_seconds": [round(t, 2) for t in fast_t],
+            "fast_samples_per_s": round(len(encoded) / f_med, 2),
+            "fast_tokens_per_s": round(tokens / f_med),
+            "naive_rows": len(subset), "naive_seconds": [round(t, 2) for t in naive_t],
+            "naive_samples_per_s": round(len(subset) / n_med, 3),
+            "naive_tokens_per_s": round(naive_tokens / n_med),
+            "speedup_samples_per_s": round((len(encoded) / f_med) / (len(subset) / n_med), 1),
+        }
+        print(json.dumps({name: report["datasets"][name]}), flush=True)
+    return report
+
+
+def peak_rss_child(args: argparse.Namespace, rows: int) -> float:
+    """Peak RSS (MiB) of a fresh process that loads the model and scores ``rows`` synthetic rows."""
+    code = (
+        "import resource, sys; sys.path.insert(0, %r)\n"
+        "from bench_scoring import synthetic_pairs\n"
+        "from qaq.scoring import ScoringConfig, score_frame\n"
+        "df = synthetic_pairs(%d)\n"
+        "score_frame(df, {'m': %r}, config=ScoringConfig(device=%r, dtype=%r, batch_tokens=%d, max_length=%d))\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+    ) % (str(Path(__file__).parent), rows, args.model, args.device, args.dtype, args.batch_tokens, args.max_length)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def spearman_bf16_fp32(args: argparse.Namespace) -> dict:
+    from qaq.backend import ScoringModel, load_causal_lm
+    from qaq.data import load_dataset
+    from qaq.models import resolve_model
+    from qaq.scoring import ScoringConfig, score_frame
+    from qaq.strata import spearman
+
+    source = resolve_model(args.model)
+    model32, tok = load_causal_lm(source, device="cpu", dtype="fp32")
+    df = load_dataset(SAMPLE)
+    out = {}
+    for dtype, model in (("fp32", model32), ("bf16", copy.deepcopy(model32))):
+        sm = ScoringModel(source, device="cpu", dtype=dtype, model=model, tokenizer=tok)
+        out[dtype] = score_frame(df, {"m": sm}, config=ScoringConfig(device="cpu", dtype=dtype))
+    res = {}
+    for field in ("rmi", "ifd", "nll_q", "nll_q_given_a"):
+        a, b = out["fp32"][f"m_{field}"], out["bf16"][f"m_{field}"]
+        res[field] = {"spearman": round(spearman(a, b), 5), "max_abs_diff": round(float(np.nanmax(np.abs(a - b))), 4)}
+    return res
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="smollm2-135m")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--dtype", default="auto")
+    parser.add_argument("--synthetic", type=int, default=2000, help="rows in the synthetic set")
+    parser.add_argument("--naive-rows", type=int, default=24, help="rows the naive scorer runs on, per dataset")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--batch-tokens", type=int, default=16384)
+    parser.add_argument("--max-length", type=int, default=2048)
+    parser.add_argument("--rss", action="store_true", help="peak RSS at N and 2N synthetic rows (fresh processes)")
+    parser.add_argument("--spearman", action="store_true", help="bf16 vs fp32 agreement on the bundled sample")
+    parser.add_argument("--json", type=Path, help="also write the report here")
+    args = parser.parse_args(argv)
+    report = bench(args)
+    if args.rss:
+        n = args.synthetic
+        report["peak_rss_mib"] = {str(n): round(peak_rss_child(args, n)), str(2 * n): round(peak_rss_child(args, 2 * n))}
+        print(json.dumps({"peak_rss_mib": report["peak_rss_mib"]}), flush=True)
+    if args.spearman:
+        report["bf16_vs_fp32"] = spearman_bf16_fp32(args)
+        print(json.dumps({"bf16_vs_fp32": report["bf16_vs_fp32"]}), flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
