@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -36,7 +37,7 @@ def _parse_models(values: tuple[str, ...]) -> dict[str, str]:
 
 
 @cli.command("score")
-@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
+@click.argument("input_path", metavar="INPUT", type=click.Path())
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Score table to write (.parquet, .csv or .jsonl). Required unless --dry-run.")
 @click.option("-m", "--model", "model_specs", multiple=True, metavar="NAME=SPEC",
@@ -66,14 +67,29 @@ def _parse_models(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Score cache directory (default: $QAQ_CACHE_DIR or ~/.cache/qaq).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the score cache.")
 @click.option("--dry-run", is_flag=True, help="Count tokens and estimate the time from a short calibration; score nothing.")
+@click.option("--engine", default="local", show_default=True, type=click.Choice(["local", "ray"]),
+              help="local: this machine, resuming from the score cache. ray: a Ray cluster (Ray Data, one "
+                   "scoring actor per GPU), resuming from Parquet shards; needs pip install \"qaq[ray]\".")
+@click.option("--ray-address", metavar="ADDRESS",
+              help="[ray] The cluster: auto (the cluster this machine belongs to), ray://HOST:10001 or HOST:6379. "
+                   "Default: start Ray on this machine.")
+@click.option("--gpus-per-worker", default=1.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="[ray] GPUs per scoring actor (0.5 puts two actors on one GPU).")
+@click.option("--concurrency", type=click.IntRange(min=1),
+              help="[ray] Scoring actors (default: the cluster's GPUs / --gpus-per-worker; 1 without GPUs).")
+@click.option("--shards-dir", type=click.Path(file_okay=False),
+              help="[ray] Where finished shards go, for resume (default: OUTPUT.shards next to the output).")
+@click.option("--rows-per-shard", default=2048, show_default=True, type=click.IntRange(min=1),
+              help="[ray] Distinct pairs per shard: the unit of work, and what a crash can lose.")
 @click.option("--progress-file", type=click.Path(dir_okay=False), hidden=True)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def score_command(input_path: str, output: str | None, model_specs: tuple[str, ...], query_field: str | None,
                   answer_field: str | None, input_field: str | None, id_field: str | None,
                   messages_field: str | None, fmt: str | None, device: str, dtype: str, max_length: int,
                   batch_tokens: int, template: str, system_prompt: str | None, reverse_instruction: str | None,
-                  trust_remote_code: bool, cache_dir: str | None, no_cache: bool, dry_run: bool,
-                  progress_file: str | None, quiet: bool) -> None:
+                  trust_remote_code: bool, cache_dir: str | None, no_cache: bool, dry_run: bool, engine: str,
+                  ray_address: str | None, gpus_per_worker: float, concurrency: int | None, shards_dir: str | None,
+                  rows_per_shard: int, progress_file: str | None, quiet: bool) -> None:
     """Score every (query, answer) pair of INPUT with one or more models.
 
     Writes one row per input row: id, then for each model NAME the columns NAME_nll_q,
@@ -83,7 +99,14 @@ def score_command(input_path: str, output: str | None, model_specs: tuple[str, .
     dtype) is stored with the output. Finished batches go to the score cache at once, so a
     killed run resumes where it stopped and a rerun scores only new rows.
 
+    With --engine ray, INPUT may also be a directory of data files (JSONL, Parquet, ...), scored
+    on a Ray cluster; finished shards go to --shards-dir, so a rerun after a crash scores only the
+    missing part. The output has the same columns. Options marked [ray] apply to it only;
+    --cache-dir, --no-cache and --dry-run to the local engine only.
+
     Example: qaq score data.jsonl -m weak=smollm2-135m -m strong=gemma3-270m -o scores.parquet
+
+    Example: qaq score shards/ --engine ray --ray-address auto -m strong=/models/dsc-6.7b -o scores.parquet
     """
     from qaq.cache import ScoreCache
     from qaq.data import DataError, load_dataset, skipped_rows, write_scores
@@ -93,7 +116,15 @@ def score_command(input_path: str, output: str | None, model_specs: tuple[str, .
 
     if not output and not dry_run:
         raise click.UsageError("give -o/--output (or --dry-run)")
+    if engine == "ray" and dry_run:
+        raise click.UsageError("--dry-run calibrates on this machine: use it without --engine ray")
+    if engine == "local" and os.path.isdir(input_path):
+        raise click.UsageError(f"{input_path} is a directory: give one file, or score the directory with --engine ray")
+    if engine == "local" and (ray_address or shards_dir or concurrency):
+        raise click.UsageError("--ray-address, --concurrency and --shards-dir need --engine ray")
     models = _parse_models(model_specs)
+    load_options = dict(query=query_field, answer=answer_field, input_field=input_field, id_field=id_field,
+                        messages=messages_field, fmt=fmt)
     try:
         config = ScoringConfig(
             device=device, dtype=dtype, max_length=max_length, batch_tokens=batch_tokens, template=template,
@@ -101,8 +132,16 @@ def score_command(input_path: str, output: str | None, model_specs: tuple[str, .
             reverse_instruction=reverse_instruction or DEFAULT_REVERSE_INSTRUCTION,
             trust_remote_code=trust_remote_code,
         )
-        data = load_dataset(input_path, query=query_field, answer=answer_field, input_field=input_field,
-                            id_field=id_field, messages=messages_field, fmt=fmt)
+        if engine == "ray":
+            from qaq.ray_engine import RayNotInstalled, load_inputs, require_ray
+
+            try:
+                require_ray()
+            except RayNotInstalled as exc:
+                raise click.ClickException(str(exc)) from None
+            data = load_inputs(input_path, **load_options)
+        else:
+            data = load_dataset(input_path, **load_options)
     except (DataError, TemplateError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     skipped = skipped_rows(data)
@@ -111,6 +150,11 @@ def score_command(input_path: str, output: str | None, model_specs: tuple[str, .
         shown = ", ".join(f"{r.id} (line {r.line}: {r.skip})" for r in skipped.head(10).itertuples())
         more = f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""
         click.echo(f"not scored: {len(skipped)} rows with an empty query or answer: {shown}{more}", err=True)
+    if engine == "ray":
+        _score_on_ray(data, models, config=config, output=output, address=ray_address,  # type: ignore[arg-type]
+                      gpus_per_worker=gpus_per_worker, concurrency=concurrency, shards_dir=shards_dir,
+                      rows_per_shard=rows_per_shard, quiet=quiet, progress_file=progress_file)
+        return
     try:
         loaded = {}
         for name, spec in models.items():
@@ -147,6 +191,33 @@ def score_command(input_path: str, output: str | None, model_specs: tuple[str, .
     for name, run in meta["models"].items():
         click.echo(f"{name}: {run['rows_scored']} rows scored, {run['rows_cached']} from cache, "
                    f"{run['seconds']:.1f} s", err=True)
+    click.echo(f"wrote {output} ({len(scores)} rows)", err=True)
+
+
+def _score_on_ray(data, models: dict[str, str], *, config, output: str, address: str | None, gpus_per_worker: float,
+                  concurrency: int | None, shards_dir: str | None, rows_per_shard: int, quiet: bool,
+                  progress_file: str | None) -> None:
+    """The --engine ray branch of `qaq score` (qaq.ray_engine writes the output and its metadata)."""
+    from qaq.data import DataError
+    from qaq.models import ModelNotFound
+    from qaq.ray_engine import RayEngineError, score_with_ray
+
+    click.echo(f"ray: {address or 'a local Ray instance'}; shards in {shards_dir or str(output) + '.shards'}", err=True)
+    progress = _Progress(quiet=quiet, progress_file=progress_file)
+    try:
+        scores = score_with_ray(data, models, config=config, output=output, address=address,
+                                gpus_per_worker=gpus_per_worker, concurrency=concurrency, shards_dir=shards_dir,
+                                rows_per_shard=rows_per_shard, progress=progress)
+    except (ModelNotFound, DataError, RayEngineError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        progress.close()
+    meta = scores.attrs["qaq_run"]
+    for name, run in meta["models"].items():
+        ray_run = meta["ray"]["models"][name]
+        click.echo(f"{name}: {run['rows_scored']} rows scored, {run['rows_cached']} from shards "
+                   f"({ray_run['units_cached']} of {ray_run['units']} shards were done), on "
+                   f"{', '.join(ray_run['devices'])}, {run['seconds']:.1f} s", err=True)
     click.echo(f"wrote {output} ({len(scores)} rows)", err=True)
 
 

@@ -229,23 +229,37 @@ def _score_one(
         for k in todo:
             table[scorable[k]] = by_key[keys[k]]
     run.seconds = time.perf_counter() - t0
+    return score_fields(table, data.index), run
+
+
+def score_fields(table: np.ndarray, index: pd.Index) -> dict[str, pd.Series]:
+    """Turn per-sample values into one model's score columns (shared by every engine).
+
+    Args:
+        table: float64 of shape (len(index), 7), columns as :func:`iter_scores` yields them
+            (:data:`qaq.cache.VALUE_FIELDS`); NaN rows for samples not scored.
+        index: the data's index.
+
+    Returns:
+        :data:`qaq.columns.SCORE_FIELDS` name -> column, with rmi = nll_q - nll_q_given_a and
+        ifd = nll_a_given_q / nll_a.
+    """
     nll_q, nll_a_given_q, nll_q_given_a, nll_a, n_q, n_a, trunc = table.T
     with np.errstate(invalid="ignore", divide="ignore"):
         ifd = nll_a_given_q / nll_a
-    idx = data.index
     values = {
-        "nll_q": pd.Series(nll_q, index=idx),
-        "nll_q_given_a": pd.Series(nll_q_given_a, index=idx),
-        "nll_a": pd.Series(nll_a, index=idx),
-        "nll_a_given_q": pd.Series(nll_a_given_q, index=idx),
-        "rmi": pd.Series(nll_q - nll_q_given_a, index=idx),
-        "ifd": pd.Series(ifd, index=idx),
-        "n_tokens_q": pd.Series(n_q, index=idx).round().astype("Int64"),
-        "n_tokens_a": pd.Series(n_a, index=idx).round().astype("Int64"),
-        "truncated": pd.Series(trunc, index=idx).round().astype("Int64"),
+        "nll_q": pd.Series(nll_q, index=index),
+        "nll_q_given_a": pd.Series(nll_q_given_a, index=index),
+        "nll_a": pd.Series(nll_a, index=index),
+        "nll_a_given_q": pd.Series(nll_a_given_q, index=index),
+        "rmi": pd.Series(nll_q - nll_q_given_a, index=index),
+        "ifd": pd.Series(ifd, index=index),
+        "n_tokens_q": pd.Series(n_q, index=index).round().astype("Int64"),
+        "n_tokens_a": pd.Series(n_a, index=index).round().astype("Int64"),
+        "truncated": pd.Series(trunc, index=index).round().astype("Int64"),
     }
     assert list(values) == list(SCORE_FIELDS)
-    return values, run
+    return values
 
 
 def run_metadata(config: ScoringConfig, runs: Mapping[str, ModelRun], *, n_rows: int) -> dict[str, Any]:

@@ -1,0 +1,284 @@
+"""The ray engine: same table as the local engine, directories of shards, resume after a crash.
+
+Tests marked slow start a local Ray instance on CPU (2 CPUs, no dashboard) once per module.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from qaq.cli import cli
+from qaq.columns import score_columns
+from qaq.data import DataError, load_dataset, load_scores, write_scores
+from qaq.ray_engine import RayEngineError, load_inputs, shard_run_key
+from qaq.scoring import ScoringConfig, score_frame
+
+FP32 = ScoringConfig(device="cpu", dtype="fp32", max_length=700, batch_tokens=2000)
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def make_rows(n: int, *, ids: bool = True) -> list[dict]:
+    words = ["sort", "list", "string", "parse", "json", "file", "sum", "graph", "tree", "regex"]
+    rows = []
+    for i in range(n):
+        w1, w2 = words[i % 10], words[(i * 7 + 3) % 10]
+        row = {"instruction": f"Write a function to {w1} a {w2} number {i}." + " please" * (i % 5),
+               "response": f"def f{i}(x):\n    return {w1}(x) + {i}\n" + "# note\n" * (i % 7)}
+        rows.append({"id": f"r{i}", **row} if ids else row)
+    return rows
+
+
+def split_dir(directory: Path, rows: list[dict], parts: int) -> Path:
+    """Write ``rows`` as ``parts`` JSONL shards in ``directory``, and all of them as ``directory``.jsonl."""
+    directory.mkdir()
+    size = -(-len(rows) // parts)
+    for k in range(parts):
+        write_jsonl(directory / f"part-{k:02d}.jsonl", rows[k * size : (k + 1) * size])
+    write_jsonl(directory.with_suffix(".jsonl"), rows)
+    return directory
+
+
+def assert_same_scores(ray_out: pd.DataFrame, local: pd.DataFrame) -> None:
+    """Same columns in the same order, same dtypes, same ids, values within 1e-4 (fp32)."""
+    assert list(ray_out.columns) == list(local.columns)
+    assert ray_out.dtypes.equals(local.dtypes)
+    assert ray_out["id"].tolist() == local["id"].tolist()
+    pd.testing.assert_frame_equal(ray_out, local, check_exact=False, atol=1e-4, rtol=0)
+
+
+# --------------------------------------------------------------------------- no Ray instance needed
+
+def test_engine_ray_without_ray_names_the_extra(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` now raises ImportError
+    monkeypatch.setitem(sys.modules, "ray.data", None)
+    data = write_jsonl(tmp_path / "d.jsonl", make_rows(2))
+    res = CliRunner().invoke(cli, ["score", str(data), "--engine", "ray", "-m", "t=x",
+                                   "-o", str(tmp_path / "o.parquet")])
+    assert res.exit_code != 0
+    assert 'pip install "qaq[ray]"' in res.output and "Traceback" not in res.output
+
+
+def test_importing_the_engine_imports_neither_ray_nor_torch():
+    code = ("import sys, qaq.ray_engine, qaq.cli\n"
+            "print(','.join(m for m in ('ray', 'torch', 'transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_extra_and_makefile_install_ray():
+    root = Path(__file__).resolve().parent.parent
+    pyproject = (root / "pyproject.toml").read_text()
+    assert 'ray = ["ray[data]' in pyproject
+    makefile = root / "Makefile"
+    if makefile.exists():
+        assert '-e ".[dev,ray]"' in makefile.read_text()
+
+
+def test_local_engine_refuses_a_directory_and_ray_options(tmp_path):
+    d = split_dir(tmp_path / "shards", make_rows(4), 2)
+    res = CliRunner().invoke(cli, ["score", str(d), "-m", "t=x", "-o", str(tmp_path / "o.parquet")])
+    assert res.exit_code != 0 and "--engine ray" in res.output
+    res = CliRunner().invoke(cli, ["score", str(d.with_suffix(".jsonl")), "-m", "t=x", "--ray-address", "auto",
+                                   "-o", str(tmp_path / "o.parquet")])
+    assert res.exit_code != 0 and "need --engine ray" in res.output
+
+
+def test_directory_loads_as_the_concatenated_file(tmp_path):
+    rows = make_rows(9, ids=False)
+    rows[7] = dict(rows[1])  # the same pair in two shards: hash ids number it over the whole table
+    rows[4]["response"] = " "
+    d = split_dir(tmp_path / "shards", rows, 3)
+    (d / "notes.txt").write_text("not data")  # ignored: no data suffix
+    whole = load_dataset(d.with_suffix(".jsonl"))
+    merged = load_inputs(d)
+    cols = ["id", "query", "answer", "skip"]
+    pd.testing.assert_frame_equal(merged[cols], whole[cols])
+    assert merged["id"].is_unique and merged["id"].str.endswith("-2").sum() == 1
+    assert [Path(f["path"]).name for f in merged.attrs["qaq_source"]["files"]] == [f"part-0{k}.jsonl" for k in range(3)]
+    assert merged.attrs["qaq_source"]["n_skipped"] == 1
+
+
+def test_directory_with_an_id_in_two_files_is_an_error(tmp_path):
+    d = tmp_path / "shards"
+    d.mkdir()
+    write_jsonl(d / "a.jsonl", make_rows(3))
+    write_jsonl(d / "b.jsonl", make_rows(2))
+    with pytest.raises(DataError, match=r"'r0' appears in more than one file .*a\.jsonl.*b\.jsonl"):
+        load_inputs(d)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="no data files"):
+        load_inputs(tmp_path / "empty")
+
+
+def test_shard_keys_cover_what_changes_scores():
+    base = shard_run_key("sha256:abc", FP32)
+    other_batches = ScoringConfig(device="cpu", dtype="fp32", max_length=700, batch_tokens=9, padding_side="left")
+    assert shard_run_key("sha256:abc", other_batches) == base
+    assert shard_run_key("sha256:abc", ScoringConfig(device="cpu", dtype="fp32", max_length=300)) != base
+    assert shard_run_key("sha256:abc", ScoringConfig(device="cpu", dtype="bf16", max_length=700)) != base
+    assert shard_run_key("sha256:abd", FP32) != base
+
+
+def test_a_numbered_gpu_is_refused(tmp_path):
+    pytest.importorskip("ray.data", reason='Ray Data is not installed: pip install "qaq[ray]"')
+    from qaq.ray_engine import score_with_ray
+
+    with pytest.raises(RayEngineError, match="each actor sees its own GPU"):
+        score_with_ray(tmp_path / "x.jsonl", {"t": "x"}, config=ScoringConfig(device="cuda:1"),
+                       output=tmp_path / "o.parquet")
+
+
+# --------------------------------------------------------------------------- on a local Ray instance
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    ray = pytest.importorskip("ray", reason='Ray is not installed: pip install "qaq[ray]"')
+    pytest.importorskip("ray.data", reason='Ray Data is not installed: pip install "qaq[ray]"')
+    ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+@pytest.mark.slow
+def test_ray_equals_local_engine_on_tiny_model(ray_cluster, tiny_model_dir, tmp_path):
+    from qaq.ray_engine import score_with_ray
+
+    rows = make_rows(23)
+    rows[5]["response"] = "   "  # skipped: a row with empty scores, never dropped
+    rows[9] = {**rows[2], "id": "r9"}  # a repeated pair: scored once, both rows filled
+    d = split_dir(tmp_path / "shards", rows, 2)
+    local = score_frame(load_dataset(d.with_suffix(".jsonl")), {"t": str(tiny_model_dir)}, config=FP32)
+    out_path = tmp_path / "scores.parquet"
+    got = score_with_ray(d, {"t": str(tiny_model_dir)}, config=FP32, output=out_path, rows_per_shard=4)
+    assert_same_scores(got, local)
+    assert got.loc[5, score_columns("t")].isna().all() and got.loc[9, "t_rmi"] == got.loc[2, "t_rmi"]
+    write_scores(local, tmp_path / "local.parquet", local.attrs["qaq_run"])
+    back, meta = load_scores(out_path)
+    assert_same_scores(back, load_scores(tmp_path / "local.parquet")[0])  # the files, too
+    assert meta["engine"] == "ray" and meta["models"]["t"]["rows_scored"] == 22
+    assert meta["models"]["t"]["template_sha256"] == local.attrs["qaq_run"]["models"]["t"]["template_sha256"]
+    assert meta["ray"]["models"]["t"]["units"] == len(list((tmp_path / "scores.parquet.shards").glob("*.parquet"))) == 6
+
+    again = score_with_ray(d, {"t": str(tiny_model_dir)}, config=FP32, output=out_path, rows_per_shard=4)
+    assert again.attrs["qaq_run"]["models"]["t"]["rows_scored"] == 0  # every shard done: no Ray work
+    pd.testing.assert_frame_equal(again, got)
+
+
+@pytest.mark.slow
+def test_ray_equals_local_engine_on_embedded_weak_model(ray_cluster, tmp_path):
+    from qaq.ray_engine import score_with_ray
+
+    rows = [{"id": f"s{i}", "instruction": q, "response": a} for i, (q, a) in enumerate([
+        ("Reverse a string in Python.", "def rev(s):\n    return s[::-1]"),
+        ("Sum a list of numbers.", "total = sum(xs)"),
+        ("Read a JSON file into a dict.", "import json\nwith open(p) as f:\n    d = json.load(f)"),
+        ("Count words in a sentence.", "len(s.split())"),
+        ("Square every item of a list.", "[x * x for x in xs]"),
+        ("Sort dicts by the 'age' key.", "sorted(rows, key=lambda r: r['age'])"),
+        ("Check whether n is prime.", "all(n % k for k in range(2, int(n ** 0.5) + 1)) and n > 1"),
+        ("Write hello to a file.", "open('f.txt', 'w').write('hello')"),
+        ("Get the maximum of two numbers.", "max(a, b)"),
+        ("Lower-case a string.", "s.lower()"),
+    ])]
+    data = load_dataset(write_jsonl(tmp_path / "d.jsonl", rows))
+    config = ScoringConfig(device="cpu", dtype="fp32", max_length=256)
+    local = score_frame(data, {"weak": "smollm2-135m"}, config=config)
+    got = score_with_ray(tmp_path / "d.jsonl", {"weak": "smollm2-135m"}, config=config,
+                         shards_dir=tmp_path / "shards", rows_per_shard=5)
+    assert_same_scores(got, local)
+    assert got["weak_rmi"].notna().all()
+
+
+@pytest.mark.slow
+def test_an_actor_that_fails_stops_the_run_with_its_message(ray_cluster, tiny_plain_model_dir, tmp_path):
+    from qaq.ray_engine import score_with_ray
+
+    data = write_jsonl(tmp_path / "d.jsonl", make_rows(3))
+    chat = ScoringConfig(device="cpu", dtype="fp32", template="chat")  # the model has no chat template
+    with pytest.raises(RayEngineError, match=r"(?s)Ray run failed \(0 of 1 shards.*chat template"):
+        score_with_ray(data, {"p": str(tiny_plain_model_dir)}, config=chat, output=tmp_path / "o.parquet")
+    assert not (tmp_path / "o.parquet").exists()
+
+
+@pytest.mark.slow
+def test_job_killed_mid_run_resumes_with_only_the_missing_shards(ray_cluster, tiny_model_dir, tmp_path):
+    """The app's path: start_ray_job on a running cluster, poll its progress, cancel it (SIGTERM to the
+    driver), start it again: the rerun scores only the shards the first run did not finish."""
+    from qaq.jobs import cancel_job
+    from qaq.ray_engine import start_ray_job
+
+    address = ray_cluster.get_runtime_context().gcs_address
+    n = 64  # two files of 32 rows: 16 shards of 4 rows
+    d = split_dir(tmp_path / "shards", make_rows(n), 2)
+    jobs_dir = tmp_path / "jobs"
+    common = dict(models={"t": str(tiny_model_dir)}, address=address, concurrency=1, jobs_dir=jobs_dir,
+                  extra_args=["--device", "cpu", "--dtype", "fp32", "--max-length", "700", "--batch-tokens", "1",
+                              "--rows-per-shard", "4"])
+    for attempt in range(3):
+        shards, out = tmp_path / f"done-{attempt}", tmp_path / f"scores-{attempt}.parquet"
+        job = start_ray_job(d, out, shards_dir=shards, **common)
+        status = _wait(job, jobs_dir, lambda s: s["state"] != "running" or
+                       s["progress"].get("models", {}).get("t", {}).get("done", 0) >= 8)
+        cancel_job(job, jobs_dir=jobs_dir)
+        _wait(job, jobs_dir, lambda s: not _group_alive(job, jobs_dir), timeout=60)
+        kept = {p.name: p.stat().st_mtime_ns for p in shards.glob("*.parquet")}
+        if status["state"] == "running" and 0 < len(kept) < n // 4:
+            break
+    else:
+        pytest.fail("could not cancel the job mid-way")
+    assert not out.exists()  # nothing half-written
+    for p in shards.glob("*.parquet"):
+        load_scores(p)  # every shard left behind is whole
+
+    job = start_ray_job(d, out, shards_dir=shards, **common)
+    status = _wait(job, jobs_dir, lambda s: s["state"] != "running")
+    assert status["state"] == "finished", status["log_tail"]
+    assert f"t: {n - 4 * len(kept)} rows scored, {4 * len(kept)} from shards" in status["log_tail"]
+    assert status["progress"]["models"]["t"]["done"] == status["progress"]["models"]["t"]["total"] == n
+    assert {p.name: p.stat().st_mtime_ns for p in shards.glob("*.parquet") if p.name in kept} == kept  # not redone
+    assert len(list(shards.glob("*.parquet"))) == n // 4
+    local = score_frame(load_dataset(d.with_suffix(".jsonl")), {"t": str(tiny_model_dir)}, config=FP32)
+    write_scores(local, tmp_path / "local.parquet", local.attrs["qaq_run"])
+    assert_same_scores(load_scores(out)[0], load_scores(tmp_path / "local.parquet")[0])
+
+
+def _wait(job_id: str, jobs_dir: Path, until, timeout: float = 240) -> dict:
+    from qaq.jobs import job_status
+
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        status = job_status(job_id, jobs_dir=jobs_dir)
+        if until(status):
+            return status
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} timed out: {job_status(job_id, jobs_dir=jobs_dir)}")
+
+
+def _group_alive(job_id: str, jobs_dir: Path) -> bool:
+    """Whether a process of the job's process group is still running (zombies do not count: the job's
+    parent, this test, never reaps it)."""
+    pgid = json.loads((jobs_dir / job_id / "job.json").read_text())["pid"]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, _, pgrp = stat.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, IndexError, ValueError):
+            continue
+        if int(pgrp) == pgid and state != "Z":
+            return True
+    return False
