@@ -27,11 +27,12 @@ label = c6.selectbox("Label", ["any", "(unlabelled)", *LABELS], key="browse_labe
 rows, total = ui.browse_rows(ws, model=model, stratum=None if stratum == "all" else int(stratum), sort_by=sort_by,
                              ascending=order == "lowest first", search=search,
                              label=None if label == "any" else label)
-st.caption(f"{total:,} rows match" + (f"; the first {len(rows):,} are listed" if total > len(rows) else "")
-           + ". Select a row to open it.")
+listed = f"; the first {len(rows):,} are listed" if total > len(rows) else ""
+st.caption(f"{ui.rows_text(total)} {'matches' if total == 1 else 'match'}{listed}. "
+           + ("Select a row to open it." if total else "Change the filters or the search."))
 shown = rows[ui.list_columns(ws, [sort_by])]
 pick = st.dataframe(shown, hide_index=True, key="browse_table", on_select="rerun", selection_mode="single-row",
-                    height=360)
+                    height=ui.table_height(len(shown)))
 if (row_id := ui.table_pick(pick, shown)) is not None:
     st.session_state["example_id"] = row_id
 elif len(shown) and st.session_state["example_id"] not in set(shown["id"].astype(str)):

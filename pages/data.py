@@ -114,7 +114,7 @@ if ws.error:
 
 table = ui.require_table(ws)
 st.subheader("Validation")
-report = ui.validation_report(table)
+report = ui.validation_report(ws)
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Rows", f"{report['rows']:,}")
 c2.metric("To score", f"{report['to_score']:,}")
@@ -122,7 +122,8 @@ c3.metric("Skipped (empty Q or A)", f"{len(report['skipped']):,}")
 c4.metric("Repeated (Q, A) pairs", f"{len(report['duplicate_pairs']):,}")
 if len(report["skipped"]):
     st.markdown("**Rows that will not be scored** (line numbers in the file):")
-    st.dataframe(report["skipped"], hide_index=True, key="skipped_rows", height=200)
+    st.dataframe(report["skipped"], hide_index=True, key="skipped_rows",
+                 height=ui.table_height(len(report["skipped"]), most=250))
 if len(report["duplicate_pairs"]):
     with st.expander(f"{len(report['duplicate_pairs']):,} rows repeat an earlier (Q, A) pair"):
         st.dataframe(report["duplicate_pairs"], hide_index=True, key="duplicate_rows")
@@ -130,7 +131,7 @@ if len(report["duplicate_pairs"]):
 unit_choices = ["characters"] + [m for m in ws.models]
 unit = st.radio("Lengths in", unit_choices, horizontal=True, key="length_unit",
                 format_func=lambda u: u if u == "characters" else f"{u} tokens")
-lengths, unit_name = ui.lengths(table, model=None if unit == "characters" else unit)
+lengths, unit_name = ui.lengths(ws, model=None if unit == "characters" else unit)
 ui.plotly(plots.length_histograms(lengths, unit=unit_name), key="length_histograms")
 
 st.subheader("Preview")

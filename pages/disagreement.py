@@ -32,19 +32,19 @@ if picked_ids:
     st.markdown(f"**{len(picked_ids):,} selected points**")
     chosen = ui.rows_by_id(ws, picked_ids)
     pick = st.dataframe(chosen, hide_index=True, key="picked_points", on_select="rerun",
-                        selection_mode="single-row", height=240)
+                        selection_mode="single-row", height=ui.table_height(len(chosen), most=240))
     st.session_state["example_id"] = ui.table_pick(pick, chosen) or picked_ids[0]
 
 st.subheader("Rank correlation")
 sp = ui.strong_weak_spearman(ws)
 st.metric(f"Spearman of {ws.strong} and {ws.weak} RMI (all rows)", f"{sp['spearman'].iloc[0]:.3f}")
 st.caption(f"Per stratum of {ws.strong}'s PPL(Q) ({ws.bins} bins):")
-st.dataframe(sp.iloc[1:], hide_index=True, key="spearman_table", height=220)
+st.dataframe(sp.iloc[1:], hide_index=True, key="spearman_table", height=ui.table_height(len(sp) - 1, most=220))
 
 st.subheader("Most disagreed examples")
 top = ui.most_disagreed(ws, 20)
 pick = st.dataframe(top, hide_index=True, key="disagreed_table", on_select="rerun", selection_mode="single-row",
-                    height=300)
+                    height=ui.table_height(len(top), most=300))
 if (row_id := ui.table_pick(pick, top)) is not None:
     st.session_state["example_id"] = row_id
 

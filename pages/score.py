@@ -92,6 +92,12 @@ with run_tab:
                                      f"{'—' if rate is None else f'{rate:,.1f} rows/s'} · "
                                      f"ETA {ui.duration(p.get('eta_s'))}")
                 if status["state"] == "running":
+                    if not status["progress"].get("models"):
+                        st.caption("Starting: loading the models (15-40 s each) and tokenizing the rows; "
+                                   "progress shows from the first batch on.")
+                    last = ui.last_log_line(status)
+                    if last:
+                        st.caption(f"Last log line: `{last}`")
                     if st.button("Cancel the job", key="cancel_job", icon=":material/cancel:"):
                         ui.cancel_job(job_id)
                         st.rerun()

@@ -385,7 +385,6 @@ def app_command(port: int, data_path: str | None, scores_path: str | None, addre
     Example: qaq app --data data.jsonl --scores scores.parquet --port 8502
     """
     import os
-    import subprocess
     from pathlib import Path
 
     app = Path(__file__).resolve().parent.parent / "app.py"
@@ -393,20 +392,26 @@ def app_command(port: int, data_path: str | None, scores_path: str | None, addre
         raise click.ClickException(
             f"the app's files are missing: expected {app} and {app.parent / 'pages'} beside the qaq package "
             "(qaq app runs from a source checkout of qaq: pip install -e .)")
-    from qaq.ui import ENV_DATA, ENV_SCORES, UPLOAD_LIMIT_MB
+    # What app.py reads (qaq.ui.ENV_DATA, ENV_SCORES, UPLOAD_LIMIT_MB; tests/app keep them equal).
+    # Not imported: qaq.ui imports streamlit, which only the app's own process should load.
+    env_data, env_scores, upload_limit_mb = "QAQ_APP_DATA", "QAQ_APP_SCORES", 200
 
     env = dict(os.environ)
-    for name, value in ((ENV_DATA, data_path), (ENV_SCORES, scores_path)):
+    for name, value in ((env_data, data_path), (env_scores, scores_path)):
         env.pop(name, None)
         if value:
             env[name] = str(Path(value).resolve())
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", address,
-           "--server.port", str(port), "--server.maxUploadSize", str(UPLOAD_LIMIT_MB),
-           "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]
+           "--server.port", str(port), "--server.maxUploadSize", str(upload_limit_mb),
+           "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer",
+           # Watching the source tree (a .venv inside it included) is for developing the app, not using it.
+           "--server.fileWatcherType", "none"]
     if no_browser:
         cmd += ["--server.headless", "true"]
     click.echo(f"qaq app on http://{address}:{port} (Ctrl+C stops it)", err=True)
-    sys.exit(subprocess.call(cmd, env=env, cwd=str(app.parent)))
+    # Become the server (no child left behind when this process is signalled).
+    os.chdir(app.parent)
+    os.execve(sys.executable, cmd, env)
 
 
 def main() -> None:

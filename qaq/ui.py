@@ -194,6 +194,7 @@ class Base:
     notes: tuple[str, ...] = ()  # things to tell the user (e.g. the data came from the score file)
 
 
+@st.cache_data(max_entries=4, show_spinner="Joining the scores…")
 def _base(data_key: tuple | None, mapping: tuple, scores_key: tuple | None) -> Base:
     """Data joined with scores on id. Raises DataError/ValueError with the reason."""
     from qaq.selection import attach_scores
@@ -384,6 +385,12 @@ def sidebar(ws: Workspace) -> None:
              help="stratified: RMI ranked within each stratum (QAQ); global: over the whole table "
                   "(the authors' README snippet).")
     sb.caption(STRATA_NOTE)
+    from streamlit import config
+
+    address = config.get_option("server.address")
+    if address not in ("localhost", "127.0.0.1", "::1"):
+        sb.warning("This server listens on every network interface, so anyone who can reach this machine can "
+                   "open the app and read files through it. `qaq app` listens on localhost only.")
 
 
 def require_table(ws: Workspace) -> pd.DataFrame:
@@ -477,26 +484,36 @@ def save_upload(name: str, data: bytes) -> Path:
     return target
 
 
-def lengths(table: pd.DataFrame, *, model: str | None = None) -> tuple[pd.DataFrame, str]:
-    """Q and A lengths for :func:`qaq.plots.length_histograms`: tokens of ``model`` when scored, else characters."""
-    if model is not None and score_column(model, "n_tokens_q") in table.columns:
+@st.cache_data(max_entries=8, show_spinner=False)
+def _lengths(key: tuple, _table: pd.DataFrame, model: str | None) -> tuple[pd.DataFrame, str]:
+    if model is not None and score_column(model, "n_tokens_q") in _table.columns:
         cols = {"query": score_column(model, "n_tokens_q"), "answer": score_column(model, "n_tokens_a")}
-        return pd.DataFrame({k: table[c].astype("float64") for k, c in cols.items()}), f"{model} tokens"
-    return pd.DataFrame({"query": table["query"].str.len(), "answer": table["answer"].str.len()}), "characters"
+        return pd.DataFrame({k: _table[c].astype("float64") for k, c in cols.items()}), f"{model} tokens"
+    return pd.DataFrame({"query": _table["query"].str.len(), "answer": _table["answer"].str.len()}), "characters"
 
 
-def validation_report(table: pd.DataFrame) -> dict[str, Any]:
-    """Counts for the Data page: rows, rows to score, skipped rows (with line numbers), duplicates."""
+def lengths(ws: Workspace, *, model: str | None = None) -> tuple[pd.DataFrame, str]:
+    """Q and A lengths for :func:`qaq.plots.length_histograms`: tokens of ``model`` when scored, else characters."""
+    return _lengths(ws.key, ws.table, model)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _validation_report(key: tuple, _table: pd.DataFrame) -> dict[str, Any]:
     from qaq.data import skipped_rows
 
-    skipped = skipped_rows(table)
-    dup = table.duplicated(subset=["query", "answer"], keep="first")
+    skipped = skipped_rows(_table)
+    dup = _table.duplicated(subset=["query", "answer"], keep="first")
     return {
-        "rows": len(table),
-        "to_score": len(table) - len(skipped),
+        "rows": len(_table),
+        "to_score": len(_table) - len(skipped),
         "skipped": skipped,
-        "duplicate_pairs": table.loc[dup, ["id", "line"]],
+        "duplicate_pairs": _table.loc[dup, ["id", "line"]],
     }
+
+
+def validation_report(ws: Workspace) -> dict[str, Any]:
+    """Counts for the Data page: rows, rows to score, skipped rows (with line numbers), repeated pairs."""
+    return _validation_report(ws.key, ws.table)
 
 
 # --------------------------------------------------------------------------------------------
@@ -614,9 +631,25 @@ def cancel_job(job_id: str) -> None:
     jobs.cancel_job(job_id, jobs_dir=jobs.JOBS_DIR)
 
 
+def last_log_line(status: dict[str, Any]) -> str:
+    """The job log's last non-empty line (what the job is doing), without progress-bar noise."""
+    lines = [ln.strip() for ln in str(status.get("log_tail") or "").replace("\r", "\n").splitlines()]
+    lines = [ln for ln in lines if ln]
+    return lines[-1][:200].replace("`", "'") if lines else ""
+
+
 def job_output(status: dict[str, Any]) -> str | None:
     cmd = status.get("cmd") or []
     return cmd[cmd.index("-o") + 1] if "-o" in cmd else None
+
+
+def table_height(n_rows: int, *, most: int = 360) -> int:
+    """Pixel height of an ``st.dataframe`` showing ``n_rows`` rows, capped (no empty filler rows)."""
+    return min(most, 35 * (n_rows + 1) + 3)
+
+
+def rows_text(n: int) -> str:
+    return f"{n:,} row" + ("" if n == 1 else "s")
 
 
 def duration(seconds: float | None) -> str:
@@ -825,11 +858,27 @@ def token_view(spec: str, config: str, query: str, answer: str) -> dict[str, lis
     return sm.token_nlls(query, answer, max_length=json.loads(config)["max_length"])
 
 
+_LABEL_ERROR = "_label_error"
+
+
+def _save_labels(path: Path, row_id: str, changes: dict[str, str | None]) -> None:
+    """Button callback: write a label and/or override (:mod:`qaq.labels`); keep an error for the page."""
+    from qaq.labels import LabelsError, set_label, set_override
+
+    try:
+        if "label" in changes:
+            set_label(path, row_id, changes["label"])
+        if "override" in changes:
+            set_override(path, row_id, changes["override"])
+    except (LabelsError, ValueError) as e:
+        st.session_state[_LABEL_ERROR] = f"Could not save: {e}"
+
+
 def example_view(ws: Workspace, row_id: str, *, key: str) -> None:
     """One example: Q and A side by side, every score, flags, label/override buttons, token view."""
     from qaq import plots
     from qaq.detection import row_flags
-    from qaq.labels import LABELS, LabelsError, set_label, set_override
+    from qaq.labels import LABELS, LabelsError
 
     t = ws.table
     hit = t.index[t["id"].astype(str) == str(row_id)]
@@ -869,26 +918,20 @@ def example_view(ws: Workspace, row_id: str, *, key: str) -> None:
         cur_override = None if pd.isna(cur_override) else cur_override
         st.caption(f"Label: **{cur_label or 'none'}** · override: **{cur_override or 'none'}** "
                    f"(saved in `{lab_file.name}` beside the data)")
+        row_id = str(row["id"])
         cols = st.columns(len(LABELS) + 3)
-        try:
-            for c, name in zip(cols, LABELS):
-                if c.button(name, key=f"{key}_label_{name}", type="primary" if cur_label == name else "secondary"):
-                    set_label(lab_file, str(row["id"]), None if cur_label == name else name)
-                    st.rerun()
-            if cols[-3].button("include", key=f"{key}_include", icon=":material/add_circle:",
-                               type="primary" if cur_override == "include" else "secondary"):
-                set_override(lab_file, str(row["id"]), None if cur_override == "include" else "include")
-                st.rerun()
-            if cols[-2].button("exclude", key=f"{key}_exclude", icon=":material/block:",
-                               type="primary" if cur_override == "exclude" else "secondary"):
-                set_override(lab_file, str(row["id"]), None if cur_override == "exclude" else "exclude")
-                st.rerun()
-            if cols[-1].button("clear", key=f"{key}_clear"):
-                set_label(lab_file, str(row["id"]), None)
-                set_override(lab_file, str(row["id"]), None)
-                st.rerun()
-        except (LabelsError, ValueError) as e:
-            st.error(f"Could not save: {e}")
+        # Callbacks save before the rerun draws the page, so the page shows the new state at once.
+        for c, name in zip(cols, LABELS):
+            c.button(name, key=f"{key}_label_{name}", type="primary" if cur_label == name else "secondary",
+                     on_click=_save_labels, args=(lab_file, row_id, {"label": None if cur_label == name else name}))
+        for c, name, icon in ((cols[-3], "include", ":material/add_circle:"), (cols[-2], "exclude", ":material/block:")):
+            c.button(name, key=f"{key}_{name}", icon=icon, type="primary" if cur_override == name else "secondary",
+                     on_click=_save_labels,
+                     args=(lab_file, row_id, {"override": None if cur_override == name else name}))
+        cols[-1].button("clear", key=f"{key}_clear", on_click=_save_labels,
+                        args=(lab_file, row_id, {"label": None, "override": None}))
+        if error := st.session_state.pop(_LABEL_ERROR, None):
+            st.error(error)
 
     st.markdown("**Token view**: per-token NLL of Q alone and given A, with the weak model.")
     weak = ws.weak or (ws.models[0] if ws.models else None)

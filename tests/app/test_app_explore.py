@@ -129,7 +129,7 @@ def test_browse_sorts_filters_and_searches(pair):
     at.selectbox(key="browse_stratum").set_value("all")
     at.text_input(key="browse_search").set_value("FUNCTION F12 ").run()
     assert table(at, "browse_table")["id"].tolist() == ["r000012"]
-    assert at.caption[0].value.startswith("1 rows match")
+    assert at.caption[0].value.startswith("1 row matches")
     at.selectbox(key="browse_sort").set_value("strong_ifd").run()
     no_exception(at)
     assert "strong_ifd" in table(at, "browse_table").columns

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -142,27 +143,36 @@ def test_scores_that_do_not_match_the_data_are_explained(pair, single):
 # ------------------------------------------------------------------------------------- qaq app
 
 
-def test_qaq_app_runs_streamlit_on_localhost(monkeypatch, pair):
+def _capture_exec(monkeypatch) -> list:
     calls = []
-    monkeypatch.setattr(subprocess, "call", lambda cmd, env, cwd: calls.append((cmd, env, cwd)) or 0)
+    monkeypatch.setattr(os, "execve", lambda path, cmd, env: calls.append((path, cmd, env, os.getcwd())))
+    monkeypatch.setattr(os, "chdir", lambda path: None)
+    return calls
+
+
+def test_qaq_app_runs_streamlit_on_localhost(monkeypatch, pair):
+    calls = _capture_exec(monkeypatch)
     data, scores = pair
     result = CliRunner().invoke(cli, ["app", "--port", "8999", "--data", str(data), "--scores", str(scores)])
     assert result.exit_code == 0, result.output
-    (cmd, env, cwd), = calls
+    (path, cmd, env, _), = calls
+    assert path == sys.executable
     assert cmd[:4] == [sys.executable, "-m", "streamlit", "run"] and cmd[4] == str(APP)
     opts = dict(zip(cmd[5::2], cmd[6::2]))
     assert opts["--server.address"] == "localhost"
     assert opts["--server.port"] == "8999"
     assert opts["--server.maxUploadSize"] == str(ui.UPLOAD_LIMIT_MB)
+    assert opts["--browser.gatherUsageStats"] == "false"
+    assert opts["--client.toolbarMode"] == "viewer"  # no Deploy button; the running indicator stays
     assert env[ui.ENV_DATA] == str(data.resolve()) and env[ui.ENV_SCORES] == str(scores.resolve())
 
 
 def test_qaq_app_without_options_clears_inherited_sources(monkeypatch):
-    calls = []
-    monkeypatch.setattr(subprocess, "call", lambda cmd, env, cwd: calls.append(env) or 0)
+    calls = _capture_exec(monkeypatch)
     monkeypatch.setenv(ui.ENV_DATA, "/elsewhere/data.jsonl")
     assert CliRunner().invoke(cli, ["app"]).exit_code == 0
-    assert ui.ENV_DATA not in calls[0] and ui.ENV_SCORES not in calls[0]
+    env = calls[0][2]
+    assert ui.ENV_DATA not in env and ui.ENV_SCORES not in env
 
 
 def test_qaq_app_rejects_a_missing_data_file(tmp_path):
@@ -186,3 +196,13 @@ def test_streamlit_is_imported_only_by_the_ui_module():
     users = sorted(p.relative_to(REPO).as_posix() for p in (REPO / "qaq").glob("*.py")
                    if "import streamlit" in p.read_text())
     assert users == ["qaq/ui.py"]
+
+
+def test_listening_beyond_localhost_is_flagged(pair):
+    from streamlit.testing.v1.util import patch_config_options
+
+    at = open_app(*pair)  # AppTest, like `streamlit run app.py`, leaves server.address unset: every interface
+    assert "listens on every network interface" in at.sidebar.warning[0].value
+    with patch_config_options({"server.address": "localhost"}):
+        at.run()
+    assert not at.sidebar.warning

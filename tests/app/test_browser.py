@@ -1,0 +1,192 @@
+"""The app in a real browser: `streamlit run app.py` driven by headless Chromium through Playwright.
+
+Visits every page (by URL and through the sidebar), checks that no Streamlit exception shows, and
+that a <script> and an <img onerror> planted in a sample query never run and show as text.
+Screenshots go to artifacts/screenshots/ (look at them).
+Needs Debian's Chromium at /usr/bin/chromium (`make browser-deps`); nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import app_tables
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = REPO / "artifacts" / "screenshots"
+PAGES = {"data": "", "score": "score", "distributions": "distributions", "disagreement": "disagreement",
+         "browse": "browse", "select_export": "select_export"}
+TITLES = {"data": "Data", "score": "Score", "distributions": "Distributions", "disagreement": "Disagreement",
+          "browse": "Browse", "select_export": "Select & export"}
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} missing: run `make browser-deps`"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, tiny_model_dir):
+    tmp = tmp_path_factory.mktemp("browser")
+    data, scores = app_tables.write_pair(tmp, 80)
+    # The token view loads the weak model named in the score metadata: a tiny one, built offline.
+    from qaq.data import load_scores, write_scores
+
+    table, _ = load_scores(scores)
+    write_scores(table, scores, {"models": {m: {"spec": str(tiny_model_dir)} for m in ("weak", "strong")},
+                                 "config": {"device": "cpu", "dtype": "fp32", "max_length": 256}})
+    port = _free_port()
+    env = dict(os.environ, QAQ_APP_DATA=str(data), QAQ_APP_SCORES=str(scores), QAQ_APP_DIR=str(tmp / "app"),
+               QAQ_JOBS_DIR=str(tmp / "jobs"))
+    log = open(tmp / "streamlit.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless", "true",
+         "--server.address", "localhost", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://localhost:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError(f"streamlit did not start: {(tmp / 'streamlit.log').read_text()}")
+                time.sleep(0.3)
+        yield url, data
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"])
+        yield b
+        b.close()
+
+
+def _settle(page, title: str) -> None:
+    """Wait until the page's title shows and Streamlit has finished running the script."""
+    page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=60_000)
+    page.wait_for_timeout(300)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    page.wait_for_timeout(1500)  # charts draw after the script run ends
+
+
+def _new_page(browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 2600})
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    return page, dialogs
+
+
+def test_every_page_by_url(server, browser):
+    url, _ = server
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page, dialogs = _new_page(browser)
+    for name, slug in PAGES.items():
+        page.goto(f"{url}/{slug}")
+        _settle(page, TITLES[name])
+        assert page.locator('[data-testid="stException"]').count() == 0, name
+        # Opened by URL, the page still runs inside app.py: the app's own navigation and sidebar.
+        nav = page.locator('[data-testid="stSidebarNav"]')
+        assert nav.get_by_text("Select & export").count() == 1, name
+        assert nav.get_by_text("app", exact=True).count() == 0, name
+        assert page.get_by_text("Strata K (PPL(Q) quantile bins)").count() == 1, name
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    assert page.evaluate("window.__pwned") is None and not dialogs
+    assert page.locator('[data-testid="stPlotlyChart"]').count() >= 4  # on Select & export
+    page.close()
+
+
+def test_sidebar_navigation_and_a_slider(server, browser):
+    url, _ = server
+    page, _ = _new_page(browser)
+    page.goto(url)
+    _settle(page, "Data")
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Select & export").click()
+    _settle(page, "Select & export")
+    selected = page.locator('[data-testid="stMetricValue"]').first
+    before = selected.inner_text()
+    slider = page.get_by_role("slider", name="Budget (% of all rows)")
+    slider.focus()
+    for _ in range(10):
+        slider.press("ArrowRight")
+    page.wait_for_timeout(500)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    page.wait_for_timeout(500)
+    assert (before, selected.inner_text()) == ("20", "28")  # 25% -> 35% of 80 rows
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.close()
+
+
+def test_planted_html_never_runs_and_shows_as_text(server, browser):
+    url, _ = server
+    page, dialogs = _new_page(browser)
+    page.goto(f"{url}/browse")
+    _settle(page, "Browse")
+    box = page.get_by_label("Search in Q and A (plain text, case-insensitive)")
+    box.fill("__pwned")
+    box.press("Enter")
+    page.wait_for_timeout(500)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    code = page.locator('[data-testid="stCode"]').first
+    code.wait_for(timeout=30_000)
+    text = code.inner_text()
+    assert "<script>window.__pwned = 1</script>" in text
+    assert '<img src=x onerror="window.__pwned = 2">' in text
+    # No element was made from the planted markup anywhere on the page.
+    assert page.locator("img[src='x']").count() == 0
+    assert page.evaluate("[...document.scripts].some(s => s.textContent.includes('__pwned'))") is False
+    page.wait_for_timeout(1000)
+    assert page.evaluate("window.__pwned") is None and not dialogs
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.screenshot(path=str(SHOTS / "browse_planted_html.png"), full_page=True)
+    page.close()
+
+
+@pytest.mark.xfail(strict=True, reason="qaq.plots.token_heatmap draws nothing in Streamlit's plotly.js: two "
+                                      "Heatmap traces on one categorical y axis with disjoint categories "
+                                      "(reported; numeric y with tick labels draws)")
+def test_token_view_draws_a_heatmap(server, browser):
+    url, _ = server
+    page, _ = _new_page(browser)
+    page.goto(f"{url}/browse")
+    _settle(page, "Browse")
+    page.get_by_role("button", name="Compute the token view").click()
+    page.wait_for_timeout(500)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
+    chart = page.locator('[data-testid="stPlotlyChart"]')
+    chart.first.wait_for(timeout=60_000)
+    page.wait_for_timeout(2000)
+    page.screenshot(path=str(SHOTS / "browse_token_view.png"), full_page=True)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    # Plotly draws each heatmap as an <image> inside a .hm group; a failed draw leaves none.
+    assert page.locator('[data-testid="stPlotlyChart"] .hm image').count() >= 2
