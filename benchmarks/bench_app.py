@@ -54,19 +54,25 @@ def main() -> None:
         cases = [
             # A new value every time: no run is served from the selection cache.
             ("pages/select_export.py", "sel_budget", [10 + i for i in range(args.runs)],
-             "Select & export: budget (counts, strata, retention, overlap, detection)"),
+             "Select & export: budget (counts per stratum, retention; Export tab)"),
+            ("pages/select_export.py", "sel_budget", [50 + i for i in range(args.runs)],
+             "Select & export, detection tab open: budget (+ defect shares of every arm)"),
             ("pages/disagreement.py", "diff_threshold", [round(0.1 + 0.02 * i, 2) for i in range(args.runs)],
              "Disagreement: Diff threshold (quadrants, scatter)"),
             ("pages/distributions.py", None, None, "Distributions: rerun (histograms with the selection)"),
+            # The sidebar's K re-stratifies and re-ranks both models (a cache miss every time).
+            ("pages/select_export.py", "bins", [5 + i for i in range(args.runs)],
+             "Sidebar K on Select & export (new strata and ranks, then everything above)"),
         ]
         medians = {}
         for page, key, values, label in cases:
+            at.session_state["sel_tab"] = "Detection quality" if "detection tab" in label else "Export"
             at.switch_page(page).run()
             assert not at.exception, [e.value for e in at.exception]
             times = []
             for i in range(args.runs):
                 if key is not None:
-                    widget = at.slider(key=key)
+                    widget = at.sidebar.slider(key=key) if key == "bins" else at.slider(key=key)
                     widget.set_value(values[i])
                 t0 = time.perf_counter()
                 at.run()

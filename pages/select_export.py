@@ -80,68 +80,73 @@ with right:
 with st.expander("Counts per stratum"):
     st.dataframe(counts, hide_index=True, key="counts_table")
 
-# ---- other arms
-st.subheader("Overlap with other arms")
+# Only the open tab runs (lazy tabs): measuring detection on a large table takes seconds.
+export_tab, arms_tab, detection_tab = st.tabs(["Export", "Overlap with other arms", "Detection quality"],
+                                              key="sel_tab", on_change="rerun")
 arms = ui.comparison_arms(ws, n_sel)
-if arms:
-    st.caption(f"Each arm picks the same number of rows ({n_sel:,}) as the current recipe.")
-    st.dataframe(ui.overlaps(ws, mask, arms), hide_index=True, key="overlap_table",
-                 column_config={"share of current": st.column_config.NumberColumn(format="percent"),
-                                "jaccard": st.column_config.NumberColumn(format="%.3f")})
-else:
-    st.caption("Nothing selected: nothing to compare.")
 
-# ---- detection quality
-st.subheader("Detection quality against labels")
-sources = ui.label_sources(ws)
-if not sources:
-    st.info("No labels yet: label examples on the Browse page (ok / hallucinated / mismatched / echo / other), "
-            "or use data with a `defect` column like the bundled sample.")
-else:
-    d1, d2 = st.columns(2)
-    ui.valid_choice("det_source", list(sources))
-    source = d1.selectbox("Labels", list(sources), key="det_source")
-    ui.valid_choice("det_model", list(ws.models))
-    det_model = d2.selectbox("Scores of", ws.models, key="det_model")
-    det = ui.detection(ws, sources[source], det_model)
-    st.caption("Each detector is a suspicion score (higher = more suspicious). ROC AUC 0.5 is chance; below 0.5 "
-               "the opposite direction detects the defect.")
-    st.dataframe(det["table"], hide_index=True, key="detection_table", height=260,
-                 column_config={c: st.column_config.NumberColumn(format="%.3f")
-                                for c in ("base_rate", "roc_auc", "average_precision")})
-    if det.get("error"):
-        st.warning(f"No curves: {det['error']}")
+with export_tab:
+    if export_tab.open:
+        if ws.source_path is None:
+            st.info("No source file to export from.")
+        else:
+            suffix = ui.output_suffix(ws.source_path)
+            st.caption(f"Rows are copied exactly as in `{ws.source_path}` ({suffix[1:]}), selected and discarded "
+                       "apart; the manifest records the recipe, input hashes, models and counts.")
+            e1, e2, e3 = st.columns(3)
+            for col, name, label in ((e1, f"selected{suffix}", f"Selected rows ({n_sel:,})"),
+                                     (e2, f"discarded{suffix}", f"Discarded rows ({len(table) - n_sel:,})"),
+                                     (e3, "manifest.json", "Manifest")):
+                col.download_button(label, data=lambda name=name: ui.export_files(ws, recipe)[name], file_name=name,
+                                    key=f"download_{name.split('.')[0]}", icon=":material/download:",
+                                    mime="application/json" if name.endswith("json") else "application/octet-stream")
+            st.markdown("The same selection from the command line:")
+            st.code(ui.select_command(ws, recipe), language="bash", wrap_lines=True)
+
+with arms_tab:
+    if arms_tab.open:
+        if arms:
+            st.caption(f"Each arm picks the same number of rows ({n_sel:,}) as the current recipe.")
+            st.dataframe(ui.overlaps(ws, mask, arms), hide_index=True, key="overlap_table",
+                         column_config={"share of current": st.column_config.NumberColumn(format="percent"),
+                                        "jaccard": st.column_config.NumberColumn(format="%.3f")})
+        else:
+            st.caption("Fewer than two rows selected: nothing to compare.")
+
+with detection_tab:
+    sources = ui.label_sources(ws)
+    if not detection_tab.open:
+        pass
+    elif not sources:
+        st.info("No labels yet: label examples on the Browse page (ok / hallucinated / mismatched / echo / other), "
+                "or use data with a `defect` column like the bundled sample.")
     else:
-        r1, r2 = st.columns(2)
-        with r1:
-            ui.plotly(plots.roc_figure(det["roc"]), key="roc")
-        with r2:
-            ui.plotly(plots.pr_figure(det["pr"]), key="pr")
-    pr = precision_recall_at(det["truth"], ~mask)
-    st.markdown(f"**The discarded rows as a defect filter**: precision {pr['precision']:.1%} (share of discarded "
-                f"labelled rows that are defects), recall {pr['recall']:.1%} (share of defects discarded), "
-                f"F1 {pr['f1']:.3f}.")
-    shares = ui.defect_shares(ws, sources[source], {"current": mask, **{
-        name: ui.selection(ws, r)[0] for name, r in arms.items()}})
-    st.caption("Share of each defect type inside each selection:")
-    st.dataframe(shares, hide_index=True, key="defect_share_table",
-                 column_config={c: st.column_config.NumberColumn(format="percent")
-                                for c in shares.columns if c not in ("selection", "n", "n_labelled")})
-
-# ---- export
-st.subheader("Export")
-if ws.source_path is None:
-    st.info("No source file to export from.")
-else:
-    suffix = ui.output_suffix(ws.source_path)
-    st.caption(f"Rows are copied exactly as in `{ws.source_path}` ({suffix[1:]}), selected and discarded apart; "
-               "the manifest records the recipe, input hashes, models and counts.")
-    e1, e2, e3 = st.columns(3)
-    for col, name, label in ((e1, f"selected{suffix}", f"Selected rows ({n_sel:,})"),
-                             (e2, f"discarded{suffix}", f"Discarded rows ({len(table) - n_sel:,})"),
-                             (e3, "manifest.json", "Manifest")):
-        col.download_button(label, data=lambda name=name: ui.export_files(ws, recipe)[name], file_name=name,
-                            key=f"download_{name.split('.')[0]}", icon=":material/download:",
-                            mime="application/json" if name.endswith("json") else "application/octet-stream")
-    st.markdown("The same selection from the command line:")
-    st.code(ui.select_command(ws, recipe), language="bash", wrap_lines=True)
+        d1, d2 = st.columns(2)
+        ui.valid_choice("det_source", list(sources))
+        source = d1.selectbox("Labels", list(sources), key="det_source")
+        ui.valid_choice("det_model", list(ws.models))
+        det_model = d2.selectbox("Scores of", ws.models, key="det_model")
+        det = ui.detection(ws, sources[source], det_model)
+        st.caption("Each detector is a suspicion score (higher = more suspicious). ROC AUC 0.5 is chance; below "
+                   "0.5 the opposite direction detects the defect.")
+        st.dataframe(det["table"], hide_index=True, key="detection_table", height=260,
+                     column_config={c: st.column_config.NumberColumn(format="%.3f")
+                                    for c in ("base_rate", "roc_auc", "average_precision")})
+        if det.get("error"):
+            st.warning(f"No curves: {det['error']}")
+        else:
+            r1, r2 = st.columns(2)
+            with r1:
+                ui.plotly(plots.roc_figure(det["roc"]), key="roc")
+            with r2:
+                ui.plotly(plots.pr_figure(det["pr"]), key="pr")
+        pr = precision_recall_at(det["truth"], ~mask)
+        st.markdown(f"**The discarded rows as a defect filter**: precision {pr['precision']:.1%} (share of "
+                    f"discarded labelled rows that are defects), recall {pr['recall']:.1%} (share of defects "
+                    f"discarded), F1 {pr['f1']:.3f}.")
+        shares = ui.defect_shares(ws, sources[source], {"current": mask, **{
+            name: ui.selection(ws, r)[0] for name, r in arms.items()}})
+        st.caption("Share of each defect type inside each selection (same size as the current one):")
+        st.dataframe(shares, hide_index=True, key="defect_share_table",
+                     column_config={c: st.column_config.NumberColumn(format="percent")
+                                    for c in shares.columns if c not in ("selection", "n", "n_labelled")})

@@ -84,7 +84,7 @@ PERSISTENT_WIDGETS = (
     "dist_models", "dist_model", "dist_kind", "diff_threshold", "sum_threshold", "browse_model",
     "browse_stratum", "browse_sort", "browse_order", "browse_search", "browse_label", "sel_method", "sel_how",
     "sel_budget", "sel_quota", "sel_threshold_diff", "sel_threshold_sum", "sel_model", "sel_band", "sel_seed",
-    "sel_overrides", "det_source", "det_model", "length_unit",
+    "sel_overrides", "sel_tab", "det_source", "det_model", "length_unit",
 )
 
 

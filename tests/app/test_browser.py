@@ -122,7 +122,7 @@ def test_every_page_by_url(server, browser):
         assert page.get_by_text("Strata K (PPL(Q) quantile bins)").count() == 1, name
         page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
     assert page.evaluate("window.__pwned") is None and not dialogs
-    assert page.locator('[data-testid="stPlotlyChart"]').count() >= 4  # on Select & export
+    assert page.locator('[data-testid="stPlotlyChart"]').count() == 2  # on Select & export: counts, retention
     page.close()
 
 
@@ -144,6 +144,15 @@ def test_sidebar_navigation_and_a_slider(server, browser):
     page.wait_for_timeout(500)
     assert (before, selected.inner_text()) == ("20", "28")  # 25% -> 35% of 80 rows
     assert page.locator('[data-testid="stException"]').count() == 0
+    # The lazy tabs run when opened: detection quality draws its ROC and PR curves.
+    page.get_by_role("tab", name="Detection quality").click()
+    page.wait_for_timeout(500)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    page.wait_for_timeout(1500)
+    assert page.locator('[data-testid="stPlotlyChart"]').count() == 4
+    assert page.get_by_text("The discarded rows as a defect filter").count() == 1
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.screenshot(path=str(SHOTS / "select_export_detection.png"), full_page=True)
     page.close()
 
 
