@@ -18,7 +18,11 @@ ranking        ``"stratified"`` or ``"global"`` (sidebar)
 job_id         the background scoring job this session started or found
 example_id     the row open in the example view (Browse, Disagreement)
 recipe         the last recipe built on the Select & export page (drawn on Distributions)
+_workspace     the :class:`Workspace` app.py built for the current run (pages read it)
 ============== =================================================================================
+
+Page widgets whose value should survive a visit to another page are listed in
+:data:`PERSISTENT_WIDGETS`; their defaults live in :data:`WIDGET_DEFAULTS`.
 
 Caching: files are read under ``st.cache_data`` keyed by path + mtime + size (+ field mapping),
 so an edited file is re-read and nothing else is. The working table (data joined with scores

@@ -89,3 +89,17 @@ def test_sample_button_reopens_the_bundled_sample(pair):
     at.button(key="open_sample").click().run()
     no_exception(at)
     assert at.session_state["data_path"] == str(ui.SAMPLE_DATA)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_csv_and_parquet_sources(tmp_path, fmt):
+    import pandas as pd
+
+    rows = pd.DataFrame(app_tables.records(9, xss=False))
+    path = tmp_path / f"d.{fmt}"
+    rows.to_csv(path, index=False) if fmt == "csv" else rows.to_parquet(path)
+    at = open_app(path, None)
+    no_exception(at)
+    assert metrics(at)["Rows"] == "9"
+    assert at.selectbox(key=f"map_query:{path}").options == ["id", "task", "defect", "instruction", "response"]
+    assert at.selectbox(key=f"map_answer:{path}").value == "response"
