@@ -38,8 +38,16 @@ MODEL_COLORS: tuple[str, ...] = tuple(pcolors.qualitative.Plotly)
 TOKENS_PER_LINE = 40  # token heatmap: wrap the query after this many tokens
 _ECDF_POINTS = 2000  # an ECDF drawn with 2,000 steps is off by at most 1/2,000 in y
 _CURVE_POINTS = 5000  # ROC / PR curves longer than this are thinned
+_UNIT_RANGE = (-0.02, 1.02)  # ROC / PR axes: [0, 1] with room for a line drawn on 0 or 1
 _VIOLIN_POINTS = 2000  # rows sampled per stratum for a violin (its KDE runs in the browser)
 _HEATMAP_ROWS = ("without answer", "with answer", "explained by answer")
+# ColorBrewer RdBu (negative red, positive blue) with a mid grey instead of its near-white middle:
+# on the white template a value near zero (a Diff of 0, a token the answer does not explain)
+# must still show.
+DIVERGING: tuple[tuple[float, str], ...] = (
+    (0.0, "rgb(103,0,31)"), (0.2, "rgb(214,96,77)"), (0.5, "rgb(150,150,150)"),
+    (0.8, "rgb(67,147,195)"), (1.0, "rgb(5,48,97)"),
+)
 # Whitespace made visible in tokens; the order matters only for "\r\n" (one symbol each).
 _VISIBLE_WS = {"\n": "⏎", "\r": "␍", "\t": "⇥", " ": "·"}
 
@@ -523,7 +531,7 @@ def rank_scatter(
     marked = any(c in i for i in ids for c in "<>&") if len(ids) else False
     trace = go.Scattergl(
         x=rw[rows[shown]], y=rs[rows[shown]], mode="markers", name="rows", customdata=ids,
-        marker={"color": d[shown], "colorscale": "RdBu", "cmid": 0.0, "size": 4, "opacity": 0.6,
+        marker={"color": d[shown], "colorscale": DIVERGING, "cmid": 0.0, "size": 4, "opacity": 0.6,
                 "colorbar": {"title": {"text": "Diff"}, "thickness": 12}},
         hovertemplate=("id %{" + ("text" if marked else "customdata") + "}<br>"
                        f"{_esc(strong)} rank %{{y:.3f}}<br>{_esc(weak)} rank %{{x:.3f}}<extra></extra>"),
@@ -564,8 +572,10 @@ def rank_scatter(
     ]
     fig.update_layout(shapes=shapes, showlegend=False)
     fig.update_xaxes(title_text=f"{_esc(weak)} RMI rank (weak model)", range=[0, 1.02], constrain="domain")
+    # Square, so the diagonal lines keep their meaning; constrain="domain" on both axes shrinks
+    # whichever side is too long instead of widening a range past [0, 1].
     fig.update_yaxes(title_text=f"{_esc(strong)} RMI rank (strong model)", range=[0, 1.02],
-                     scaleanchor="x", scaleratio=1)
+                     scaleanchor="x", scaleratio=1, constrain="domain")
     return _layout(fig, _title(title, notes), height=620)
 
 
@@ -660,8 +670,10 @@ def _curves_figure(
     if diagonal:
         fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance (AUC 0.500)",
                                  line={"color": "gray", "dash": "dash", "width": 1}, hoverinfo="skip"))
-    fig.update_xaxes(title_text=x_title, range=[0, 1.01], constrain="domain")
-    fig.update_yaxes(title_text=y_title, range=[0, 1.01], scaleanchor="x", scaleratio=1)
+    # Both rates live in [0, 1]. No locked aspect ratio: in a wide or narrow column plotly.js
+    # would widen one range (to about -0.4..1.4) to keep the square.
+    fig.update_xaxes(title_text=x_title, range=list(_UNIT_RANGE))
+    fig.update_yaxes(title_text=y_title, range=list(_UNIT_RANGE))
     fig.update_layout(legend_title_text="score")
     return _layout(fig, _title(title), height=480)
 
@@ -710,8 +722,9 @@ def token_heatmap(tokens: Sequence[str], nll_q: Sequence[float], nll_q_given_a: 
         nll_q_given_a: NLL (nats) of each token given the answer.
 
     Returns:
-        The figure: one subplot per line, each with two ``go.Heatmap`` traces (the NLL rows on
-        one color scale, the difference on a diverging one).
+        The figure: one subplot per line, each with two ``go.Heatmap`` traces (the NLL rows at
+        y = 0, 1 on one color scale, the difference at y = 2 on a diverging one); the y axes
+        are numeric, labelled by tick text, top row first.
 
     Raises:
         ValueError: when the three sequences differ in length.
@@ -732,34 +745,42 @@ def token_heatmap(tokens: Sequence[str], nll_q: Sequence[float], nll_q_given_a: 
     nll_all = np.concatenate([a, b])
     nll_all = nll_all[np.isfinite(nll_all)]
     d_abs = float(np.abs(d[np.isfinite(d)]).max()) if np.isfinite(d).any() else 1.0
-    hover = "%{text}<br>%{y}: %{z:.3f} nats<extra></extra>"
+    # The rows sit at numeric y = 0, 1, 2 with tick labels, not on a categorical axis: two
+    # heatmaps sharing one categorical y axis with different categories draw nothing at all in
+    # the plotly.js that Streamlit bundles. The row's name goes into the hover text instead.
+    hover = "%{text}: %{z:.3f} nats<extra></extra>"
+    rows = list(range(len(_HEATMAP_ROWS)))
     for line in range(n_lines):
         lo, hi = line * TOKENS_PER_LINE, min((line + 1) * TOKENS_PER_LINE, len(toks))
         pos = np.arange(lo, hi)
         shown = [_visible_token(t) for t in toks[lo:hi]]
-        text = [f"#{p} {s}" for p, s in zip(pos, shown)]
+        text = [[f"#{p} {s}<br>{row}" for p, s in zip(pos, shown)] for row in _HEATMAP_ROWS]
         fig.add_trace(
-            go.Heatmap(x=pos, y=list(_HEATMAP_ROWS[:2]), z=np.vstack([a[lo:hi], b[lo:hi]]), text=[text, text],
+            go.Heatmap(x=pos, y=rows[:2], z=np.vstack([a[lo:hi], b[lo:hi]]), text=text[:2],  # (2, n)
                        coloraxis="coloraxis", hovertemplate=hover, xgap=1, ygap=1),
             row=line + 1, col=1,
         )
         fig.add_trace(
-            go.Heatmap(x=pos, y=[_HEATMAP_ROWS[2]], z=d[lo:hi][None, :], text=[text],
+            go.Heatmap(x=pos, y=rows[2:], z=d[lo:hi][None, :], text=text[2:],  # (1, n)
                        coloraxis="coloraxis2", hovertemplate=hover, xgap=1, ygap=1),
             row=line + 1, col=1,
         )
         ticks = [_visible_token(t, limit=10) for t in toks[lo:hi]]  # hover has the full token
         fig.update_xaxes(tickmode="array", tickvals=pos, ticktext=ticks,
                          range=[lo - 0.5, lo + TOKENS_PER_LINE - 0.5], showgrid=False, row=line + 1, col=1)
-        fig.update_yaxes(categoryorder="array", categoryarray=list(_HEATMAP_ROWS), autorange="reversed",
-                         row=line + 1, col=1)
+        # An explicit reversed range (top row first) rather than autorange: each trace's cells
+        # then span exactly their unit row.
+        fig.update_yaxes(tickmode="array", tickvals=rows, ticktext=list(_HEATMAP_ROWS),
+                         range=[len(rows) - 0.5, -0.5], showgrid=False, zeroline=False, row=line + 1, col=1)
+    # Two colorbars stacked in a one-line figure's short plot area: titles on the side, so
+    # they do not eat the bars' length, and few ticks.
+    bar = {"x": 1.0, "len": 0.5, "thickness": 12, "nticks": 4}
     fig.update_layout(
         coloraxis={"colorscale": "YlOrRd", "cmin": float(nll_all.min()) if len(nll_all) else 0.0,
                    "cmax": float(nll_all.max()) if len(nll_all) else 1.0,
-                   "colorbar": {"title": {"text": "NLL (nats)"}, "x": 1.0, "len": 0.45, "y": 1.0,
-                                "yanchor": "top"}},
-        coloraxis2={"colorscale": "RdBu", "cmid": 0.0, "cmin": -d_abs, "cmax": d_abs,
-                    "colorbar": {"title": {"text": "explained (nats)"}, "x": 1.0, "len": 0.45, "y": 0.0,
+                   "colorbar": {**bar, "title": {"text": "NLL", "side": "right"}, "y": 1.0, "yanchor": "top"}},
+        coloraxis2={"colorscale": DIVERGING, "cmid": 0.0, "cmin": -d_abs, "cmax": d_abs,
+                    "colorbar": {**bar, "title": {"text": "explained", "side": "right"}, "y": 0.0,
                                  "yanchor": "bottom"}},
     )
     both = np.isfinite(d)  # the mean of the difference is RMI only over tokens scored both ways

@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 import pandas as pd
+import plotly.colors as pcolors
 import plotly.graph_objects as go
 import pytest
 
@@ -51,6 +52,18 @@ def is_message(fig: go.Figure) -> bool:
 
 def n_points(fig: go.Figure) -> int:
     return sum(len(t.x) for t in fig.data)
+
+
+def shows_on_white(colorscale, at: float, *, opacity: float = 1.0) -> bool:
+    """Whether the colorscale's color at ``at`` (0..1), drawn with ``opacity`` on white, stands out.
+
+    Near-white (every channel of the blend above 215 of 255) does not: ColorBrewer RdBu's middle,
+    rgb(247,247,247), fails at any opacity.
+    """
+    color = pcolors.sample_colorscale([list(c) for c in colorscale], [at])[0]
+    rgb = np.array(pcolors.unlabel_rgb(color), dtype=float)
+    blended = 255 - (255 - rgb) * opacity
+    return bool(blended.min() <= 215)
 
 
 def all_strings(obj: object) -> list[str]:
@@ -208,6 +221,18 @@ def test_rank_scatter_points_carry_ids_and_ranks(scores: pd.DataFrame) -> None:
     assert fig.layout.yaxis.title.text.startswith("strong")
 
 
+def test_rank_scatter_points_near_diff_zero_are_visible(scores: pd.DataFrame) -> None:
+    marker = plots.rank_scatter(scores, strong="strong", weak="weak").data[0].marker
+    assert marker.cmid == 0.0  # Diff 0 sits at the colorscale's middle
+    assert shows_on_white(marker.colorscale, 0.5, opacity=marker.opacity)
+    assert not shows_on_white(go.Scattergl(marker={"colorscale": "RdBu"}).marker.colorscale, 0.5)  # the old one
+    # Still diverging: the two ends differ and are both darker than the middle.
+    lo, hi = (np.array(pcolors.unlabel_rgb(pcolors.sample_colorscale([list(c) for c in marker.colorscale], [x])[0]))
+              for x in (0.0, 1.0))
+    mid = np.array(pcolors.unlabel_rgb(pcolors.sample_colorscale([list(c) for c in marker.colorscale], [0.5])[0]))
+    assert not np.array_equal(lo, hi) and lo.sum() < mid.sum() and hi.sum() < mid.sum()
+
+
 def test_rank_scatter_lines_and_quadrant_counts(scores: pd.DataFrame) -> None:
     t, s = 0.2, 0.9
     fig = plots.rank_scatter(scores, strong="strong", weak="weak", diff_threshold=t, sum_threshold=s)
@@ -286,6 +311,19 @@ def test_roc_and_pr_figures() -> None:
         plots.roc_figure({"bad": (np.zeros(3), np.zeros(4), 0.5)})
 
 
+@pytest.mark.parametrize("make", [plots.roc_figure, plots.pr_figure])
+def test_roc_and_pr_axes_stay_on_the_unit_square(make) -> None:
+    # A locked aspect ratio (scaleanchor) made plotly.js widen the y range to about -0.4..1.4 in a
+    # column that is not square: both ranges are fixed to [0, 1] (a little padding) instead.
+    x = np.linspace(0, 1, 50)
+    fig = make({"RMI": (x, x**0.5, 0.7)})
+    for axis in (fig.layout.xaxis, fig.layout.yaxis):
+        lo, hi = axis.range
+        assert -0.05 <= lo <= 0 and 1 <= hi <= 1.05
+        assert axis.scaleanchor is None and axis.scaleratio is None
+        assert axis.autorange in (None, False)
+
+
 # --------------------------------------------------------------------------------------------
 # one example, and the data
 
@@ -302,10 +340,29 @@ def test_token_heatmap_escapes_and_shows_whitespace() -> None:
     assert ticks[0] == "&lt;script&gt;" and ticks[2] == "&lt;/script&gt;"
     assert ticks[3] == "a⏎b" and ticks[4] == "·x" and ticks[5] == "&amp;amp;"
     assert "&lt;script&gt;" in fig.data[0].text[0][0]
-    assert list(fig.data[0].y) == ["without answer", "with answer"]
-    assert list(fig.data[1].y) == ["explained by answer"]
+    assert fig.data[0].text[1][3] == "#3 a⏎b<br>with answer"  # hover names the row
+    assert fig.data[1].text[0][0].endswith("<br>explained by answer")
     assert np.allclose(fig.data[0].z, [a, b]) and np.allclose(fig.data[1].z[0], a - b)
     assert f"mean explained (RMI) {np.mean(a - b):.3f}" in fig.layout.title.text
+
+
+def test_token_heatmap_rows_are_numeric_with_tick_labels() -> None:
+    # Two heatmaps on one *categorical* y axis with different categories draw a blank chart in
+    # Streamlit's plotly.js: the rows must be numbers, named by tick labels.
+    n = 95
+    fig = plots.token_heatmap([f"t{i}" for i in range(n)], np.arange(n, dtype=float), np.zeros(n))
+    for i, (nll, diff) in enumerate(zip(fig.data[::2], fig.data[1::2]), start=1):
+        assert list(nll.y) == [0, 1] and list(diff.y) == [2]
+        assert all(isinstance(v, (int, np.integer)) for v in [*nll.y, *diff.y])
+        assert nll.yaxis == diff.yaxis == ("y" if i == 1 else f"y{i}")  # both rows of a line share its axis
+        axis = fig.layout[f"yaxis{'' if i == 1 else i}"]
+        assert axis.type != "category"
+        assert list(axis.tickvals) == [0, 1, 2]
+        assert list(axis.ticktext) == ["without answer", "with answer", "explained by answer"]
+        assert axis.range[0] > axis.range[1]  # reversed: "without answer" on top
+        assert sorted(axis.range) == [-0.5, 2.5]  # every row's cells inside, nothing else
+    # A token the answer does not explain (difference 0) is still drawn, not white on white.
+    assert shows_on_white(fig.layout.coloraxis2.colorscale, 0.5)
 
 
 def test_token_heatmap_wraps_long_queries() -> None:

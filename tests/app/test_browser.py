@@ -183,9 +183,6 @@ def test_planted_html_never_runs_and_shows_as_text(server, browser):
     page.close()
 
 
-@pytest.mark.xfail(strict=True, reason="qaq.plots.token_heatmap draws nothing in Streamlit's plotly.js: two "
-                                      "Heatmap traces on one categorical y axis with disjoint categories "
-                                      "(reported; numeric y with tick labels draws)")
 def test_token_view_draws_a_heatmap(server, browser):
     url, _ = server
     page, _ = _new_page(browser)
