@@ -51,8 +51,9 @@ def _parse_models(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--messages", "messages_field", metavar="FIELD", help="Field holding a chat (OpenAI messages or ShareGPT conversations).")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "json", "csv", "parquet"]), help="Input format (default: from the suffix).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
-@click.option("--dtype", default="auto", show_default=True, type=click.Choice(["auto", "bf16", "fp16", "fp32"]),
-              help="auto: bf16 on CUDA and on CPUs with AVX512-BF16/AMX, else fp32.")
+@click.option("--dtype", default="auto", show_default=True, type=click.Choice(["auto", "bf16", "bf16-mixed", "fp16", "fp32"]),
+              help="auto: bf16 on CUDA and on CPUs with AVX512-BF16/AMX, else fp32. bf16-mixed (CPU): fp32 "
+                   "weights and residual stream with bf16 matmuls; closer to fp32 ranks, about 1.4x slower.")
 @click.option("--max-length", default=2048, show_default=True, type=click.IntRange(min=8),
               help="Tokens per pass, template included. Too long: the answer's tail is cut first; the query's only "
                    "as far as needed to leave the answer half the room. Cut tokens are counted in NAME_truncated.")

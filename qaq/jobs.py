@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -51,6 +52,8 @@ def start_job(args: Sequence[str], *, jobs_dir: str | os.PathLike[str] = JOBS_DI
         proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
     (d / "job.json").write_text(json.dumps({"id": job_id, "pid": proc.pid, "cmd": cmd, "started": time.time()}))
+    # Reap the child when it ends, so a long-lived app server does not collect zombies.
+    threading.Thread(target=proc.wait, daemon=True).start()
     return job_id
 
 

@@ -168,7 +168,7 @@ class _Unit:
 def shard_run_key(identity: str, config: ScoringConfig) -> str:
     """The per-model part of every shard key: the model's identity and the settings that change scores."""
     settings = {k: v for k, v in asdict(config).items() if k not in _NOT_IN_KEYS}
-    blob = json.dumps({"identity": identity, "settings": settings, "layout": "qaq-ray-shard-v1"}, sort_keys=True)
+    blob = json.dumps({"identity": identity, "settings": settings, "layout": "qaq-ray-shard-v2"}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 

@@ -42,7 +42,7 @@ class ScoringConfig:
     """How to score. Every field is part of the run metadata."""
 
     device: str = "auto"  # auto | cpu | cuda | cuda:N
-    dtype: str = "auto"  # auto | bf16 | fp16 | fp32 (auto: bf16 on CUDA and AMX/AVX512-BF16 CPUs)
+    dtype: str = "auto"  # auto | bf16 | bf16-mixed | fp16 | fp32 (auto: bf16 on CUDA and AMX/AVX512-BF16 CPUs)
     max_length: int = 2048  # tokens per pass, template included; see qaq.backend.truncate_spans
     batch_tokens: int = 16384  # padded tokens per batch (both passes of every sample counted)
     template: str = "auto"  # auto | chat | plain
@@ -194,7 +194,7 @@ def _score_one(
     answers = data["answer"].to_numpy()[scorable].tolist()
     rk = run_key(
         model_identity=sm.source.identity, template_sha256=sm.layout.sha256,
-        max_length=config.max_length, dtype=sm.dtype,
+        max_length=config.max_length, dtype=sm.precision,
     )
     keys = [sample_key(rk, q, a) for q, a in zip(queries, answers)]
     found = cache.get_many(keys) if cache is not None else {}

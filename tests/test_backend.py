@@ -108,3 +108,18 @@ def test_token_nlls_match_span_means(sm):
     assert "".join(view["tokens"]) == QUERIES[0]
     assert np.mean(view["nll_q"]) == pytest.approx(means[0], abs=1e-4)
     assert np.mean(view["nll_q_given_a"]) == pytest.approx(means[2], abs=1e-4)
+
+
+def test_bf16_mixed_runs_fp32_weights_and_is_close(tiny_model_dir, sm):
+    mixed = ScoringModel(resolve_model(str(tiny_model_dir)), device="cpu", dtype="bf16-mixed")
+    assert mixed.precision == "bf16-mixed" and mixed.describe()["precision"] == "bf16-mixed"
+    assert next(mixed.model.parameters()).dtype.is_floating_point and mixed.head_weight.dtype != next(mixed.model.parameters()).dtype
+    encoded = sm.encode_many(QUERIES, ANSWERS, max_length=700)
+    np.testing.assert_allclose(_means(mixed, encoded, batch_tokens=10**6), _ref_means(sm, encoded), atol=0.05)
+
+
+def test_unknown_dtype_is_an_error():
+    from qaq.backend import choose_dtype
+
+    with pytest.raises(ScoringError, match="bf16-mixed"):
+        choose_dtype("int8", "cpu")
