@@ -97,7 +97,10 @@ def bench(args: argparse.Namespace) -> dict:
     load_s = time.perf_counter() - t0
     naive = ScoringModel(source, device="cpu", dtype="fp32", model=model32, tokenizer=tok)
     fast = ScoringModel(source, device=args.device, dtype=args.dtype, model=copy.deepcopy(model32), tokenizer=tok)
-    datasets = {"sample": load_dataset(SAMPLE), f"synthetic-{args.synthetic}": synthetic_pairs(args.synthetic)}
+    sample = load_dataset(SAMPLE)
+    if args.sample_rows:
+        sample = sample.iloc[: args.sample_rows]
+    datasets = {f"sample-{len(sample)}": sample, f"synthetic-{args.synthetic}": synthetic_pairs(args.synthetic)}
     report = {"model": args.model, "parameters": fast.n_params, "fast_dtype": fast.dtype, "device": fast.device,
               "load_seconds": round(load_s, 1), "machine": platform.processor() or platform.machine(),
               "runs": args.runs, "datasets": {}}
@@ -166,6 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--dtype", default="auto")
     parser.add_argument("--synthetic", type=int, default=2000, help="rows in the synthetic set")
+    parser.add_argument("--sample-rows", type=int, default=0, help="use only the first N sample rows (0: all 700)")
     parser.add_argument("--naive-rows", type=int, default=24, help="rows the naive scorer runs on, per dataset")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--batch-tokens", type=int, default=16384)
