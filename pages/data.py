@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from qaq import plots, ui
+from qaq import plots, ui, views
 from qaq.data import DataError, detect_mapping
 
 ws = ui.current()
@@ -27,9 +27,8 @@ with sample_tab:
         st.warning(f"The bundled sample is missing ({ui.SAMPLE_DATA}).")
 with upload_tab:
     uploaded = st.file_uploader(
-        f"JSONL, JSON, CSV or Parquet (JSON/CSV may be gzipped), up to {ui.UPLOAD_LIMIT_MB} MB",
-        type=["jsonl", "ndjson", "json", "csv", "parquet", "gz"], max_upload_size=ui.UPLOAD_LIMIT_MB,
-        key="data_upload",
+        f"JSONL, JSON, CSV or Parquet (JSON/CSV may be gzipped), up to {ui.upload_limit_mb()} MB",
+        type=["jsonl", "ndjson", "json", "csv", "parquet", "gz"], key="data_upload",
     )
     st.caption("The file is kept in the app's cache folder on this machine, so scoring jobs and exports can "
                "read it, and your labels are saved beside it.")
@@ -57,7 +56,7 @@ data_file = ws.data_path or ws.source_path
 for note in ws.notes:
     st.caption(note)
 try:
-    fields = ui.source_fields(data_file)
+    fields = views.source_fields(data_file)
 except DataError as e:
     fields = []
     st.error(str(e))

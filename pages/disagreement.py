@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from qaq import plots, ui
+from qaq import plots, ui, views
 
 ws = ui.current()
 st.title("Disagreement")
@@ -30,7 +30,7 @@ event = ui.plotly(plots.rank_scatter(table, strong=ws.strong, weak=ws.weak, diff
 picked_ids = ui.point_ids(event)
 if picked_ids:
     st.markdown(f"**{len(picked_ids):,} selected points**")
-    chosen = ui.rows_by_id(ws, picked_ids)
+    chosen = views.rows_by_id(ws, picked_ids)
     pick = st.dataframe(chosen, hide_index=True, key="picked_points", on_select="rerun",
                         selection_mode="single-row", height=ui.table_height(len(chosen), most=240))
     st.session_state["example_id"] = ui.table_pick(pick, chosen) or picked_ids[0]
@@ -42,7 +42,7 @@ st.caption(f"Per stratum of {ws.strong}'s PPL(Q) ({ws.bins} bins):")
 st.dataframe(sp.iloc[1:], hide_index=True, key="spearman_table", height=ui.table_height(len(sp) - 1, most=220))
 
 st.subheader("Most disagreed examples")
-top = ui.most_disagreed(ws, 20)
+top = views.most_disagreed(ws, 20)
 pick = st.dataframe(top, hide_index=True, key="disagreed_table", on_select="rerun", selection_mode="single-row",
                     height=ui.table_height(len(top), most=300))
 if (row_id := ui.table_pick(pick, top)) is not None:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from qaq import plots, ui
+from qaq import plots, ui, views
 
 ws = ui.current()
 st.title("Distributions")
@@ -30,7 +30,7 @@ else:
 
 st.subheader("Why stratify")
 st.markdown("RMI has a lower ceiling for easy queries (low PPL(Q)): a global RMI sort drops simple but valid "
-            "rows. QAQ ranks RMI within K quantile bins of PPL(Q) instead. " + ui.STRATA_NOTE)
+            "rows. QAQ ranks RMI within K quantile bins of PPL(Q) instead. " + views.STRATA_NOTE)
 ui.valid_choice("dist_model", list(ws.models))
 model = st.selectbox("Model", ws.models, key="dist_model")
 ui.plotly(plots.rmi_vs_ppl(table, model, bins=ws.bins), key="rmi_vs_ppl")

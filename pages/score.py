@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from qaq import ui
+from qaq import ui, views
 from qaq.data import DataError, load_scores
 from qaq.models import DEFAULT_MODELS, EMBEDDED_MODELS
 
@@ -55,17 +55,17 @@ with run_tab:
                      help="Counts the tokens and times a short calibration on a few rows (loads each model)."):
             from qaq.scoring import estimate_cost
 
-            cfg = ui.scoring_config(device=device, dtype=dtype, max_length=int(max_length),
-                                    batch_tokens=int(batch_tokens))
+            cfg = views.scoring_config(device=device, dtype=dtype, max_length=int(max_length),
+                                       batch_tokens=int(batch_tokens))
             table = ui.require_table(ws)
             for name, spec in roles.items():
                 try:
-                    sm = ui.scoring_model(spec, ui.config_json(cfg))
+                    sm = ui.scoring_model(spec, views.config_json(cfg))
                     est = estimate_cost(sm, table, config=cfg)
                     st.markdown(f"**{name}** (`{spec}` on {sm.device}, {sm.dtype}): {est['rows']:,} rows, "
                                 f"{est['tokens']:,} tokens forwarded, {est['truncated_rows']:,} rows truncated; "
                                 f"calibration {est['calibration_tokens_per_s']:,.0f} tokens/s → "
-                                f"about **{ui.duration(est['estimated_seconds'])}**.")
+                                f"about **{views.duration(est['estimated_seconds'])}**.")
                 except Exception as e:  # noqa: BLE001 - model not found, load failure: explained
                     st.error(f"{name}: {e}")
 
@@ -73,8 +73,9 @@ with run_tab:
         running = job_id is not None and ui.job_status(job_id)["state"] == "running"
         if st.button("Start scoring in the background", key="start_job", type="primary",
                      disabled=not roles or running):
-            args = ui.score_args(data_file, roles, st.session_state["mapping"], device=device, dtype=dtype,
-                                 max_length=int(max_length), batch_tokens=int(batch_tokens))
+            args = views.score_args(data_file, roles, st.session_state["mapping"], output=ui.score_output(data_file),
+                                    device=device, dtype=dtype, max_length=int(max_length),
+                                    batch_tokens=int(batch_tokens))
             st.session_state["job_id"] = job_id = ui.start_job(args)
             st.rerun()
 
@@ -90,19 +91,19 @@ with run_tab:
                     st.progress(min(done / total, 1.0),
                                 text=f"{name}: {done:,} / {total:,} rows · "
                                      f"{'—' if rate is None else f'{rate:,.1f} rows/s'} · "
-                                     f"ETA {ui.duration(p.get('eta_s'))}")
+                                     f"ETA {views.duration(p.get('eta_s'))}")
                 if status["state"] == "running":
                     if not status["progress"].get("models"):
                         st.caption("Starting: loading the models (15-40 s each) and tokenizing the rows; "
                                    "progress shows from the first batch on.")
-                    last = ui.last_log_line(status)
+                    last = views.last_log_line(status)
                     if last:
                         st.caption(f"Last log line: `{last}`")
                     if st.button("Cancel the job", key="cancel_job", icon=":material/cancel:"):
                         ui.cancel_job(job_id)
                         st.rerun()
                 elif status["state"] == "finished":
-                    out = ui.job_output(status)
+                    out = views.job_output(status)
                     if out and out != ws.scores_path and st.button("Use these scores", key="use_job_scores",
                                                                    type="primary"):
                         ui.use_scores(out)
@@ -119,9 +120,8 @@ with load_tab:
     st.markdown("A score file written by `qaq score` (Parquet, CSV or JSONL, matched to the dataset on `id`), "
                 "or a file from the QAQ authors' script (`{name}_log_PPL_Q`, `{name}_log_PPL_Q_A`, `{name}_RMI` "
                 "columns), which carries its own rows.")
-    up = st.file_uploader(f"Upload a score file (up to {ui.UPLOAD_LIMIT_MB} MB)",
-                          type=["parquet", "csv", "jsonl", "json", "gz"], max_upload_size=ui.UPLOAD_LIMIT_MB,
-                          key="scores_upload")
+    up = st.file_uploader(f"Upload a score file (up to {ui.upload_limit_mb()} MB)",
+                          type=["parquet", "csv", "jsonl", "json", "gz"], key="scores_upload")
     path = st.text_input("…or the path of a score file on this machine", key="scores_local_path")
     if st.button("Load these scores", key="load_scores", disabled=up is None and not path.strip()):
         target = ui.save_upload(up.name, up.getvalue()) if up is not None else Path(path.strip()).expanduser()

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from qaq import plots, ui
+from qaq import plots, ui, views
 from qaq.detection import precision_recall_at
 from qaq.labels import LabelsError
 from qaq.selection import BUDGET_METHODS
@@ -12,11 +12,11 @@ st.title("Select & export")
 table = ui.require_scores(ws)
 
 # ---- the recipe
-methods = [m for m in ui.ARMS if ws.pair or m not in BUDGET_METHODS]
+methods = [m for m in views.ARMS if ws.pair or m not in BUDGET_METHODS]
 if not ws.pair:
     st.caption("Diff and Sum arms need two scored models (a strong and a weak one): see the Score page.")
 ui.valid_choice("sel_method", methods)
-method = st.selectbox("Arm", methods, format_func=ui.ARMS.get, key="sel_method")
+method = st.selectbox("Arm", methods, format_func=views.ARMS.get, key="sel_method")
 recipe = {"method": method}
 c1, c2 = st.columns(2)
 if method in BUDGET_METHODS:
@@ -46,7 +46,7 @@ else:
     recipe["budget"] = c2.slider("Budget (% of all rows)", 1, 100, key="sel_budget") / 100
     recipe["seed"] = int(c1.number_input("Seed", 0, 2**31 - 1, key="sel_seed"))
 try:
-    include, exclude = ui.overrides(ws)
+    include, exclude = views.overrides(ws)
 except LabelsError as e:
     include, exclude = [], []
     st.error(str(e))
@@ -83,14 +83,14 @@ with st.expander("Counts per stratum"):
 # Only the open tab runs (lazy tabs): measuring detection on a large table takes seconds.
 export_tab, arms_tab, detection_tab = st.tabs(["Export", "Overlap with other arms", "Detection quality"],
                                               key="sel_tab", on_change="rerun")
-arms = ui.comparison_arms(ws, n_sel)
+arms = views.comparison_arms(ws, n_sel)
 
 with export_tab:
     if export_tab.open:
         if ws.source_path is None:
             st.info("No source file to export from.")
         else:
-            suffix = ui.output_suffix(ws.source_path)
+            suffix = views.output_suffix(ws.source_path)
             st.caption(f"Rows are copied exactly as in `{ws.source_path}` ({suffix[1:]}), selected and discarded "
                        "apart; the manifest records the recipe, input hashes, models and counts.")
             e1, e2, e3 = st.columns(3)
@@ -101,7 +101,7 @@ with export_tab:
                                     key=f"download_{name.split('.')[0]}", icon=":material/download:",
                                     mime="application/json" if name.endswith("json") else "application/octet-stream")
             st.markdown("The same selection from the command line:")
-            st.code(ui.select_command(ws, recipe), language="bash", wrap_lines=True)
+            st.code(views.select_command(ws, recipe), language="bash", wrap_lines=True)
 
 with arms_tab:
     if arms_tab.open:
@@ -114,7 +114,7 @@ with arms_tab:
             st.caption("Fewer than two rows selected: nothing to compare.")
 
 with detection_tab:
-    sources = ui.label_sources(ws)
+    sources = views.label_sources(ws)
     if not detection_tab.open:
         pass
     elif not sources:
@@ -144,7 +144,7 @@ with detection_tab:
         st.markdown(f"**The discarded rows as a defect filter**: precision {pr['precision']:.1%} (share of "
                     f"discarded labelled rows that are defects), recall {pr['recall']:.1%} (share of defects "
                     f"discarded), F1 {pr['f1']:.3f}.")
-        shares = ui.defect_shares(ws, sources[source], {"current": mask, **{
+        shares = views.defect_shares(ws, sources[source], {"current": mask, **{
             name: ui.selection(ws, r)[0] for name, r in arms.items()}})
         st.caption("Share of each defect type inside each selection (same size as the current one):")
         st.dataframe(shares, hide_index=True, key="defect_share_table",

@@ -52,6 +52,14 @@ def single(tmp_path: Path) -> tuple[Path, Path]:
     return app_tables.write_pair(tmp_path, 40, models=("weak",), name="single")
 
 
+def app_config() -> dict[str, Any]:
+    """The server options in ``.streamlit/config.toml`` (what a plain `streamlit run app.py` gets)."""
+    import tomllib
+
+    with open(ui.APP_CONFIG, "rb") as f:
+        return tomllib.load(f)
+
+
 def open_app(data: Path | None = None, scores: Path | None = None, *, page: str | None = None,
              timeout: float = 60, **state: Any) -> AppTest:
     """The app with seeded session state, run once (on ``page`` when given)."""

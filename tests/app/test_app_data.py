@@ -6,7 +6,7 @@ import json
 
 import app_tables
 import pytest
-from conftest import charts, metrics, no_exception, open_app, table
+from conftest import app_config, charts, metrics, no_exception, open_app, table
 
 from qaq import ui
 
@@ -66,7 +66,18 @@ def test_upload_is_kept_and_opened(tmp_path):
     assert saved.startswith(str(ui.UPLOAD_DIR)) and saved.endswith("my_data.jsonl")
     assert metrics(at)["Rows"] == "12"
     assert at.session_state["scores_path"] is None
-    assert f"up to {ui.UPLOAD_LIMIT_MB} MB" in at.file_uploader(key="data_upload").label
+    assert f"up to {app_config()['server']['maxUploadSize']} MB" in at.file_uploader(key="data_upload").label
+
+
+def test_uploaders_state_the_limit_the_server_enforces(pair):
+    from streamlit.testing.v1.util import patch_config_options
+
+    with patch_config_options({"server.maxUploadSize": 7}):
+        at = open_app(*pair)
+        assert at.file_uploader(key="data_upload").label.endswith("up to 7 MB")
+        at.switch_page("pages/score.py").run()
+        no_exception(at)
+        assert at.file_uploader(key="scores_upload").label == "Upload a score file (up to 7 MB)"
 
 
 def test_local_path_opens_or_explains(pair, tmp_path):

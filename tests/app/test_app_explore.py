@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import PAGES, charts, metrics, no_exception, open_app, table, values
 
-from qaq import ui
+from qaq import ui, views
 from qaq.compare import quadrant_counts
 from qaq.data import load_dataset, load_scores, write_scores
 from qaq.labels import labels_path, load_labels
@@ -205,4 +205,4 @@ def test_token_view_with_a_tiny_model(tmp_path, tiny_model_dir):
     at.run()
     assert "browse_example_heatmap" in charts(at)
     assert json.dumps(fig).count("heatmap") >= 2
-    assert ui.model_spec(at.session_state[ui.WORKSPACE_KEY], "weak") == str(tiny_model_dir)
+    assert views.model_spec(at.session_state[ui.WORKSPACE_KEY], "weak") == str(tiny_model_dir)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import APP, PAGES, REPO, charts, no_exception, open_app
+from conftest import APP, PAGES, REPO, app_config, charts, no_exception, open_app
 from streamlit.testing.v1 import AppTest
 
 from qaq import ui
@@ -161,7 +162,8 @@ def test_qaq_app_runs_streamlit_on_localhost(monkeypatch, pair):
     opts = dict(zip(cmd[5::2], cmd[6::2]))
     assert opts["--server.address"] == "localhost"
     assert opts["--server.port"] == "8999"
-    assert opts["--server.maxUploadSize"] == str(ui.UPLOAD_LIMIT_MB)
+    # The same values as .streamlit/config.toml, which `streamlit run app.py` reads.
+    assert opts["--server.maxUploadSize"] == str(app_config()["server"]["maxUploadSize"])
     assert opts["--browser.gatherUsageStats"] == "false"
     assert opts["--client.toolbarMode"] == "viewer"  # no Deploy button; the running indicator stays
     assert env[ui.ENV_DATA] == str(data.resolve()) and env[ui.ENV_SCORES] == str(scores.resolve())
@@ -190,7 +192,7 @@ def test_qaq_app_explains_a_missing_app_file(monkeypatch, tmp_path):
 
 def test_streamlit_is_imported_only_by_the_ui_module():
     code = ("import sys, qaq, qaq.plots, qaq.strata, qaq.selection, qaq.detection, qaq.labels, qaq.export, "
-            "qaq.cli; print('streamlit' in sys.modules)")
+            "qaq.views, qaq.cli; print('streamlit' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
     users = sorted(p.relative_to(REPO).as_posix() for p in (REPO / "qaq").glob("*.py")
@@ -201,8 +203,33 @@ def test_streamlit_is_imported_only_by_the_ui_module():
 def test_listening_beyond_localhost_is_flagged(pair):
     from streamlit.testing.v1.util import patch_config_options
 
-    at = open_app(*pair)  # AppTest, like `streamlit run app.py`, leaves server.address unset: every interface
+    with patch_config_options({"server.address": "0.0.0.0"}):
+        at = open_app(*pair)
     assert "listens on every network interface" in at.sidebar.warning[0].value
     with patch_config_options({"server.address": "localhost"}):
         at.run()
     assert not at.sidebar.warning
+
+
+def test_the_server_config_keeps_the_app_private():
+    """`.streamlit/config.toml`: localhost only, no usage statistics, an upload limit; all real options."""
+    from streamlit import config
+
+    options = app_config()
+    assert options["server"]["address"] == "localhost"
+    assert options["browser"]["gatherUsageStats"] is False
+    assert isinstance(options["server"]["maxUploadSize"], int) and options["server"]["maxUploadSize"] > 0
+    for section, values in options.items():
+        for name in values:
+            config.get_option(f"{section}.{name}")  # raises RuntimeError for an unknown option
+
+
+def test_streamlit_reads_the_server_config_from_the_app_folder(tmp_path):
+    """From another working directory, `streamlit run app.py` still gets .streamlit/config.toml beside app.py."""
+    code = ("import json, sys; from streamlit import config; config._main_script_path = sys.argv[1]; "
+            "print(json.dumps({k: config.get_option(k) for k in sys.argv[2:]}))")
+    keys = [f"{s}.{n}" for s, values in app_config().items() for n in values]
+    out = subprocess.run([sys.executable, "-c", code, str(APP), *keys], cwd=tmp_path, capture_output=True,
+                         text=True, check=True)
+    loaded = json.loads(out.stdout)
+    assert loaded == {f"{s}.{n}": v for s, values in app_config().items() for n, v in values.items()}

@@ -53,11 +53,12 @@ def server(tmp_path_factory, tiny_model_dir):
     env = dict(os.environ, QAQ_APP_DATA=str(data), QAQ_APP_SCORES=str(scores), QAQ_APP_DIR=str(tmp / "app"),
                QAQ_JOBS_DIR=str(tmp / "jobs"))
     log = open(tmp / "streamlit.log", "wb")
+    # No address or usage-statistics flags, and another working directory: .streamlit/config.toml beside
+    # app.py must keep the server on localhost by itself (test_server_listens_on_localhost_only).
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless", "true",
-         "--server.address", "localhost", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+         "--server.port", str(port), "--server.fileWatcherType", "none"],
+        cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://localhost:{port}"
     try:
         deadline = time.time() + 60
@@ -70,7 +71,7 @@ def server(tmp_path_factory, tiny_model_dir):
                 if proc.poll() is not None or time.time() > deadline:
                     raise RuntimeError(f"streamlit did not start: {(tmp / 'streamlit.log').read_text()}")
                 time.sleep(0.3)
-        yield url, data
+        yield url, data, port
     finally:
         proc.terminate()
         try:
@@ -107,8 +108,17 @@ def _new_page(browser):
     return page, dialogs
 
 
+def test_server_listens_on_localhost_only(server):
+    _, _, port = server
+    with socket.create_connection(("127.0.0.1", port), timeout=5):
+        pass
+    # Another loopback address reaches a server bound to every interface (0.0.0.0), not one bound to localhost.
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.2", port), timeout=5):
+        pass
+
+
 def test_every_page_by_url(server, browser):
-    url, _ = server
+    url, *_ = server
     SHOTS.mkdir(parents=True, exist_ok=True)
     page, dialogs = _new_page(browser)
     # The first request of a fresh server opens a page URL, not the root: Streamlit would run that page
@@ -122,6 +132,7 @@ def test_every_page_by_url(server, browser):
         assert nav.get_by_text("Select & export").count() == 1, name
         assert nav.get_by_text("app", exact=True).count() == 0, name
         assert page.get_by_text("Strata K (PPL(Q) quantile bins)").count() == 1, name
+        assert page.get_by_text("listens on every network interface").count() == 0, name
         page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
     assert page.evaluate("window.__pwned") is None and not dialogs
     assert page.locator('[data-testid="stPlotlyChart"]').count() == 2  # on Select & export: counts, retention
@@ -129,7 +140,9 @@ def test_every_page_by_url(server, browser):
 
 
 def test_sidebar_navigation_and_a_slider(server, browser):
-    url, _ = server
+    from playwright.sync_api import expect
+
+    url, *_ = server
     page, _ = _new_page(browser)
     page.goto(url)
     _settle(page, "Data")
@@ -138,13 +151,20 @@ def test_sidebar_navigation_and_a_slider(server, browser):
     selected = page.locator('[data-testid="stMetricValue"]').first
     before = selected.inner_text()
     slider = page.get_by_role("slider", name="Budget (% of all rows)")
+    # One key press at a time, each after the previous rerun: ten quick presses raced the reruns they
+    # started (a rerun ending between two presses redraws the slider with its value, dropping a press).
     slider.focus()
-    for _ in range(10):
-        slider.press("ArrowRight")
-    page.wait_for_timeout(500)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
-    page.wait_for_timeout(500)
-    assert (before, selected.inner_text()) == ("20", "28")  # 25% -> 35% of 80 rows
+    for _ in range(40):
+        page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                               timeout=60_000)
+        page.wait_for_timeout(300)
+        value = int(slider.input_value())
+        if value == 35:
+            break
+        slider.press("ArrowRight" if value < 35 else "ArrowLeft")
+    expect(slider).to_have_value("35")
+    expect(selected).to_have_text("28", timeout=60_000)  # 25% -> 35% of 80 rows
+    assert before == "20"
     assert page.locator('[data-testid="stException"]').count() == 0
     # The lazy tabs run when opened: detection quality draws its ROC and PR curves.
     page.get_by_role("tab", name="Detection quality").click()
@@ -159,7 +179,7 @@ def test_sidebar_navigation_and_a_slider(server, browser):
 
 
 def test_planted_html_never_runs_and_shows_as_text(server, browser):
-    url, _ = server
+    url, *_ = server
     page, dialogs = _new_page(browser)
     page.goto(f"{url}/browse")
     _settle(page, "Browse")
@@ -184,7 +204,7 @@ def test_planted_html_never_runs_and_shows_as_text(server, browser):
 
 
 def test_token_view_draws_a_heatmap(server, browser):
-    url, _ = server
+    url, *_ = server
     page, _ = _new_page(browser)
     page.goto(f"{url}/browse")
     _settle(page, "Browse")

@@ -1,0 +1,606 @@
+"""What the app's pages show, computed from plain values: the workspace and views of its table.
+
+No Streamlit here (``qaq.ui`` caches these functions and draws their results): everything can be
+called, and is tested, without a running app. The table is the working table the app builds with
+:func:`working_table` (data joined with scores on ``id``, then each model's stratum and rank, then
+``diff`` and ``sum`` for a pair); nothing here mutates it.
+
+Some functions would sit more naturally in another library module, and live here only until that
+module's owner takes them: :func:`source_fields` and :func:`mapping_kwargs` (:mod:`qaq.data`),
+:func:`scoring_config` and :func:`config_json` (:mod:`qaq.scoring`), :func:`find_job`,
+:func:`last_log_line` and :func:`job_output` (:mod:`qaq.jobs`), :func:`device_summary`
+(:mod:`qaq.backend`), :func:`output_suffix`, :func:`select_command` and :func:`export_files`
+(:mod:`qaq.export`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import tempfile
+from dataclasses import asdict, dataclass, field
+from dataclasses import fields as dc_fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from qaq.columns import SCORE_FIELDS, score_column, scored_models
+from qaq.compare import overlap
+from qaq.data import DataError, read_records, skipped_rows
+from qaq.detection import defect_share, detection_table, is_defect, pr_curves, roc_curves, row_flags
+from qaq.export import export_selection, file_sha256
+from qaq.labels import labels_path, load_labels
+from qaq.labels import overrides as _overrides
+from qaq.models import DEFAULT_MODELS
+from qaq.scoring import ScoringConfig
+from qaq.selection import parse_recipe
+from qaq.strata import add_disagreement, add_ranks, add_strata
+
+BROWSE_LIMIT = 500  # rows listed at once on Browse
+RANKINGS = ("stratified", "global")
+STRATA_NOTE = ("Strata are K quantile bins of log PPL(Q); each model is binned by its own PPL(Q). "
+               "Stratified ranks compare RMI only within a stratum.")
+# The selection arms the Select & export page offers: recipe method -> label.
+ARMS: dict[str, str] = {
+    "diff_high": "QAQ: Diff-High", "diff_low": "Diff-Low", "sum_high": "Sum-High", "sum_low": "Sum-Low",
+    "rmi_band": "RMI rank band (one model)", "ifd": "IFD (Cherry LLM)", "random": "Random",
+}
+_FORMAT_SUFFIX = {".jsonl": ".jsonl", ".ndjson": ".jsonl", ".json": ".jsonl", ".csv": ".csv",
+                  ".parquet": ".parquet", ".pq": ".parquet"}
+
+
+# --------------------------------------------------------------------------------------------
+# the workspace
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """What every page works on: the table and the choices that shaped it."""
+
+    table: pd.DataFrame | None
+    models: tuple[str, ...] = ()
+    strong: str | None = None
+    weak: str | None = None
+    bins: int = 10
+    ranking: str = "stratified"
+    data_path: str | None = None
+    scores_path: str | None = None
+    source_path: str | None = None  # the file the ``row`` column points into (exports read it)
+    meta: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()  # things to tell the user (e.g. the data came from the score file)
+    error: str | None = None
+    key: tuple = ()  # what the table was built from: the cache key of everything derived from it
+
+    @property
+    def pair(self) -> bool:
+        """Both roles are set to two different scored models."""
+        return bool(self.strong and self.weak and self.strong != self.weak)
+
+    @property
+    def labels_file(self) -> Path | None:
+        """Where this data's labels and overrides are kept (:func:`qaq.labels.labels_path`)."""
+        return labels_path(self.source_path) if self.source_path else None
+
+
+def default_roles(models: list[str], meta: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The (strong, weak) roles a table opens with.
+
+    Models named ``strong`` and ``weak`` take those roles; else the larger model (by ``parameters``
+    in the score metadata) is strong; else the first two models in order.
+
+    Args:
+        models: the scored models, in column order.
+        meta: the score metadata (``{"models": {name: {"parameters": n}}}``).
+
+    Returns:
+        (strong, weak); weak is None with one model, both are None with none.
+    """
+    if "strong" in models and "weak" in models:
+        return "strong", "weak"
+    if len(models) < 2:
+        return (models[0] if models else None), None
+    params = {m: ((meta.get("models") or {}).get(m) or {}).get("parameters") for m in models}
+    if all(isinstance(p, (int, float)) for p in params.values()):
+        by_size = sorted(models, key=lambda m: -params[m])
+        return by_size[0], by_size[-1]
+    return models[0], models[1]  # the authors' README scores the strong model first
+
+
+def mapping_kwargs(mapping: dict[str, Any] | None) -> tuple[tuple[str, Any], ...]:
+    """:func:`qaq.data.load_dataset` keyword arguments, sorted and hashable, from a field mapping.
+
+    Args:
+        mapping: the app's mapping (load_dataset keyword arguments), or a ``FieldMapping`` as
+            :mod:`qaq.data` stores it in score metadata (it has a ``schema`` key).
+
+    Returns:
+        ``(name, value)`` pairs without None values. A detected (non-``custom``) FieldMapping gives
+        no arguments, so detection runs again, except ``id_field=""`` when it hashed Q and A.
+    """
+    if not mapping:
+        return ()
+    if "schema" in mapping:
+        kw = {"query": mapping.get("query"), "answer": mapping.get("answer"),
+              "input_field": mapping.get("input"), "messages": mapping.get("messages"),
+              "id_field": mapping.get("id") or ""}
+        if mapping.get("schema") != "custom":
+            return (("id_field", kw["id_field"]),) if kw["id_field"] == "" else ()
+        return tuple(sorted((k, v) for k, v in kw.items() if v is not None))
+    return tuple(sorted((k, v) for k, v in mapping.items() if v is not None))
+
+
+def working_table(table: pd.DataFrame, *, bins: int, ranking: str, strong: str | None = None,
+                  weak: str | None = None) -> pd.DataFrame:
+    """The joined table + each scored model's stratum and rank (+ ``diff`` and ``sum`` for a pair).
+
+    Args:
+        table: data joined with scores (:func:`qaq.selection.attach_scores`).
+        bins: K, the number of PPL(Q) quantile strata.
+        ranking: ``"stratified"`` or ``"global"``.
+        strong, weak: the roles; ``diff``/``sum`` are added only when both are set and differ.
+    """
+    t = table
+    for m in scored_models(t.columns):
+        t = add_strata(t, m, bins=bins)
+        t = add_ranks(t, m, ranking=ranking, bins=bins)
+    if strong and weak and strong != weak:
+        t = add_disagreement(t, strong=strong, weak=weak, ranking=ranking, bins=bins)
+    return t
+
+
+# --------------------------------------------------------------------------------------------
+# the Data page
+
+
+def source_fields(path: str | os.PathLike[str], *, sample: int = 200) -> list[str]:
+    """Field names of a data file, from its first ``sample`` records (for the mapping widgets).
+
+    Raises:
+        qaq.data.DataError: the file cannot be read.
+    """
+    p = Path(path)
+    suffix = p.name.lower().removesuffix(".gz")
+    if suffix.endswith((".parquet", ".pq")):
+        try:
+            return list(pq.ParquetFile(p).schema_arrow.names)
+        except Exception as e:  # noqa: BLE001 - any arrow failure: not a readable Parquet file
+            raise DataError(f"not a readable Parquet file: {e}", path=p) from None
+    if suffix.endswith(".csv"):
+        try:
+            return [str(c) for c in pd.read_csv(p, nrows=0).columns]
+        except (OSError, ValueError) as e:
+            raise DataError(f"cannot read the CSV header: {e}", path=p) from None
+    fields: dict[str, None] = {}
+    for i, (_, record) in enumerate(read_records(p)):
+        if i >= sample:
+            break
+        if isinstance(record, str):
+            try:
+                record = json.loads(record)
+            except json.JSONDecodeError:
+                continue
+        if isinstance(record, dict):
+            fields.update(dict.fromkeys(record))
+    return list(fields)
+
+
+def lengths(table: pd.DataFrame, model: str | None = None) -> tuple[pd.DataFrame, str]:
+    """Q and A lengths for :func:`qaq.plots.length_histograms`, and their unit.
+
+    Tokens of ``model`` when its token counts are in the table (as float, ``NaN`` where not
+    scored), else characters.
+    """
+    if model is not None and score_column(model, "n_tokens_q") in table.columns:
+        cols = {"query": score_column(model, "n_tokens_q"), "answer": score_column(model, "n_tokens_a")}
+        return pd.DataFrame({k: table[c].astype("float64") for k, c in cols.items()}), f"{model} tokens"
+    return pd.DataFrame({"query": table["query"].str.len(), "answer": table["answer"].str.len()}), "characters"
+
+
+def validation_report(table: pd.DataFrame) -> dict[str, Any]:
+    """Counts for the Data page.
+
+    Returns:
+        ``rows``; ``to_score`` (rows minus skipped); ``skipped`` (:func:`qaq.data.skipped_rows`);
+        ``duplicate_pairs``: ``id`` and ``line`` of each row repeating an earlier (Q, A) pair.
+    """
+    skipped = skipped_rows(table)
+    dup = table.duplicated(subset=["query", "answer"], keep="first")
+    return {"rows": len(table), "to_score": len(table) - len(skipped), "skipped": skipped,
+            "duplicate_pairs": table.loc[dup, ["id", "line"]]}
+
+
+# --------------------------------------------------------------------------------------------
+# the Score page
+
+
+def device_summary() -> dict[str, Any]:
+    """What ``--device auto`` will use: GPU name and memory when CUDA is there, else the CPU."""
+    from qaq.backend import choose_device, cpu_has_bf16  # imports torch
+
+    device, reason = choose_device("auto")
+    info: dict[str, Any] = {"device": device, "reason": reason, "cpus": os.cpu_count(),
+                            "cpu_bf16": cpu_has_bf16(), "gpus": []}
+    if device.startswith("cuda") and shutil.which("nvidia-smi"):
+        try:
+            out = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
+                                 capture_output=True, text=True, timeout=10, check=True).stdout
+            info["gpus"] = [line.strip() for line in out.splitlines() if line.strip()]
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return info
+
+
+def scoring_config(meta: dict[str, Any] | None = None, **overrides: Any) -> ScoringConfig:
+    """A :class:`qaq.scoring.ScoringConfig` from score metadata (same template as the scores) + overrides.
+
+    Metadata keys that are not ScoringConfig fields are ignored.
+    """
+    names = {f.name for f in dc_fields(ScoringConfig)}
+    given = {k: v for k, v in ((meta or {}).get("config") or {}).items() if k in names}
+    return ScoringConfig(**{**given, **overrides})
+
+
+def config_json(config: ScoringConfig) -> str:
+    """A ScoringConfig as canonical JSON (sorted keys): a hashable cache key that round-trips."""
+    return json.dumps(asdict(config), sort_keys=True)
+
+
+def model_spec(ws: Workspace, model: str) -> str | None:
+    """The spec a scored model was loaded from (score metadata), or the default for its role.
+
+    Specs of synthetic test scores (``synthetic...``) are not loadable and are ignored.
+    """
+    spec = ((ws.meta.get("models") or {}).get(model) or {}).get("spec")
+    if spec and not str(spec).startswith("synthetic"):
+        return str(spec)
+    return DEFAULT_MODELS.get(model)
+
+
+def score_args(data_path: str, models: dict[str, str], mapping: dict[str, Any], *, output: str | os.PathLike[str],
+               device: str = "auto", dtype: str = "auto", max_length: int = 2048,
+               batch_tokens: int = 16384) -> list[str]:
+    """The ``qaq score`` arguments of a job (see :func:`qaq.jobs.start_job`).
+
+    Args:
+        data_path: the dataset.
+        models: role name -> model spec, each passed as ``-m name=spec``.
+        mapping: the app's field mapping (see :func:`mapping_kwargs`), passed as field options.
+        output: the score file to write.
+        device, dtype, max_length, batch_tokens: the scoring options.
+    """
+    flags = {"query": "--query", "answer": "--answer", "input_field": "--input-field",
+             "id_field": "--id-field", "messages": "--messages", "fmt": "--format"}
+    args = [data_path, "-o", str(output)]
+    for name, spec in models.items():
+        args += ["-m", f"{name}={spec}"]
+    for k, v in mapping_kwargs(mapping):
+        args += [flags[k], str(v)]
+    return args + ["--device", device, "--dtype", dtype, "--max-length", str(max_length),
+                   "--batch-tokens", str(batch_tokens)]
+
+
+def find_job(data_path: str | None, *, jobs_dir: str | os.PathLike[str]) -> str | None:
+    """The newest job in ``jobs_dir`` scoring ``data_path`` (so a reloaded page finds its job again)."""
+    jobs_dir = Path(jobs_dir)
+    if not data_path or not jobs_dir.is_dir():
+        return None
+    target = str(Path(data_path).resolve())
+    for d in sorted(jobs_dir.iterdir(), reverse=True):  # job ids start with their start time
+        try:
+            cmd = json.loads((d / "job.json").read_text())["cmd"]
+        except (OSError, ValueError, KeyError):
+            continue
+        if any(str(Path(c).resolve()) == target for c in cmd[4:5]):  # python -m qaq.cli score DATA
+            return d.name
+    return None
+
+
+def last_log_line(status: dict[str, Any]) -> str:
+    """The job log's last non-empty line (what the job is doing), without progress-bar noise.
+
+    Carriage returns split lines (tqdm redraws), the line is cut at 200 characters and its
+    backticks become quotes, so it can be shown inside inline code.
+    """
+    lines = [ln.strip() for ln in str(status.get("log_tail") or "").replace("\r", "\n").splitlines()]
+    lines = [ln for ln in lines if ln]
+    return lines[-1][:200].replace("`", "'") if lines else ""
+
+
+def job_output(status: dict[str, Any]) -> str | None:
+    """The score file a job writes (its ``-o`` argument), or None."""
+    cmd = status.get("cmd") or []
+    return cmd[cmd.index("-o") + 1] if "-o" in cmd else None
+
+
+def rows_text(n: int) -> str:
+    """``"1 row"``, ``"1,234 rows"``."""
+    return f"{n:,} row" + ("" if n == 1 else "s")
+
+
+def duration(seconds: float | None) -> str:
+    """A rough duration: seconds under 90 s, minutes under 90 min, else hours; ``"unknown"`` for None/inf/NaN."""
+    if seconds is None or not np.isfinite(seconds):
+        return "unknown"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+# --------------------------------------------------------------------------------------------
+# labels
+
+
+def labels(ws: Workspace) -> pd.DataFrame:
+    """The user's labels and overrides of this data (:func:`qaq.labels.load_labels`).
+
+    Raises:
+        qaq.labels.LabelsError: the labels file is unreadable.
+    """
+    if ws.labels_file is None:  # no source file: the empty frame load_labels gives for a missing file
+        return load_labels(Path(tempfile.gettempdir()) / "qaq-no-such-labels-file.json")
+    return load_labels(ws.labels_file)
+
+
+def row_labels(ws: Workspace, row_id: str) -> tuple[str | None, str | None]:
+    """(label, override) of one row, None where unset; raises LabelsError."""
+    current = labels(ws)
+    entry = current[current["id"] == str(row_id)]
+    values = (entry["label"].iloc[0], entry["override"].iloc[0]) if len(entry) else (None, None)
+    return tuple(None if pd.isna(v) else v for v in values)  # type: ignore[return-value]
+
+
+def label_column(ws: Workspace) -> pd.Series:
+    """The user's label of every row (``<NA>`` where none), a string Series aligned with the table."""
+    lab = labels(ws)
+    by_id = dict(zip(lab["id"].astype(str), lab["label"]))
+    return ws.table["id"].astype(str).map(by_id).astype("string")
+
+
+def label_sources(ws: Workspace) -> dict[str, tuple[str, str]]:
+    """Label columns detection can use: name -> (column, clean label)."""
+    out: dict[str, tuple[str, str]] = {}
+    if ws.table is not None and "defect" in ws.table.columns:
+        out["the data's `defect` column"] = ("defect", "none")
+    try:
+        if labels(ws)["label"].notna().any():
+            out["your labels"] = ("label", "ok")
+    except Exception:  # noqa: BLE001 - an unreadable labels file is reported on Browse
+        pass
+    return out
+
+
+def labelled_table(ws: Workspace, column: str) -> pd.DataFrame:
+    """The table, with the user's labels as a ``label`` column when ``column`` is ``"label"``."""
+    return ws.table.assign(label=label_column(ws)) if column == "label" else ws.table
+
+
+def overrides(ws: Workspace) -> tuple[list[str], list[str]]:
+    """(include ids, exclude ids) set on Browse (:func:`qaq.labels.overrides`); raises LabelsError."""
+    if ws.labels_file is None:
+        return [], []
+    return _overrides(ws.labels_file)
+
+
+# --------------------------------------------------------------------------------------------
+# example lists (Browse, Disagreement)
+
+
+def list_columns(ws: Workspace, extra: list[str] | None = None) -> list[str]:
+    """Columns shown in example lists: id, line, Q/A, each model's RMI, stratum and rank, diff, sum, defect.
+
+    ``extra`` columns follow; only columns present in the table, each once.
+    """
+    cols = ["id", "line", "query", "answer"]
+    for m in ws.models:
+        cols += [score_column(m, "rmi"), score_column(m, "stratum"), score_column(m, "rank")]
+    cols += [c for c in ("diff", "sum", "defect") if ws.table is not None and c in ws.table.columns]
+    return [c for c in dict.fromkeys(cols + (extra or [])) if ws.table is not None and c in ws.table.columns]
+
+
+def sortable_columns(ws: Workspace) -> list[str]:
+    """Numeric columns a list can be sorted by: every score, stratum, rank, diff, sum, line."""
+    cols = [score_column(m, f) for m in ws.models for f in (*SCORE_FIELDS, "stratum", "rank")]
+    cols += ["diff", "sum", "line"]
+    return [c for c in cols if c in ws.table.columns]
+
+
+def browse_rows(ws: Workspace, *, model: str | None, stratum: int | None, sort_by: str, ascending: bool,
+                search: str = "", label: str | None = None, limit: int = BROWSE_LIMIT) -> tuple[pd.DataFrame, int]:
+    """Rows for the Browse list, filtered and sorted.
+
+    Args:
+        ws: the workspace.
+        model, stratum: keep ``model``'s stratum ``stratum`` (no filter when either is None).
+        sort_by: a column (ignored when absent); stable sort, missing values last.
+        ascending: the sort order.
+        search: plain text, case-insensitive, searched in Q and A (not a regex).
+        label: keep rows with this label of the user's, or ``"(unlabelled)"``; None keeps all.
+        limit: how many rows to return.
+
+    Returns:
+        (the first ``limit`` matching rows, the number of matching rows).
+    """
+    t = ws.table
+    mask = np.ones(len(t), dtype=bool)
+    if model is not None and stratum is not None:
+        mask &= (t[score_column(model, "stratum")] == stratum).to_numpy(dtype=bool, na_value=False)
+    if label is not None:
+        lab = label_column(ws)
+        mask &= (lab.isna() if label == "(unlabelled)" else lab == label).to_numpy(dtype=bool, na_value=False)
+    if search.strip():
+        needle = search.strip()
+        hit = (t["query"].str.contains(needle, case=False, regex=False)
+               | t["answer"].str.contains(needle, case=False, regex=False))
+        mask &= hit.to_numpy(dtype=bool, na_value=False)
+    rows = t.loc[mask]
+    if sort_by in rows.columns:
+        rows = rows.sort_values(sort_by, ascending=ascending, na_position="last", kind="stable")
+    return rows.head(limit), int(mask.sum())
+
+
+def most_disagreed(ws: Workspace, n: int = 20) -> pd.DataFrame:
+    """The ``n`` rows with the largest |diff|, most disagreed first (ties in table order)."""
+    t = ws.table
+    order = t["diff"].abs().sort_values(ascending=False, na_position="last", kind="stable").index[:n]
+    return t.loc[order, list_columns(ws)]
+
+
+def rows_by_id(ws: Workspace, ids: list[str]) -> pd.DataFrame:
+    """The rows with these ids (compared as strings), in table order, with the list columns."""
+    t = ws.table
+    return t.loc[t["id"].astype(str).isin([str(i) for i in ids]), list_columns(ws)]
+
+
+# --------------------------------------------------------------------------------------------
+# the example view
+
+
+def example_scores(ws: Workspace, row: pd.Series) -> pd.DataFrame:
+    """Every score of one row: a line per model (index ``model``), a column per field.
+
+    Fields are the score fields then ``stratum`` and ``rank``; fields no model has are left out.
+    """
+    fields = [*SCORE_FIELDS, "stratum", "rank"]
+    data = {f: [row.get(score_column(m, f)) for m in ws.models] for f in fields}
+    out = pd.DataFrame(data, index=pd.Index(ws.models, name="model"))
+    return out.loc[:, [f for f in fields if out[f].notna().any()]]
+
+
+def example_flags(ws: Workspace, row: pd.Series) -> list[str]:
+    """The heuristic flags (:func:`qaq.detection.row_flags`) of a row under any model, sorted."""
+    return sorted({f for m in ws.models for f in row_flags(row, model=m)})
+
+
+def code_language(text: str) -> str | None:
+    """Highlighting for an answer: ``"markdown"`` when it has fenced code, else None (plain text)."""
+    return "markdown" if "```" in text else None
+
+
+# --------------------------------------------------------------------------------------------
+# the Select & export page
+
+
+def retention_target(recipe: dict[str, Any]) -> tuple[str, str] | None:
+    """(score column, keep) that a recipe thresholds, for :func:`qaq.compare.retention_curve`.
+
+    ``keep`` is ``"less"`` for the low arms and IFD, else ``"greater"``; None for random.
+    """
+    method = recipe["method"]
+    if method == "random":
+        return None
+    if method in ("rmi_band", "ifd"):
+        column = score_column(recipe["model"], "rmi" if method == "rmi_band" else "ifd")
+    else:
+        column = method.split("_")[0]
+    return column, ("less" if method.endswith("_low") or method == "ifd" else "greater")
+
+
+def comparison_arms(ws: Workspace, n: int) -> dict[str, dict[str, Any]]:
+    """Recipes of the paper's other arms at the same size ``n``: QAQ (Diff-High), IFD and random.
+
+    QAQ needs a pair, IFD the strong (or first) model's IFD scores; none below two rows, since a
+    budget of 1 would read as a fraction (100%).
+    """
+    arms: dict[str, dict[str, Any]] = {}
+    if n < 2:
+        return arms
+    if ws.pair:
+        arms["QAQ (Diff-High)"] = {"method": "diff_high", "strong": ws.strong, "weak": ws.weak, "budget": n,
+                                   "ranking": ws.ranking, "bins": ws.bins}
+    model = ws.strong or ws.models[0]
+    if score_column(model, "ifd") in ws.table.columns:
+        arms["IFD"] = {"method": "ifd", "model": model, "budget": n, "bins": ws.bins}
+    arms["random"] = {"method": "random", "budget": n, "seed": 0}
+    return arms
+
+
+def overlap_table(current: pd.Series, others: dict[str, pd.Series]) -> pd.DataFrame:
+    """Overlap (:func:`qaq.compare.overlap`) of the current selection mask with each other arm's mask.
+
+    Returns:
+        A line per arm: ``arm``, ``rows`` (the arm's size), ``shared``, ``share of current``, ``jaccard``.
+    """
+    mine = np.flatnonzero(current.to_numpy(dtype=bool))
+    rows = []
+    for name, mask in others.items():
+        o = overlap(mine, np.flatnonzero(mask.to_numpy(dtype=bool)))
+        rows.append({"arm": name, "rows": o["n_b"], "shared": o["n_both"], "share of current": o["share_of_a"],
+                     "jaccard": o["jaccard"]})
+    return pd.DataFrame(rows, columns=["arm", "rows", "shared", "share of current", "jaccard"])
+
+
+def detection_quality(table: pd.DataFrame, scores: pd.DataFrame, *, label_col: str, clean: str) -> dict[str, Any]:
+    """How well suspicion scores find the labelled defects.
+
+    Returns:
+        ``table`` (:func:`qaq.detection.detection_table`), ``truth`` (:func:`qaq.detection.is_defect`),
+        ``roc`` and ``pr`` curves by detector; the curves are empty and ``error`` says why when the
+        labels hold one class only.
+    """
+    truth = is_defect(table, label_col=label_col, clean=clean)
+    out: dict[str, Any] = {"table": detection_table(table, scores, label_col=label_col, clean=clean),
+                           "truth": truth, "roc": {}, "pr": {}}
+    try:
+        out["roc"], out["pr"] = roc_curves(truth, scores), pr_curves(truth, scores)
+    except ValueError as e:
+        out["error"] = str(e)
+    return out
+
+
+def defect_shares(ws: Workspace, source: tuple[str, str], selections: dict[str, pd.Series]) -> pd.DataFrame:
+    """:func:`qaq.detection.defect_share` of each selection (and of all data) for a label source."""
+    column, clean = source
+    return defect_share(labelled_table(ws, column), selections, label_col=column, clean=clean)
+
+
+def output_suffix(source_path: str) -> str:
+    """The suffix of exports: the source's own format (JSON, JSON arrays included, is written as JSONL)."""
+    name = Path(source_path).name.lower().removesuffix(".gz")
+    return _FORMAT_SUFFIX.get(os.path.splitext(name)[1], ".jsonl")
+
+
+def select_command(ws: Workspace, recipe: dict[str, Any]) -> str:
+    """The ``qaq select`` command line (shell-quoted) that reproduces the selection."""
+    suffix = output_suffix(ws.source_path or "x.jsonl")
+    parts = ["qaq", "select"]
+    if ws.scores_path:
+        parts.append(ws.scores_path)
+        if ws.source_path and ws.source_path != str(Path(ws.scores_path).resolve()):
+            parts += ["--data", ws.source_path]
+    parts += ["--recipe", json.dumps(recipe, separators=(",", ":")), "-o", f"selected{suffix}",
+              "--discarded", f"discarded{suffix}", "--manifest", "manifest.json"]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def export_files(ws: Workspace, recipe: dict[str, Any], selected: pd.Series) -> dict[str, bytes]:
+    """Selected rows, discarded rows (in the source's format) and the manifest, as bytes by file name.
+
+    Args:
+        ws: the workspace; its ``source_path`` is the file rows are copied from.
+        recipe: the recipe (recorded in the manifest, with its command line).
+        selected: the recipe's boolean mask, aligned with the table.
+    """
+    picked = ws.table.assign(selected=selected.to_numpy())
+    suffix = output_suffix(ws.source_path)
+    inputs: dict[str, Any] = {"data": {"path": ws.source_path, "sha256": file_sha256(ws.source_path)}}
+    if ws.scores_path and Path(ws.scores_path).resolve() != Path(ws.source_path).resolve():
+        inputs["scores"] = {"path": str(Path(ws.scores_path).resolve()), "sha256": file_sha256(ws.scores_path)}
+    config = ws.meta.get("config") or {}
+    names = {"selected": f"selected{suffix}", "discarded": f"discarded{suffix}", "manifest": "manifest.json"}
+    with tempfile.TemporaryDirectory(prefix="qaq-export-") as d:
+        paths = {k: Path(d) / v for k, v in names.items()}
+        export_selection(picked, ws.source_path, paths["selected"], recipe=parse_recipe(recipe),
+                         discarded_path=paths["discarded"], manifest_path=paths["manifest"], inputs=inputs,
+                         models=ws.meta.get("models") or {},
+                         templates={k: config[k] for k in ("template", "system", "reverse_instruction")
+                                    if k in config},
+                         extra={"command": select_command(ws, recipe)})
+        return {names[k]: p.read_bytes() for k, p in paths.items()}
