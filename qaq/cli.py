@@ -393,7 +393,8 @@ def app_command(port: int, data_path: str | None, scores_path: str | None, addre
         raise click.ClickException(
             f"the app's files are missing: expected {app} and {app.parent / 'pages'} beside the qaq package "
             "(qaq app runs from a source checkout of qaq: pip install -e .)")
-    # What app.py reads (qaq.ui.ENV_DATA, ENV_SCORES, UPLOAD_LIMIT_MB; tests/app keep them equal).
+    # What app.py reads (qaq.ui.ENV_DATA, ENV_SCORES) and the upload limit of .streamlit/config.toml;
+    # tests/app keep them equal.
     # Not imported: qaq.ui imports streamlit, which only the app's own process should load.
     env_data, env_scores, upload_limit_mb = "QAQ_APP_DATA", "QAQ_APP_SCORES", 200
 
