@@ -444,12 +444,18 @@ def _hash_ids(pairs: Sequence[tuple[str, str]]) -> list[str]:
     return ids
 
 
-def _file_sha256(path: Path) -> str:
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """Hex sha256 of a file's bytes (input hashes in score metadata and manifests)."""
     digest = hashlib.sha256()
-    with _reading(path), open(path, "rb") as f:
+    with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    with _reading(path):
+        return file_sha256(path)
 
 
 def _passthrough_names(fields: Sequence[str]) -> dict[str, str]:
@@ -676,8 +682,12 @@ def load_scores(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, A
 
 
 @contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
-    """A temporary path next to ``path`` that replaces ``path`` when the block succeeds."""
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary path next to ``path`` that replaces ``path`` when the block succeeds.
+
+    Every qaq output (score files, exports, manifests) is written this way: a reader sees the
+    old file or the new one, never half of one, and a failed write leaves nothing behind.
+    """
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     tmp = Path(name)
@@ -734,15 +744,15 @@ def write_scores(df: pd.DataFrame, path: str | os.PathLike[str], metadata: dict[
         if fmt == "parquet":
             table = pa.Table.from_pandas(df, preserve_index=False)
             schema_meta = {**(table.schema.metadata or {}), _PARQUET_META_KEY: meta_json.encode()}
-            with _atomic(path) as tmp:
+            with atomic_path(path) as tmp:
                 pq.write_table(table.replace_schema_metadata(schema_meta), tmp)
             return
-        with _atomic(path) as tmp:
+        with atomic_path(path) as tmp:
             if fmt == "csv":
                 df.to_csv(tmp, index=False)
             else:
                 _write_jsonl(df, tmp)
-        with _atomic(_sidecar(path)) as tmp:
+        with atomic_path(_sidecar(path)) as tmp:
             tmp.write_text(meta_json + "\n", encoding="utf-8")
     except (pa.ArrowException, TypeError) as e:
         raise DataError(f"cannot store the table as {fmt}: {e}", path=path) from None

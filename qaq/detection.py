@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -308,17 +308,11 @@ def roc_curves(is_defect: pd.Series, scores: pd.DataFrame) -> dict[str, tuple[np
     """
     from sklearn.metrics import roc_auc_score, roc_curve
 
-    y, known = _curve_inputs(is_defect, scores)
-    out: dict[str, tuple[np.ndarray, np.ndarray, float]] = {}
-    for c in scores.columns:
-        x = _values(scores[c])
-        ok = known & ~np.isnan(x)
-        if y[ok].all() or not y[ok].any():
-            out[str(c)] = (np.zeros(0), np.zeros(0), math.nan)
-            continue
-        fpr, tpr, _ = roc_curve(y[ok], x[ok])
-        out[str(c)] = (fpr, tpr, float(roc_auc_score(y[ok], x[ok])))
-    return out
+    def roc(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        fpr, tpr, _ = roc_curve(y, x)
+        return fpr, tpr, float(roc_auc_score(y, x))
+
+    return _per_detector(is_defect, scores, roc)
 
 
 def pr_curves(is_defect: pd.Series, scores: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray, float]]:
@@ -332,6 +326,19 @@ def pr_curves(is_defect: pd.Series, scores: pd.DataFrame) -> dict[str, tuple[np.
     """
     from sklearn.metrics import average_precision_score, precision_recall_curve
 
+    def pr(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        precision, recall, _ = precision_recall_curve(y, x)
+        return recall, precision, float(average_precision_score(y, x))
+
+    return _per_detector(is_defect, scores, pr)
+
+
+def _per_detector(
+    is_defect: pd.Series,
+    scores: pd.DataFrame,
+    curve: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, float]],
+) -> dict[str, tuple[np.ndarray, np.ndarray, float]]:
+    """Apply ``curve`` to each detector's known, non-NaN rows; one-class leftovers give empty curves."""
     y, known = _curve_inputs(is_defect, scores)
     out: dict[str, tuple[np.ndarray, np.ndarray, float]] = {}
     for c in scores.columns:
@@ -339,9 +346,8 @@ def pr_curves(is_defect: pd.Series, scores: pd.DataFrame) -> dict[str, tuple[np.
         ok = known & ~np.isnan(x)
         if y[ok].all() or not y[ok].any():
             out[str(c)] = (np.zeros(0), np.zeros(0), math.nan)
-            continue
-        precision, recall, _ = precision_recall_curve(y[ok], x[ok])
-        out[str(c)] = (recall, precision, float(average_precision_score(y[ok], x[ok])))
+        else:
+            out[str(c)] = curve(y[ok], x[ok])
     return out
 
 

@@ -31,11 +31,9 @@ import io
 import json
 import math
 import os
-import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ContextManager
 
 import numpy as np
 import pandas as pd
@@ -44,7 +42,7 @@ import pyarrow.parquet as pq
 
 from qaq import __version__
 from qaq.columns import SCORE_FIELDS, score_column, scored_models
-from qaq.data import read_records
+from qaq.data import atomic_path, file_sha256, read_records
 from qaq.selection import Recipe, recipe_to_dict, stratum_counts
 
 OUTPUT_FORMATS: dict[str, str] = {".jsonl": "jsonl", ".csv": "csv", ".parquet": "parquet"}
@@ -73,15 +71,6 @@ def output_format(path: str | os.PathLike[str]) -> str:
     return fmt
 
 
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def ids_sha256(ids: Iterable[Any]) -> str:
     """Fingerprint of a selection: sha256 of each id as UTF-8 followed by ``"\\n"``, in order.
 
@@ -94,20 +83,11 @@ def ids_sha256(ids: Iterable[Any]) -> str:
     return digest.hexdigest()
 
 
-@contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
-    """A temporary path beside ``path`` that replaces ``path`` when the block succeeds."""
+def _atomic(path: Path) -> ContextManager[Path]:
+    """:func:`qaq.data.atomic_path`, after checking that the folder exists (a clear error)."""
     if not path.parent.is_dir():
         raise ExportError(f"cannot write {os.fspath(path)!r}: no such folder {os.fspath(path.parent)!r}")
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; an export is an ordinary file
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    return atomic_path(path)
 
 
 def _json_default(value: Any) -> Any:
