@@ -69,14 +69,32 @@ with run_tab:
                 except Exception as e:  # noqa: BLE001 - model not found, load failure: explained
                     st.error(f"{name}: {e}")
 
+        if ui.ray_available():
+            engine = st.radio("Engine", list(views.ENGINES), format_func=views.ENGINES.get, horizontal=True,
+                              key="score_engine", help="Score here, or on the GPUs of a Ray cluster (Ray Data).")
+        else:
+            engine = "local"
+            st.caption(f"**Engine**: this machine. To score on a Ray cluster, install Ray: `{views.RAY_INSTALL}`")
+        if engine == "ray":
+            r1, r2 = st.columns(2)
+            ray_address = r1.text_input("Ray address", value="auto", key="score_ray_address",
+                                        help="auto (the cluster this machine belongs to) or ray://HOST:10001.")
+            gpus_per_worker = r2.number_input("GPUs per worker", 0.0, 8.0, 1.0, step=0.5, key="score_gpus_per_worker",
+                                              help="0.5 puts two scoring actors on one GPU; 0 scores on CPUs.")
+
         job_id = st.session_state["job_id"] or ui.find_job(data_file)
         running = job_id is not None and ui.job_status(job_id)["state"] == "running"
         if st.button("Start scoring in the background", key="start_job", type="primary",
                      disabled=not roles or running):
-            args = views.score_args(data_file, roles, st.session_state["mapping"], output=ui.score_output(data_file),
-                                    device=device, dtype=dtype, max_length=int(max_length),
-                                    batch_tokens=int(batch_tokens))
-            st.session_state["job_id"] = job_id = ui.start_job(args)
+            options = dict(device=device, dtype=dtype, max_length=int(max_length), batch_tokens=int(batch_tokens))
+            if engine == "ray":
+                st.session_state["job_id"] = job_id = ui.start_ray_job(views.ray_job_kwargs(
+                    data_file, roles, st.session_state["mapping"], output=ui.score_output(data_file),
+                    address=ray_address, gpus_per_worker=gpus_per_worker, **options))
+            else:
+                args = views.score_args(data_file, roles, st.session_state["mapping"],
+                                        output=ui.score_output(data_file), **options)
+                st.session_state["job_id"] = job_id = ui.start_job(args)
             st.rerun()
 
         if job_id is not None:

@@ -424,6 +424,21 @@ def start_job(args: list[str]) -> str:
     return jobs.start_job(args, jobs_dir=jobs.JOBS_DIR)
 
 
+def ray_available() -> bool:
+    """Whether the ray engine can run here (:func:`qaq.ray_engine.ray_available`, imported on call)."""
+    from qaq import ray_engine
+
+    return ray_engine.ray_available()
+
+
+def start_ray_job(kwargs: dict[str, Any]) -> str:
+    """:func:`qaq.ray_engine.start_ray_job` in the jobs folder, with the output folder made."""
+    from qaq import jobs, ray_engine
+
+    Path(kwargs["output"]).parent.mkdir(parents=True, exist_ok=True)
+    return ray_engine.start_ray_job(**kwargs, jobs_dir=jobs.JOBS_DIR)
+
+
 def job_status(job_id: str) -> dict[str, Any]:
     """:func:`qaq.jobs.job_status` in the jobs folder."""
     from qaq import jobs

@@ -285,6 +285,24 @@ def score_args(data_path: str, models: dict[str, str], mapping: dict[str, Any], 
                    "--batch-tokens", str(batch_tokens)]
 
 
+ENGINES = {"local": "This machine", "ray": "Ray cluster"}
+RAY_INSTALL = 'pip install "qaq[ray]"'
+
+
+def ray_job_kwargs(data_path: str, models: dict[str, str], mapping: dict[str, Any], *,
+                   output: str | os.PathLike[str], address: str = "auto", gpus_per_worker: float = 1.0,
+                   **options: Any) -> dict[str, Any]:
+    """The keyword arguments of :func:`qaq.ray_engine.start_ray_job` for a job started from the app.
+
+    Same models, field mapping and scoring ``options`` as :func:`score_args`; ``address`` is the
+    cluster (``auto``, ``ray://host:10001``; blank means ``auto``).
+    """
+    args = score_args(data_path, models, mapping, output=output, **options)
+    return {"input_path": data_path, "output": str(output), "models": dict(models),
+            "address": address.strip() or "auto", "gpus_per_worker": float(gpus_per_worker),
+            "extra_args": args[3 + 2 * len(models):]}
+
+
 def find_job(data_path: str | None, *, jobs_dir: str | os.PathLike[str]) -> str | None:
     """The newest job in ``jobs_dir`` scoring ``data_path`` (so a reloaded page finds its job again)."""
     jobs_dir = Path(jobs_dir)

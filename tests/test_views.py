@@ -243,6 +243,16 @@ def test_score_args():
                     "--dtype", "auto", "--max-length", "512", "--batch-tokens", "16384"]
 
 
+def test_ray_job_kwargs():
+    kw = views.ray_job_kwargs("d.jsonl", {"weak": "smollm2-135m"}, {"query": "instruction"},
+                              output="/out/d.scores.parquet", address=" ", gpus_per_worker=0.5, dtype="bf16")
+    assert kw == {"input_path": "d.jsonl", "output": "/out/d.scores.parquet", "models": {"weak": "smollm2-135m"},
+                  "address": "auto", "gpus_per_worker": 0.5,
+                  "extra_args": ["--query", "instruction", "--device", "auto", "--dtype", "bf16",
+                                 "--max-length", "2048", "--batch-tokens", "16384"]}
+    assert views.ray_job_kwargs("d.jsonl", {}, {}, output="o", address="ray://h:10001")["address"] == "ray://h:10001"
+
+
 def _job(jobs_dir: Path, job_id: str, data: Path | str) -> None:
     d = jobs_dir / job_id
     d.mkdir(parents=True)

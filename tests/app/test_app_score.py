@@ -184,3 +184,49 @@ def test_a_bad_score_file_is_explained(pair, tmp_path):
     no_exception(at)
     assert at.error[0].value.startswith("Cannot read the score file")
     assert at.session_state["scores_path"] is None
+
+
+def test_start_a_job_on_a_ray_cluster(pair, monkeypatch):
+    """The Ray engine starts `qaq score --engine ray --ray-address ADDR` as a job (no cluster: the starter is faked)."""
+    from qaq import ray_engine
+
+    monkeypatch.setattr(ray_engine, "ray_available", lambda: True)
+    started = []
+
+    def fake_start_job(args, *, jobs_dir=jobs.JOBS_DIR):
+        started.append(list(args))
+        proc = subprocess.Popen([sys.executable, "-c", "pass"])
+        proc.wait()  # a finished process: the job reads as failed, with no real work done
+        job_id = "20260101-000000-rayray"
+        d = jobs_dir / job_id
+        d.mkdir(parents=True)
+        cmd = [sys.executable, "-m", "qaq.cli", "score", *args]
+        (d / "job.json").write_text(json.dumps({"id": job_id, "pid": proc.pid, "cmd": cmd, "started": time.time()}))
+        return job_id
+
+    monkeypatch.setattr(jobs, "start_job", fake_start_job)
+    data, scores = pair
+    at = open_app(data, scores, page="score")
+    no_exception(at)
+    at.radio(key="score_engine").set_value("ray").run()
+    at.text_input(key="score_ray_address").set_value("ray://head:10001").run()
+    at.button(key="start_job").click().run()
+    no_exception(at)
+    (args,) = started
+    assert args[args.index("--engine"):args.index("--engine") + 2] == ["--engine", "ray"]
+    assert args[args.index("--ray-address") + 1] == "ray://head:10001"
+    assert args[0] == str(data) and args[args.index("-o") + 1] == str(ui.score_output(str(data)))
+    assert "weak=smollm2-135m" in args and "--gpus-per-worker" in args
+    status = ui.job_status(at.session_state["job_id"])
+    assert "--engine" in status["cmd"] and "ray://head:10001" in status["cmd"]
+    assert any("**Job** `20260101-000000-rayray`" in m.value for m in at.markdown)  # the usual progress panel
+
+
+def test_without_ray_the_page_says_what_to_install(pair, monkeypatch):
+    from qaq import ray_engine
+
+    monkeypatch.setattr(ray_engine, "ray_available", lambda: False)
+    at = open_app(*pair, page="score")
+    no_exception(at)
+    assert "score_engine" not in [r.key for r in at.radio]  # no engine choice: scoring runs here
+    assert any('pip install "qaq[ray]"' in c.value for c in at.caption)
