@@ -93,11 +93,16 @@ def browser():
         b.close()
 
 
+def _idle(page, timeout: int = 60_000) -> None:
+    """Wait until Streamlit has finished running the script (its status widget is gone)."""
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
+
+
 def _settle(page, title: str) -> None:
     """Wait until the page's title shows and Streamlit has finished running the script."""
     page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=60_000)
     page.wait_for_timeout(300)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    _idle(page)
     page.wait_for_timeout(1500)  # charts draw after the script run ends
 
 
@@ -155,8 +160,7 @@ def test_sidebar_navigation_and_a_slider(server, browser):
     # started (a rerun ending between two presses redraws the slider with its value, dropping a press).
     slider.focus()
     for _ in range(40):
-        page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
-                               timeout=60_000)
+        _idle(page)
         page.wait_for_timeout(300)
         value = int(slider.input_value())
         if value == 35:
@@ -169,7 +173,7 @@ def test_sidebar_navigation_and_a_slider(server, browser):
     # The lazy tabs run when opened: detection quality draws its ROC and PR curves.
     page.get_by_role("tab", name="Detection quality").click()
     page.wait_for_timeout(500)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    _idle(page)
     page.wait_for_timeout(1500)
     assert page.locator('[data-testid="stPlotlyChart"]').count() == 4
     assert page.get_by_text("The discarded rows as a defect filter").count() == 1
@@ -187,7 +191,7 @@ def test_planted_html_never_runs_and_shows_as_text(server, browser):
     box.fill("__pwned")
     box.press("Enter")
     page.wait_for_timeout(500)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    _idle(page)
     code = page.locator('[data-testid="stCode"]').first
     code.wait_for(timeout=30_000)
     text = code.inner_text()
@@ -210,7 +214,7 @@ def test_token_view_draws_a_heatmap(server, browser):
     _settle(page, "Browse")
     page.get_by_role("button", name="Compute the token view").click()
     page.wait_for_timeout(500)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
+    _idle(page, 120_000)
     chart = page.locator('[data-testid="stPlotlyChart"]')
     chart.first.wait_for(timeout=60_000)
     page.wait_for_timeout(2000)
