@@ -10,7 +10,10 @@ The fast path (METHOD.md section 7):
   applied only to the rows that predict a target token, in chunks, with an fp32 logsumexp;
 * batches are cut to a token budget by the caller after sorting by length (longest first);
 * bf16 where the hardware has it, with the normalizer in fp32;
-* optional padding-free packing (position ids reset per sequence) for varlen attention on GPU.
+* optional padding-free packing (position ids reset per sequence) for varlen attention on GPU;
+* optional ``torch.compile`` of each decoder layer and of the head's normalizer
+  (:meth:`ScoringModel.compile`): fuses the norm, rotary, activation and logsumexp passes that
+  cost about 40% of a bf16 CPU forward in eager mode.
 """
 
 from __future__ import annotations
@@ -118,15 +121,30 @@ def choose_dtype(requested: str, device: str) -> tuple[str, str]:
     return "fp32", "auto: the CPU has no native bf16"
 
 
-def load_causal_lm(source: ModelSource, *, device: str, dtype: str, trust_remote_code: bool = False) -> tuple[Any, Any]:
-    """Load (model, tokenizer) from a resolved source; GGUF weights are dequantized to dense."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
-
+def _source_kwargs(source: ModelSource, trust_remote_code: bool) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"trust_remote_code": trust_remote_code}
     if source.gguf_file:
         kwargs["gguf_file"] = source.gguf_file
+    return kwargs
+
+
+def load_tokenizer(source: ModelSource, *, trust_remote_code: bool = False) -> Any:
+    """Load only the tokenizer of a resolved source (a GGUF file's embedded one included)."""
+    from transformers import AutoTokenizer
+
     try:
-        tokenizer = AutoTokenizer.from_pretrained(str(source.path), **kwargs)
+        return AutoTokenizer.from_pretrained(str(source.path), **_source_kwargs(source, trust_remote_code))
+    except (OSError, ValueError, KeyError, ImportError) as exc:
+        raise ScoringError(f"model {source.spec!r}: its tokenizer could not be loaded from {source.path}: {exc}") from exc
+
+
+def load_causal_lm(source: ModelSource, *, device: str, dtype: str, trust_remote_code: bool = False) -> tuple[Any, Any]:
+    """Load (model, tokenizer) from a resolved source; GGUF weights are dequantized to dense."""
+    from transformers import AutoModelForCausalLM, GgufConfig
+
+    kwargs = _source_kwargs(source, trust_remote_code)
+    tokenizer = load_tokenizer(source, trust_remote_code=trust_remote_code)
+    try:
         model_kwargs = dict(kwargs, dtype=_DTYPES[dtype])
         if source.gguf_file:
             model_kwargs["quantization_config"] = GgufConfig(dequantize=True)
@@ -213,6 +231,11 @@ class ScoringModel:
             raise ScoringError("the prompt layout has an empty prefix: the first query token would have no context")
         if self.device == "cpu":
             torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
+        self.compiled = False
+        self._eager_layers: list[Any] | None = None
+        self._compiled_nll: Any = None
+        self._compile_strict = False
+        self._compile_checked = False
 
     @property
     def precision(self) -> str:
@@ -239,7 +262,44 @@ class ScoringModel:
             "template": self.layout.describe(),
             "template_sha256": self.layout.sha256,
             "packed": self.pack,
+            "compiled": self.compiled,
         }
+
+    # ----- compilation ------------------------------------------------------------------------
+    def compile(self, *, strict: bool = False) -> bool:
+        """Compile each decoder layer and the head's normalizer with ``torch.compile``.
+
+        Layers are compiled one by one (one graph shared by identical layers, dynamic shapes), so
+        compiling costs tens of seconds, not minutes. The compiled code runs on the first batch;
+        if compiling fails there (no C++ compiler, an unsupported layer), a ``strict`` model
+        raises :class:`ScoringError`, otherwise it logs a warning and goes on in eager mode with
+        the same weights and dtype.
+
+        Returns:
+            True when compilation is set up; False when the architecture has no ``layers`` list.
+        """
+        layers = getattr(self.body, "layers", None)
+        if not isinstance(layers, torch.nn.ModuleList):
+            if strict:
+                raise ScoringError(f"--compile on: {type(self.body).__name__} has no decoder layer list to compile")
+            log.info("compile: %s has no decoder layer list; running eager", type(self.body).__name__)
+            return False
+        if self.compiled:
+            return True
+        self._eager_layers = list(layers)
+        for i, layer in enumerate(self._eager_layers):
+            layers[i] = torch.compile(layer, dynamic=True)
+        self._compiled_nll = torch.compile(_chunk_nll, dynamic=True)
+        self.compiled, self._compile_strict, self._compile_checked = True, strict, False
+        return True
+
+    def uncompile(self) -> None:
+        """Back to the eager layers and head."""
+        if self._eager_layers is not None:
+            layers = self.body.layers
+            for i, layer in enumerate(self._eager_layers):
+                layers[i] = layer
+        self._eager_layers, self._compiled_nll, self.compiled = None, None, False
 
     # ----- encoding ---------------------------------------------------------------------------
     def _ids(self, text: str, *, user: bool) -> list[int]:
@@ -286,6 +346,21 @@ class ScoringModel:
         Returns:
             float64 array of shape (len(batch), 4), columns in :data:`SPANS` order.
         """
+        if self.compiled and not self._compile_checked:
+            try:
+                sums = self._score_batch(batch, padding_side)
+            except Exception as exc:  # compilation happens here, on the first compiled call
+                if self._compile_strict:
+                    raise ScoringError(f"--compile on: torch.compile failed: {type(exc).__name__}: {exc}") from exc
+                log.warning("torch.compile failed (%s: %s); scoring in eager mode", type(exc).__name__,
+                            str(exc).splitlines()[0] if str(exc) else "")
+                self.uncompile()
+                return self._score_batch(batch, padding_side)
+            self._compile_checked = True
+            return sums
+        return self._score_batch(batch, padding_side)
+
+    def _score_batch(self, batch: Sequence[Encoded], padding_side: str) -> np.ndarray:
         seqs: list[tuple[int, ...]] = []
         spans: list[list[tuple[int, int, int]]] = []  # per sequence: (start, end, output slot)
         for j, e in enumerate(batch):
@@ -331,10 +406,20 @@ class ScoringModel:
                 starts[i] = i * width + off
             ids = torch.from_numpy(ids_np).to(dev)  # (B, T)
             mask = torch.from_numpy(mask_np).to(dev)  # (B, T)
-            position_ids = (mask.cumsum(-1) - 1).clamp(min=0)  # (B, T): 0 at each sequence's first token
+            if padding_side == "left":
+                attention_mask = mask
+                position_ids = (mask.cumsum(-1) - 1).clamp(min=0)  # (B, T): 0 at each sequence's first token
+            else:
+                # Right padding needs no mask: under causal attention a real token never sees the
+                # pads after it, so the plain causal kernel (which skips masked blocks) gives the
+                # same numbers as a padding mask at up to 2.6x less attention time (long rows,
+                # CPU). Pads keep counting positions: a repeated position id would read as a
+                # packed sequence boundary and bring the mask back.
+                attention_mask = None
+                position_ids = torch.arange(width, device=dev).expand(len(seqs), width)
             with self._autocast():
                 hidden = self.body(
-                    input_ids=ids, attention_mask=mask, position_ids=position_ids, use_cache=False
+                    input_ids=ids, attention_mask=attention_mask, position_ids=position_ids, use_cache=False
                 ).last_hidden_state  # (B, T, H)
             hidden = hidden.reshape(-1, hidden.shape[-1])  # (B*T, H)
         for i, s in enumerate(seqs):
@@ -359,6 +444,13 @@ class ScoringModel:
         chunk = max(1, HEAD_CHUNK_BYTES // (4 * vocab))
         n = rows.shape[0]
         out = torch.empty(n, dtype=torch.float32, device=hidden.device)
+        if self._compiled_nll is not None:
+            # The compiled normalizer reads each chunk's logits once; no fp32 copy is materialised.
+            for lo in range(0, n, chunk):
+                hi = min(n, lo + chunk)
+                h = hidden.index_select(0, rows[lo:hi]).to(weight.dtype)
+                out[lo:hi] = self._compiled_nll(h, weight, targets[lo:hi], self.head.bias, self.softcap)
+            return out
         z_buf, raw_buf = self._head_buffers(min(chunk, max(n, 1)), vocab, weight)
         for lo in range(0, n, chunk):
             hi = min(n, lo + chunk)
@@ -412,6 +504,22 @@ class ScoringModel:
             "nll_q": nll[:n].tolist(),
             "nll_q_given_a": nll[n:].tolist(),
         }
+
+
+def _chunk_nll(
+    h: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor, bias: torch.Tensor | None, softcap: float | None
+) -> torch.Tensor:
+    """NLL of ``targets`` under the head applied to ``h`` (m, H); the normalizer in fp32.
+
+    Written for ``torch.compile``: eagerly it would hold (m, V) fp32 logits; compiled, the
+    logsumexp is fused into reductions over the matmul's output.
+    """
+    z = (h @ weight.t()).float()  # (m, V)
+    if bias is not None:
+        z = z + bias.float()
+    if softcap:
+        z = torch.tanh(z / softcap) * softcap
+    return torch.logsumexp(z, dim=1) - z.gather(1, targets[:, None]).squeeze(1)
 
 
 def truncate_spans(n_q: int, n_a: int, room: int) -> tuple[int, int]:

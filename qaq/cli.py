@@ -57,8 +57,13 @@ def _parse_models(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--max-length", default=2048, show_default=True, type=click.IntRange(min=8),
               help="Tokens per pass, template included. Too long: the answer's tail is cut first; the query's only "
                    "as far as needed to leave the answer half the room. Cut tokens are counted in NAME_truncated.")
-@click.option("--batch-tokens", default=16384, show_default=True, type=click.IntRange(min=1),
-              help="Padded tokens per batch (both passes of each sample). Lower it if memory runs out.")
+@click.option("--batch-tokens", type=click.IntRange(min=1),
+              help="Padded tokens per batch (both passes of each sample). Default: 4096 on CPU (the fastest "
+                   "measured there), 16384 on GPU. Lower it if memory runs out.")
+@click.option("--compile", "compile_mode", default="auto", show_default=True, type=click.Choice(["auto", "on", "off"]),
+              help="torch.compile each decoder layer and the LM head's normalizer (about 20 s once, then about "
+                   "1.25x faster on CPU in bf16). auto: CPU bf16/fp16 runs of at least 200,000 tokens; if "
+                   "compiling fails, auto goes on eagerly with a warning and on stops with the error.")
 @click.option("--template", default="auto", show_default=True, type=click.Choice(["auto", "chat", "plain"]),
               help="Prompt layout: the model's chat template (borrowed from its instruct family for known base "
                    "models), or the plain-text template.")
@@ -87,7 +92,7 @@ def _parse_models(values: tuple[str, ...]) -> dict[str, str]:
 def score_command(input_path: str, output: str | None, model_specs: tuple[str, ...], query_field: str | None,
                   answer_field: str | None, input_field: str | None, id_field: str | None,
                   messages_field: str | None, fmt: str | None, device: str, dtype: str, max_length: int,
-                  batch_tokens: int, template: str, system_prompt: str | None, reverse_instruction: str | None,
+                  batch_tokens: int | None, compile_mode: str, template: str, system_prompt: str | None, reverse_instruction: str | None,
                   trust_remote_code: bool, cache_dir: str | None, no_cache: bool, dry_run: bool, engine: str,
                   ray_address: str | None, gpus_per_worker: float, concurrency: int | None, shards_dir: str | None,
                   rows_per_shard: int, progress_file: str | None, quiet: bool) -> None:
@@ -128,7 +133,8 @@ def score_command(input_path: str, output: str | None, model_specs: tuple[str, .
                         messages=messages_field, fmt=fmt)
     try:
         config = ScoringConfig(
-            device=device, dtype=dtype, max_length=max_length, batch_tokens=batch_tokens, template=template,
+            device=device, dtype=dtype, max_length=max_length, batch_tokens=batch_tokens, compile=compile_mode,
+            template=template,
             system=DEFAULT_SYSTEM if system_prompt is None else system_prompt,
             reverse_instruction=reverse_instruction or DEFAULT_REVERSE_INSTRUCTION,
             trust_remote_code=trust_remote_code,
@@ -169,7 +175,9 @@ def score_command(input_path: str, output: str | None, model_specs: tuple[str, .
                 click.echo(f"{name}: {est['rows']} rows, {est['tokens']:,} tokens forwarded "
                            f"({est['truncated_rows']} rows truncated at {max_length}); calibration: "
                            f"{est['calibration_tokens_per_s']:,.0f} tokens/s on {sm.device} -> "
-                           f"estimated {_duration(est['estimated_seconds'])}")
+                           f"estimated {_duration(est['estimated_seconds'])}"
+                           + (" or less (the run compiles the model; the calibration ran eagerly)"
+                              if est["will_compile"] else ""))
             return
         cache = None if no_cache else ScoreCache(cache_dir) if cache_dir else ScoreCache()
         progress = _Progress(quiet=quiet, progress_file=progress_file)

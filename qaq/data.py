@@ -433,7 +433,7 @@ def hash_id(query: str, answer: str) -> str:
     return hashlib.sha256(pair).hexdigest()[:16]
 
 
-def _hash_ids(pairs: Sequence[tuple[str, str]]) -> list[str]:
+def hash_ids(pairs: Sequence[tuple[str, str]]) -> list[str]:
     """Hash ids; repeats of a pair get ``-2``, ``-3``, ... in file order."""
     seen: dict[str, int] = {}
     ids = []
@@ -529,7 +529,7 @@ def load_dataset(path: str | os.PathLike[str], *, query: str | None = None,
     skip = [SKIP_EMPTY_QUERY if not q.strip() else SKIP_EMPTY_ANSWER if not a.strip() else ""
             for q, a in pairs]
     columns: dict[str, Any] = {
-        "id": list(file_ids) if mapping.id else _hash_ids(pairs),
+        "id": list(file_ids) if mapping.id else hash_ids(pairs),
         "query": [q for q, _, _ in texts],
         "answer": [a for _, a, _ in texts],
         "context": [c for _, _, c in texts],

@@ -53,7 +53,7 @@ INSTALL_HINT = 'pip install "qaq[ray]"'
 DEFAULT_ROWS_PER_SHARD = 2048
 # Settings that do not change scores (the parity tests hold them to fp32 rounding): they stay
 # out of the shard keys, so changing them does not rescore finished shards.
-_NOT_IN_KEYS = ("batch_tokens", "padding_side", "pack")
+_NOT_IN_KEYS = ("batch_tokens", "padding_side", "pack", "compile")
 # Text that exercises byte fallback, unicode and special-token look-alikes: two tokenizers that
 # encode it alike are taken to be the same tokenizer.
 _PROBE = "def f(x):\n\treturn {'k': x ** 2}  # ünïcødé 中文 🙂 <|im_end|> <s></s> [INST] <start_of_turn>"
@@ -137,10 +137,10 @@ def load_inputs(path: str | os.PathLike[str], **options: Any) -> pd.DataFrame:
     hashed = np.concatenate([np.full(len(f), f.attrs["qaq_source"]["mapping"]["id"] is None) for f in frames])
     if hashed.any():
         # The id rule of qaq.data for files without ids, applied across files.
-        from qaq.data import _hash_ids
+        from qaq.data import hash_ids
 
         pairs = list(zip(data["query"][hashed], data["answer"][hashed]))
-        data.loc[hashed, "id"] = _hash_ids(pairs)
+        data.loc[hashed, "id"] = hash_ids(pairs)
     dup = data["id"].duplicated(keep=False).to_numpy()
     if dup.any():
         first = data["id"].to_numpy()[dup][0]
@@ -250,13 +250,10 @@ class _Tokenize:
     """
 
     def __init__(self, spec: str, identity: str, trust_remote_code: bool) -> None:
-        from transformers import AutoTokenizer
+        from qaq.backend import load_tokenizer
 
         source = _resolve_here(spec, identity)
-        kwargs: dict[str, Any] = {"trust_remote_code": trust_remote_code}
-        if source.gguf_file:
-            kwargs["gguf_file"] = source.gguf_file
-        self.tokenizer = AutoTokenizer.from_pretrained(str(source.path), **kwargs)
+        self.tokenizer = load_tokenizer(source, trust_remote_code=trust_remote_code)
         self.fingerprint = tokenizer_fingerprint(self.tokenizer)
 
     def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
@@ -282,7 +279,7 @@ class _Score:
         self.description = json.dumps(self.sm.describe())
 
     def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
-        from qaq.scoring import iter_scores
+        from qaq.scoring import batch_budget, iter_scores, prepare_model
 
         if (batch["tokenizer"] != self.fingerprint).any():
             raise RayEngineError(f"the tokenization stage's tokenizer ({batch['tokenizer'].iloc[0]}) differs from "
@@ -292,7 +289,8 @@ class _Score:
         encoded = [self.sm.encode_ids(np.asarray(q).tolist(), np.asarray(a).tolist(), max_length=ml)
                    for q, a in zip(batch["q_ids"], batch["a_ids"])]
         values = np.full((len(encoded), len(VALUE_FIELDS)), np.nan)  # (n, 7)
-        for idx, vals in iter_scores(self.sm, encoded, batch_tokens=self.config.batch_tokens,
+        prepare_model(self.sm, self.config, sum(len(e.fwd) + len(e.rev) for e in encoded))
+        for idx, vals in iter_scores(self.sm, encoded, batch_tokens=batch_budget(self.config, self.sm.device),
                                      padding_side=self.config.padding_side):
             values[idx] = vals
         out = pd.DataFrame(values, columns=list(VALUE_FIELDS))

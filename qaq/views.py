@@ -264,7 +264,7 @@ def model_spec(ws: Workspace, model: str) -> str | None:
 
 def score_args(data_path: str, models: dict[str, str], mapping: dict[str, Any], *, output: str | os.PathLike[str],
                device: str = "auto", dtype: str = "auto", max_length: int = 2048,
-               batch_tokens: int = 16384) -> list[str]:
+               batch_tokens: int | None = None, compile_mode: str = "auto") -> list[str]:
     """The ``qaq score`` arguments of a job (see :func:`qaq.jobs.start_job`).
 
     Args:
@@ -272,7 +272,8 @@ def score_args(data_path: str, models: dict[str, str], mapping: dict[str, Any], 
         models: role name -> model spec, each passed as ``-m name=spec``.
         mapping: the app's field mapping (see :func:`mapping_kwargs`), passed as field options.
         output: the score file to write.
-        device, dtype, max_length, batch_tokens: the scoring options.
+        device, dtype, max_length, batch_tokens, compile_mode: the scoring options (``batch_tokens``
+            None: the device default).
     """
     flags = {"query": "--query", "answer": "--answer", "input_field": "--input-field",
              "id_field": "--id-field", "messages": "--messages", "fmt": "--format"}
@@ -281,8 +282,8 @@ def score_args(data_path: str, models: dict[str, str], mapping: dict[str, Any], 
         args += ["-m", f"{name}={spec}"]
     for k, v in mapping_kwargs(mapping):
         args += [flags[k], str(v)]
-    return args + ["--device", device, "--dtype", dtype, "--max-length", str(max_length),
-                   "--batch-tokens", str(batch_tokens)]
+    args += ["--device", device, "--dtype", dtype, "--max-length", str(max_length), "--compile", compile_mode]
+    return args + (["--batch-tokens", str(batch_tokens)] if batch_tokens is not None else [])
 
 
 ENGINES = {"local": "This machine", "ray": "Ray cluster"}

@@ -123,3 +123,56 @@ def test_unknown_dtype_is_an_error():
 
     with pytest.raises(ScoringError, match="bf16-mixed"):
         choose_dtype("int8", "cpu")
+
+
+def test_compiled_equals_reference(tiny_model_dir):
+    """torch.compile'd layers and head (fp32) give the reference numbers; describe() says so."""
+    compiled = ScoringModel(resolve_model(str(tiny_model_dir)), device="cpu", dtype="fp32")
+    assert compiled.compile(strict=True)
+    encoded = compiled.encode_many(QUERIES, ANSWERS, max_length=700)
+    got = _means(compiled, encoded, batch_tokens=900)
+    assert compiled.compiled and compiled.describe()["compiled"]
+    np.testing.assert_allclose(got, _ref_means(compiled, encoded), atol=1e-4, rtol=0)
+    compiled.uncompile()
+    assert not compiled.describe()["compiled"]
+    np.testing.assert_allclose(_means(compiled, encoded, batch_tokens=900), got, atol=1e-4, rtol=0)
+
+
+# A fresh inductor cache and a C++ compiler that does not exist: compiling really fails.
+_BROKEN_COMPILER = """
+import json, logging, sys
+import numpy as np
+from qaq.backend import ScoringError, ScoringModel
+from qaq.models import resolve_model
+from qaq.scoring import iter_scores
+logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+sm = ScoringModel(resolve_model(sys.argv[1]), device="cpu", dtype="fp32")
+enc = sm.encode_many(["add two numbers"], ["def add(a, b): return a + b"], max_length=700)
+eager = next(iter_scores(sm, enc, batch_tokens=1000))[1]
+sm.compile(strict=sys.argv[2] == "strict")
+try:
+    got = next(iter_scores(sm, enc, batch_tokens=1000))[1]
+except ScoringError as e:
+    print(json.dumps({"error": str(e)[:300]}))
+else:
+    print(json.dumps({"compiled": sm.compiled, "max_diff": float(np.abs(got - eager).max())}))
+"""
+
+
+@pytest.mark.parametrize("mode", ["lenient", "strict"])
+def test_compile_failure(tiny_model_dir, tmp_path, mode):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, CXX=str(tmp_path / "no-such-c++"), TORCHINDUCTOR_CACHE_DIR=str(tmp_path / "inductor"))
+    out = subprocess.run([sys.executable, "-c", _BROKEN_COMPILER, str(tiny_model_dir), mode],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if mode == "strict":
+        assert result["error"].startswith("--compile on: torch.compile failed")
+    else:  # goes on eagerly, says so, same numbers
+        assert result == {"compiled": False, "max_diff": 0.0}
+        assert "torch.compile failed" in out.stderr and "scoring in eager mode" in out.stderr

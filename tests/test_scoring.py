@@ -20,7 +20,7 @@ from qaq.cache import ScoreCache
 from qaq.columns import SCORE_FIELDS, score_columns
 from qaq.data import load_dataset, load_scores
 from qaq.models import resolve_model
-from qaq.scoring import ScoringConfig, plan_batches, score_frame
+from qaq.scoring import COMPILE_MIN_TOKENS, ScoringConfig, batch_budget, plan_batches, score_frame, should_compile
 
 FP32 = ScoringConfig(device="cpu", dtype="fp32", max_length=700, batch_tokens=2000)
 
@@ -98,6 +98,32 @@ def test_plan_batches_budget_and_order():
     assert batches[0] == [1, 5]  # longest first, ties in input order
     for b in batches:
         assert len(b) == 1 or 2 * len(b) * max(lengths[i] for i in b) <= 200
+
+
+def test_device_defaults_and_compile_policy():
+    assert batch_budget(ScoringConfig(), "cpu") == 4096
+    assert batch_budget(ScoringConfig(), "cuda:0") == 16384
+    assert batch_budget(ScoringConfig(batch_tokens=512), "cpu") == 512
+    auto, big = ScoringConfig(), COMPILE_MIN_TOKENS
+    assert should_compile(auto, "cpu", "bf16", big)
+    assert not should_compile(auto, "cpu", "bf16", big - 1)  # too small to pay for compiling
+    assert not should_compile(auto, "cpu", "fp32", big)  # measured slower compiled
+    assert not should_compile(auto, "cpu", "bf16-mixed", big)
+    assert not should_compile(auto, "cuda:0", "bf16", big)  # not measured on GPU: only when asked
+    assert should_compile(ScoringConfig(compile="on"), "cuda:0", "fp32", 1)
+    assert not should_compile(ScoringConfig(compile="off"), "cpu", "bf16", 10 * big)
+    with pytest.raises(ValueError, match="compile must be"):
+        ScoringConfig(compile="yes")
+
+
+def test_score_frame_records_compilation(tiny_model_dir, data):
+    sm = ScoringModel(resolve_model(str(tiny_model_dir)), device="cpu", dtype="fp32")
+    out = score_frame(data, {"m": sm}, config=ScoringConfig(device="cpu", dtype="fp32", max_length=700, compile="on"))
+    assert out.attrs["qaq_run"]["models"]["m"]["compiled"] is True
+    assert out.attrs["qaq_run"]["config"]["compile"] == "on"
+    plain = score_frame(data, {"m": str(tiny_model_dir)}, config=FP32)
+    np.testing.assert_allclose(out["m_rmi"], plain["m_rmi"], atol=1e-4)
+    assert plain.attrs["qaq_run"]["models"]["m"]["compiled"] is False
 
 
 def test_score_file_round_trip_with_metadata(sm, data, tmp_path):

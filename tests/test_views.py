@@ -240,7 +240,9 @@ def test_score_args():
                             output="/out/d.scores.parquet", device="cpu", max_length=512)
     assert args == ["d.jsonl", "-o", "/out/d.scores.parquet", "-m", "weak=smollm2-135m", "-m", "strong=/m/big",
                     "--answer", "output", "--id-field", "", "--query", "instruction", "--device", "cpu",
-                    "--dtype", "auto", "--max-length", "512", "--batch-tokens", "16384"]
+                    "--dtype", "auto", "--max-length", "512", "--compile", "auto"]
+    assert views.score_args("d.jsonl", {}, {}, output="o", batch_tokens=2048, compile_mode="off")[-4:] == [
+        "--compile", "off", "--batch-tokens", "2048"]
 
 
 def test_ray_job_kwargs():
@@ -249,7 +251,7 @@ def test_ray_job_kwargs():
     assert kw == {"input_path": "d.jsonl", "output": "/out/d.scores.parquet", "models": {"weak": "smollm2-135m"},
                   "address": "auto", "gpus_per_worker": 0.5,
                   "extra_args": ["--query", "instruction", "--device", "auto", "--dtype", "bf16",
-                                 "--max-length", "2048", "--batch-tokens", "16384"]}
+                                 "--max-length", "2048", "--compile", "auto"]}
     assert views.ray_job_kwargs("d.jsonl", {}, {}, output="o", address="ray://h:10001")["address"] == "ray://h:10001"
 
 
