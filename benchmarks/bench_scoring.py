@@ -3,7 +3,9 @@
 Naive reference (how existing IFD tools score): one sample at a time, one forward per span (four
 per sample), fp32, full-vocabulary logits and the transformers loss (qaq.reference).
 Fast path (qaq.backend): two forwards per sample, chunked LM head over target rows only,
-length-sorted token-budget batches, bf16 where the CPU/GPU has it, dense GGUF weights.
+length-sorted token-budget batches, bf16 where the CPU/GPU has it, dense GGUF weights; timed
+eager and with torch.compile'd layers (--modes). The compiled runs follow one untimed-for-the-
+median first run that includes compiling; its extra time is reported as compile_seconds.
 
     python benchmarks/bench_scoring.py                      # sample + 2,000 synthetic rows
     python benchmarks/bench_scoring.py --rss                # + peak RSS at N and 2N rows
@@ -90,6 +92,7 @@ def bench(args: argparse.Namespace) -> dict:
     from qaq.backend import ScoringModel, load_causal_lm
     from qaq.data import load_dataset
     from qaq.models import resolve_model
+    from qaq.scoring import ScoringConfig, batch_budget
 
     source = resolve_model(args.model)
     t0 = time.perf_counter()
@@ -104,27 +107,39 @@ def bench(args: argparse.Namespace) -> dict:
     report = {"model": args.model, "parameters": fast.n_params, "fast_dtype": fast.dtype, "device": fast.device,
               "load_seconds": round(load_s, 1), "machine": platform.processor() or platform.machine(),
               "runs": args.runs, "datasets": {}}
+    batch_tokens = batch_budget(ScoringConfig(batch_tokens=args.batch_tokens), fast.device)
+    report["batch_tokens"] = batch_tokens
     for name, df in datasets.items():
         df = df[df["skip"] == ""]
         encoded = fast.encode_many(df["query"].tolist(), df["answer"].tolist(), max_length=args.max_length)
         tokens = sum(len(e.fwd) + len(e.rev) for e in encoded)
-        fast_t = time_fast(fast, encoded, args.batch_tokens, args.runs)
         subset = [encoded[i] for i in length_stratified(encoded, args.naive_rows)]
         naive_t = time_naive(naive, subset, args.runs)
         # The naive scorer forwards each span's prefix separately: count those tokens for its rate.
         naive_tokens = sum(e.fwd_q[1] + e.fwd_a[1] + e.rev_q[1] + e.rev_a[1] for e in subset)
-        f_med, n_med = statistics.median(fast_t), statistics.median(naive_t)
-        report["datasets"][name] = {
-            "rows": len(encoded), "tokens_forwarded": tokens,
-            "fast_seconds": [round(t, 2) for t in fast_t],
-            "fast_samples_per_s": round(len(encoded) / f_med, 2),
-            "fast_tokens_per_s": round(tokens / f_med),
-            "naive_rows": len(subset), "naive_seconds": [round(t, 2) for t in naive_t],
-            "naive_samples_per_s": round(len(subset) / n_med, 3),
-            "naive_tokens_per_s": round(naive_tokens / n_med),
-            "speedup_samples_per_s": round((len(encoded) / f_med) / (len(subset) / n_med), 1),
-        }
-        print(json.dumps({name: report["datasets"][name]}), flush=True)
+        n_med = statistics.median(naive_t)
+        entry = {"rows": len(encoded), "tokens_forwarded": tokens, "naive_rows": len(subset),
+                 "naive_seconds": [round(t, 2) for t in naive_t],
+                 "naive_samples_per_s": round(len(subset) / n_med, 3),
+                 "naive_tokens_per_s": round(naive_tokens / n_med)}
+        for mode in args.modes.split(","):
+            if mode == "compiled":
+                fast.compile(strict=True)
+                t0 = time.perf_counter()
+                time_fast(fast, encoded, batch_tokens, 1)
+                first = time.perf_counter() - t0
+            else:
+                fast.uncompile()
+            fast_t = time_fast(fast, encoded, batch_tokens, args.runs)
+            f_med = statistics.median(fast_t)
+            entry[mode] = {"seconds": [round(t, 2) for t in fast_t],
+                           "samples_per_s": round(len(encoded) / f_med, 2),
+                           "tokens_per_s": round(tokens / f_med),
+                           "speedup_samples_per_s": round((len(encoded) / f_med) / (len(subset) / n_med), 1)}
+            if mode == "compiled":
+                entry[mode]["compile_seconds"] = round(first - f_med, 1)
+        report["datasets"][name] = entry
+        print(json.dumps({name: entry}), flush=True)
     return report
 
 
@@ -135,7 +150,7 @@ def peak_rss_child(args: argparse.Namespace, rows: int) -> float:
         "from bench_scoring import synthetic_pairs\n"
         "from qaq.scoring import ScoringConfig, score_frame\n"
         "df = synthetic_pairs(%d)\n"
-        "score_frame(df, {'m': %r}, config=ScoringConfig(device=%r, dtype=%r, batch_tokens=%d, max_length=%d))\n"
+        "score_frame(df, {'m': %r}, config=ScoringConfig(device=%r, dtype=%r, batch_tokens=%r, max_length=%d))\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
     ) % (str(Path(__file__).parent), rows, args.model, args.device, args.dtype, args.batch_tokens, args.max_length)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -152,14 +167,22 @@ def spearman_bf16_fp32(args: argparse.Namespace) -> dict:
     source = resolve_model(args.model)
     model32, tok = load_causal_lm(source, device="cpu", dtype="fp32")
     df = load_dataset(SAMPLE)
+    if args.sample_rows:
+        df = df.iloc[: args.sample_rows]
     out = {}
-    for dtype, model in (("fp32", model32), ("bf16", copy.deepcopy(model32))):
-        sm = ScoringModel(source, device="cpu", dtype=dtype, model=model, tokenizer=tok)
-        out[dtype] = score_frame(df, {"m": sm}, config=ScoringConfig(device="cpu", dtype=dtype))
-    res = {}
-    for field in ("rmi", "ifd", "nll_q", "nll_q_given_a"):
-        a, b = out["fp32"][f"m_{field}"], out["bf16"][f"m_{field}"]
-        res[field] = {"spearman": round(spearman(a, b), 5), "max_abs_diff": round(float(np.nanmax(np.abs(a - b))), 4)}
+    variants = (("fp32", "fp32", "off"), ("bf16", "bf16", "off"), ("bf16-compiled", "bf16", "on"),
+                ("bf16-mixed", "bf16-mixed", "off"))
+    for label, dtype, compile_mode in variants:
+        sm = ScoringModel(source, device="cpu", dtype=dtype, model=copy.deepcopy(model32), tokenizer=tok)
+        cfg = ScoringConfig(device="cpu", dtype=dtype, batch_tokens=args.batch_tokens, compile=compile_mode)
+        out[label] = score_frame(df, {"m": sm}, config=cfg)
+    res: dict = {"rows": len(df)}
+    for label in list(out)[1:]:
+        res[label] = {}
+        for field in ("rmi", "ifd", "nll_q", "nll_q_given_a"):
+            a, b = out["fp32"][f"m_{field}"], out[label][f"m_{field}"]
+            res[label][field] = {"spearman": round(spearman(a, b), 5),
+                                 "max_abs_diff": round(float(np.nanmax(np.abs(a - b))), 4)}
     return res
 
 
@@ -172,7 +195,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sample-rows", type=int, default=0, help="use only the first N sample rows (0: all 700)")
     parser.add_argument("--naive-rows", type=int, default=24, help="rows the naive scorer runs on, per dataset")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--batch-tokens", type=int, default=16384)
+    parser.add_argument("--batch-tokens", type=int, help="default: qaq's device default (CPU 4096, GPU 16384)")
+    parser.add_argument("--modes", default="eager,compiled",
+                        help="fast-path variants to time, comma-separated: eager, compiled")
     parser.add_argument("--max-length", type=int, default=2048)
     parser.add_argument("--rss", action="store_true", help="peak RSS at N and 2N synthetic rows (fresh processes)")
     parser.add_argument("--spearman", action="store_true", help="bf16 vs fp32 agreement on the bundled sample")

@@ -1,0 +1,32 @@
+"""benchmarks/bench_gpu.py runs its whole path on a CPU with a tiny random architecture."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_gpu.py"
+
+
+@pytest.mark.slow  # loads the embedded SmolLM2 tokenizer from its GGUF file
+@pytest.mark.parametrize("pack", ["off", "on"])
+def test_bench_gpu_on_cpu(tmp_path, pack):
+    out = tmp_path / "gpu.json"
+    cmd = [sys.executable, str(SCRIPT), "--device", "cpu", "--dtype", "fp32", "--arch", "tiny", "--models", "",
+           "--rows", "24", "--runs", "1", "--batch-tokens", "4096", "--pack", pack, "--peak-tflops", "1",
+           "--json", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (r,) = json.loads(out.read_text())
+    assert r["model"] == "random:tiny" and r["rows"] == 24 and r["packed"] is (pack == "on")
+    seconds = sorted(r["seconds"])[len(r["seconds"]) // 2]
+    assert r["tokens_per_s"] == pytest.approx(r["tokens"] / seconds, rel=0.01)
+    assert r["mfu"] == pytest.approx(2 * r["parameters"] * r["tokens"] / seconds / 1e12, rel=0.01)
+    if pack == "on":
+        assert r["padded_fraction"] == 0
+    else:  # length-sorted batches: some padding, but little
+        assert 0 < r["padded_fraction"] < 0.5
