@@ -34,8 +34,10 @@ log = logging.getLogger("qaq")
 # Order of the four per-sample sums everywhere in the backend.
 SPANS = ("nll_q", "nll_a_given_q", "nll_q_given_a", "nll_a")
 
-# Bytes of fp32 logits the chunked head may hold at once (rows x vocab x 4).
-HEAD_CHUNK_BYTES = 64 << 20
+# Bytes of fp32 logits the chunked head may hold at once (rows x vocab x 4): small on CPU, where
+# the buffers should stay near the caches; larger on GPU, where a 110-row matmul (64 MiB at a
+# 152k vocabulary) would leave the device idle between launches.
+HEAD_CHUNK_BYTES = {"cpu": 64 << 20, "cuda": 1 << 30}
 
 
 class ScoringError(RuntimeError):
@@ -441,7 +443,7 @@ class ScoringModel:
         """
         weight = self.head_weight  # (V, H) in the compute dtype
         vocab = weight.shape[0]
-        chunk = max(1, HEAD_CHUNK_BYTES // (4 * vocab))
+        chunk = max(1, HEAD_CHUNK_BYTES["cpu" if hidden.device.type == "cpu" else "cuda"] // (4 * vocab))
         n = rows.shape[0]
         out = torch.empty(n, dtype=torch.float32, device=hidden.device)
         if self._compiled_nll is not None:

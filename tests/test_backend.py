@@ -58,6 +58,17 @@ def test_packed_equals_reference(tiny_model_dir):
     np.testing.assert_allclose(_means(packed, encoded, batch_tokens=10**6), _ref_means(packed, encoded), atol=1e-4)
 
 
+def test_head_chunks_of_a_few_rows_equal_reference(sm, monkeypatch):
+    """The LM head over target rows in many small chunks (7 rows each) gives the same numbers."""
+    import qaq.backend
+
+    vocab = sm.head_weight.shape[0]
+    monkeypatch.setitem(qaq.backend.HEAD_CHUNK_BYTES, "cpu", 4 * vocab * 7)
+    encoded = sm.encode_many(QUERIES, ANSWERS, max_length=700)
+    got = _means(sm, encoded, batch_tokens=900)
+    np.testing.assert_allclose(got, _ref_means(sm, encoded), atol=1e-4, rtol=0)
+
+
 def test_batch_composition_does_not_matter(sm):
     encoded = sm.encode_many(QUERIES, ANSWERS, max_length=700)
     alone = _means(sm, encoded[:1], batch_tokens=10**6)
