@@ -4,7 +4,7 @@
     python benchmarks/detection.py [--scores sample_data/code_instructions.scores.parquet]
         [--data sample_data/code_instructions.jsonl] [--out benchmarks/detection.md] [--limit N]
 
-Joins a qaq score table (:func:`qaq.data.load_scores`) on ``id`` with the labelled sample
+Joins a qaq score table (:func:`qaq.scorefile.load_scores`) on ``id`` with the labelled sample
 (:func:`qaq.data.load_dataset`, label field ``defect``: ``"none"`` = clean) and reports:
 
 1. ROC AUC per defect type (clean vs that type) and for any defect, per scored model, of the
@@ -30,7 +30,8 @@ from typing import Any
 import pandas as pd
 
 from qaq.columns import score_column, score_columns, scored_models
-from qaq.data import DataError, load_dataset, load_scores
+from qaq.data import DataError, load_dataset
+from qaq.scorefile import load_scores
 from qaq.detection import (
     ANY_DEFECT,
     DETECTORS,

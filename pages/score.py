@@ -4,9 +4,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from qaq import ui, views
-from qaq.data import DataError, load_scores
+from qaq import jobs, scoring, ui, views
+from qaq.data import DataError
 from qaq.models import DEFAULT_MODELS, EMBEDDED_MODELS
+from qaq.scorefile import load_scores
 
 ws = ui.current()
 st.title("Score")
@@ -64,12 +65,12 @@ with run_tab:
                      help="Counts the tokens and times a short calibration on a few rows (loads each model)."):
             from qaq.scoring import estimate_cost
 
-            cfg = views.scoring_config(device=device, dtype=dtype, max_length=int(max_length),
+            cfg = scoring.scoring_config(device=device, dtype=dtype, max_length=int(max_length),
                                        batch_tokens=options["batch_tokens"], compile=compile_mode)
             table = ui.require_table(ws)
             for name, spec in roles.items():
                 try:
-                    sm = ui.scoring_model(spec, views.config_json(cfg))
+                    sm = ui.scoring_model(spec, scoring.config_json(cfg))
                     est = estimate_cost(sm, table, config=cfg)
                     st.markdown(f"**{name}** (`{spec}` on {sm.device}, {sm.dtype}): {est['rows']:,} rows, "
                                 f"{est['tokens']:,} tokens forwarded, {est['truncated_rows']:,} rows truncated; "
@@ -122,14 +123,14 @@ with run_tab:
                     if not status["progress"].get("models"):
                         st.caption("Starting: loading the models (15-40 s each) and tokenizing the rows; "
                                    "progress shows from the first batch on.")
-                    last = views.last_log_line(status)
+                    last = jobs.last_log_line(status)
                     if last:
                         st.caption(f"Last log line: `{last}`")
                     if st.button("Cancel the job", key="cancel_job", icon=":material/cancel:"):
                         ui.cancel_job(job_id)
                         st.rerun()
                 elif status["state"] == "finished":
-                    out = views.job_output(status)
+                    out = jobs.job_output(status)
                     if out and out != ws.scores_path and st.button("Use these scores", key="use_job_scores",
                                                                    type="primary"):
                         ui.use_scores(out)

@@ -115,7 +115,8 @@ def score_command(input_path: str, output: str | None, model_specs: tuple[str, .
     Example: qaq score shards/ --engine ray --ray-address auto -m strong=/models/dsc-6.7b -o scores.parquet
     """
     from qaq.cache import ScoreCache
-    from qaq.data import DataError, load_dataset, skipped_rows, write_scores
+    from qaq.data import DataError, load_dataset, skipped_rows
+    from qaq.scorefile import write_scores
     from qaq.models import ModelNotFound
     from qaq.scoring import ScoringConfig, estimate_cost, load_scoring_model, score_frame
     from qaq.templates import DEFAULT_REVERSE_INSTRUCTION, DEFAULT_SYSTEM, TemplateError
@@ -307,7 +308,9 @@ def select_command(scores_path: str, recipe_spec: str, output: str, data_path: s
     """
     from pathlib import Path
 
-    from qaq.data import DataError, load_dataset, load_scores
+    from qaq.data import DataError, load_dataset
+
+    from qaq.scorefile import load_scores
     from qaq.export import ExportError, export_selection, file_sha256, output_format, read_manifest
     from qaq.selection import RecipeError, attach_scores, parse_recipe, select
 

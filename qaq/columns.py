@@ -58,7 +58,7 @@ SCORE_FIELDS: dict[str, str] = {
 }
 
 # The fields a score table must have for a model to count as scored. The QAQ authors' files
-# carry only these three (see qaq.data.from_authors_format).
+# carry only these three (see qaq.scorefile.from_authors_format).
 REQUIRED_SCORE_FIELDS: tuple[str, ...] = ("nll_q", "nll_q_given_a", "rmi")
 
 # Column suffixes of the QAQ authors' script (rmi_math.py): {name}_log_PPL_Q etc.

@@ -1,4 +1,4 @@
-"""Load instruction data and score files into the qaq table (see :mod:`qaq.columns`).
+"""Load instruction data into the qaq table (see :mod:`qaq.columns`); score files are :mod:`qaq.scorefile`.
 
 Formats: JSONL (``.jsonl``, ``.ndjson``), JSON arrays (``.json``; a ``.json`` file that does not
 start with ``[`` is read as JSONL), CSV and Parquet. JSON and CSV files may be gzip-compressed
@@ -17,7 +17,6 @@ import gzip
 import hashlib
 import io
 import json
-import math
 import os
 import tempfile
 import zlib
@@ -31,22 +30,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from qaq.columns import (
-    AUTHORS_SUFFIXES,
-    DATA_COLUMNS,
-    SCORE_FIELDS,
-    SKIP_EMPTY_ANSWER,
-    SKIP_EMPTY_QUERY,
-    score_column,
-    scored_models,
-)
+from qaq.columns import DATA_COLUMNS, SKIP_EMPTY_ANSWER, SKIP_EMPTY_QUERY
 
 FORMATS = ("jsonl", "json", "csv", "parquet")
-_SUFFIX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv",
-                   ".parquet": "parquet", ".pq": "parquet"}
-_SCORE_FORMATS = ("parquet", "csv", "jsonl")
-_PARQUET_META_KEY = b"qaq"
-_AUTHORS_FORMAT = "qaq-authors"
+SUFFIX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv",
+                  ".parquet": "parquet", ".pq": "parquet"}
 # ShareGPT speaker names -> OpenAI roles; other speakers (e.g. "tool") keep their name.
 _SHAREGPT_ROLES = {"human": "user", "gpt": "assistant", "system": "system"}
 # Code answers easily exceed the csv module's default field limit (131,072 characters).
@@ -199,20 +187,20 @@ def _open_binary(path: Path) -> BinaryIO:
     return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")  # type: ignore[return-value]
 
 
-def _format_of(path: Path, fmt: str | None) -> str:
+def format_of(path: Path, fmt: str | None) -> str:
     """The format of ``path``: ``fmt`` or the suffix; a ``json`` file not holding an array is jsonl."""
     _check_file(path)
     if fmt is None:
         name = path.name.lower().removesuffix(".gz")
         suffix = os.path.splitext(name)[1]
-        fmt = _SUFFIX_FORMATS.get(suffix)
+        fmt = SUFFIX_FORMATS.get(suffix)
         if fmt is None:
             raise DataError(f"unknown format {suffix or '(no suffix)'!r}: expected one of "
-                            f"{', '.join(_SUFFIX_FORMATS)} (optionally .gz), or pass fmt=", path=path)
+                            f"{', '.join(SUFFIX_FORMATS)} (optionally .gz), or pass fmt=", path=path)
     elif fmt not in FORMATS:
         raise DataError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}", path=path)
     if fmt == "json":
-        with _reading(path), _open_binary(path) as f:
+        with reading(path), _open_binary(path) as f:
             head = f.read(4096).removeprefix(b"\xef\xbb\xbf").lstrip()
             while not head and (chunk := f.read(65536)):
                 head = chunk.lstrip()
@@ -221,7 +209,7 @@ def _format_of(path: Path, fmt: str | None) -> str:
 
 
 @contextmanager
-def _reading(path: Path) -> Iterator[None]:
+def reading(path: Path) -> Iterator[None]:
     """Turn I/O and decompression failures into a DataError."""
     try:
         yield
@@ -239,7 +227,7 @@ def _decode(data: bytes, path: Path, first_line: int = 1) -> str:
 
 
 def _jsonl_lines(path: Path) -> Iterator[tuple[int, str]]:
-    with _reading(path), _open_binary(path) as f:
+    with reading(path), _open_binary(path) as f:
         for number, raw in enumerate(f, 1):
             # Split on b"\n" only: str.splitlines would also split on U+2028 inside JSON strings.
             raw = raw.removesuffix(b"\n")
@@ -250,23 +238,23 @@ def _jsonl_lines(path: Path) -> Iterator[tuple[int, str]]:
                 yield number, text
 
 
-def _read_text(path: Path) -> str:
-    with _reading(path), _open_binary(path) as f:
+def read_text(path: Path) -> str:
+    with reading(path), _open_binary(path) as f:
         return _decode(f.read().removeprefix(b"\xef\xbb\xbf"), path)
 
 
 def _json_array(path: Path) -> list[Any]:
-    text = _read_text(path)
+    text = read_text(path)
     try:
         items = json.loads(text)
     except json.JSONDecodeError as e:
         raise DataError(f"invalid JSON: {e.msg} (column {e.colno})", path=path, line=e.lineno) from None
-    return items  # a list: _format_of saw "[" first
+    return items  # a list: format_of saw "[" first
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
     """(first line of the row, cells) for every non-blank row, the header included."""
-    reader = csv.reader(io.StringIO(_read_text(path), newline=""))
+    reader = csv.reader(io.StringIO(read_text(path), newline=""))
     end = 0  # last line of the previous row; a row starts on the next one
     try:
         for cells in reader:
@@ -290,7 +278,7 @@ def read_records(path: str | os.PathLike[str], fmt: str | None = None) -> Iterat
         DataError: missing or unreadable file, unknown format, bad UTF-8 or malformed JSON/CSV.
     """
     path = Path(path)
-    fmt = _format_of(path, fmt)
+    fmt = format_of(path, fmt)
     if fmt == "jsonl":
         yield from _jsonl_lines(path)
     elif fmt == "json":
@@ -310,17 +298,17 @@ def _parquet_file(path: Path) -> pq.ParquetFile:
         raise DataError(f"not a readable Parquet file: {e}", path=path) from None
 
 
-def _read_parquet(path: Path) -> pa.Table:
+def read_parquet(path: Path) -> pa.Table:
     try:
         return _parquet_file(path).read()
     except (pa.ArrowException, OSError) as e:
         raise DataError(f"not a readable Parquet file: {e}", path=path) from None
 
 
-def _records(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def record_dicts(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line, record as a dict) for every record of a file of format ``fmt``."""
     if fmt == "parquet":
-        yield from enumerate(_read_parquet(path).to_pylist(), 1)
+        yield from enumerate(read_parquet(path).to_pylist(), 1)
         return
     if fmt == "csv":
         rows = _csv_rows(path)
@@ -340,13 +328,13 @@ def _records(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any]]]:
             except json.JSONDecodeError as e:
                 raise DataError(f"invalid JSON: {e.msg} (column {e.colno})", path=path, line=line) from None
         if not isinstance(record, dict):
-            raise DataError(f"expected a JSON object, got {_type_name(record)}", path=path, line=line)
+            raise DataError(f"expected a JSON object, got {type_name(record)}", path=path, line=line)
         yield line, record
 
 
 # --------------------------------------------------------------------------- records -> rows
 
-def _type_name(value: Any) -> str:
+def type_name(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
@@ -366,7 +354,7 @@ def _text(record: Mapping[str, Any], field: str, *, optional: bool = False,
     if first_of_list and isinstance(value, list):
         value = value[0] if value else ""
     if not isinstance(value, str):
-        raise DataError(f"expected a string, got {_type_name(value)}", field=field)
+        raise DataError(f"expected a string, got {type_name(value)}", field=field)
     return value
 
 
@@ -377,7 +365,7 @@ def _chat(value: Any, field: str) -> tuple[str, str, str]:
     not kept. A null ``content`` (e.g. a tool call) counts as "".
     """
     if not isinstance(value, list):
-        raise DataError(f"expected a list of messages, got {_type_name(value)}", field=field)
+        raise DataError(f"expected a list of messages, got {type_name(value)}", field=field)
     turns: list[dict[str, str]] = []
     for i, item in enumerate(value):
         if isinstance(item, dict) and "role" in item:
@@ -385,12 +373,12 @@ def _chat(value: Any, field: str) -> tuple[str, str, str]:
         elif isinstance(item, dict) and "from" in item:
             role, content = _SHAREGPT_ROLES.get(item["from"], item["from"]), item.get("value")
         else:
-            got = f"keys {sorted(item)}" if isinstance(item, dict) else _type_name(item)
+            got = f"keys {sorted(item)}" if isinstance(item, dict) else type_name(item)
             raise DataError(f"message {i}: expected {{role, content}} or {{from, value}}, got {got}",
                             field=field)
         if not isinstance(role, str) or not isinstance(content, (str, type(None))):
             raise DataError(f"message {i}: role and content must be strings, got "
-                            f"{_type_name(role)} and {_type_name(content)}", field=field)
+                            f"{type_name(role)} and {type_name(content)}", field=field)
         turns.append({"role": role, "content": content or ""})
     roles = [t["role"] for t in turns]
     if "assistant" not in roles:
@@ -421,7 +409,7 @@ def _file_id(record: Mapping[str, Any], field: str) -> str:
     if value is None:
         raise DataError("missing id", field=field)
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise DataError(f"expected a string or an integer id, got {_type_name(value)}", field=field)
+        raise DataError(f"expected a string or an integer id, got {type_name(value)}", field=field)
     if not str(value).strip():
         raise DataError("empty id", field=field)
     return str(value)
@@ -454,7 +442,7 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
 
 
 def _file_sha256(path: Path) -> str:
-    with _reading(path):
+    with reading(path):
         return file_sha256(path)
 
 
@@ -500,8 +488,8 @@ def load_dataset(path: str | os.PathLike[str], *, query: str | None = None,
         DataError: with the file, line and field at fault.
     """
     path = Path(path)
-    fmt = _format_of(path, fmt)
-    records = list(_records(path, fmt))
+    fmt = format_of(path, fmt)
+    records = list(record_dicts(path, fmt))
     if not records:
         raise DataError("empty file: no records", path=path)
     fields = list(dict.fromkeys(key for _, record in records for key in record))
@@ -555,132 +543,6 @@ def skipped_rows(df: pd.DataFrame) -> pd.DataFrame:
     return df.loc[df["skip"] != "", ["id", "line", "skip"]]
 
 
-# --------------------------------------------------------------------------- score files
-
-# The authors' RMI suffix: a model counts when its three AUTHORS_SUFFIXES columns are present.
-_AUTHORS_RMI = next(suffix for suffix, field in AUTHORS_SUFFIXES.items() if field == "rmi")
-
-
-def _authors_models(columns: Sequence[str]) -> list[str]:
-    present = set(columns)
-    names = [c.removesuffix(_AUTHORS_RMI) for c in columns if c.endswith(_AUTHORS_RMI)]
-    return [n for n in names if n and all(n + suffix in present for suffix in AUTHORS_SUFFIXES)]
-
-
-def is_authors_format(columns: Sequence[str]) -> bool:
-    """Whether ``columns`` hold the QAQ authors' scores (``{name}_log_PPL_Q``, ``_log_PPL_Q_A``, ``_RMI``)."""
-    return bool(_authors_models(list(columns)))
-
-
-def from_authors_format(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``df`` with qaq score columns derived from the QAQ authors' columns.
-
-    For every model ``name`` (the last part of its hub id, e.g. ``deepseek-coder-6.7b-base``):
-    ``{name}_log_PPL_Q -> {name}_nll_q``, ``{name}_log_PPL_Q_A -> {name}_nll_q_given_a``,
-    ``{name}_RMI -> {name}_rmi``. Their "log PPL" is already a mean token NLL in nats, so values
-    are copied as floats; the original columns are kept.
-
-    Raises:
-        DataError: no authors' score columns, or a non-numeric value in one.
-    """
-    names = _authors_models(list(df.columns))
-    if not names:
-        raise DataError("no QAQ-authors score columns ({name}_log_PPL_Q, {name}_log_PPL_Q_A, "
-                        "{name}_RMI)")
-    out = df.copy()
-    for name in names:
-        for suffix, field in AUTHORS_SUFFIXES.items():
-            try:
-                out[score_column(name, field)] = pd.to_numeric(out[name + suffix]).astype("float64")
-            except (ValueError, TypeError) as e:
-                raise DataError(f"expected numbers: {e}", field=name + suffix) from None
-    return out
-
-
-def _sidecar(path: Path) -> Path:
-    return path.with_name(path.name + ".meta.json")
-
-
-def _parse_metadata(raw: bytes, path: Path) -> dict[str, Any]:
-    try:
-        metadata = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise DataError(f"invalid run metadata: {e}", path=path) from None
-    if not isinstance(metadata, dict):
-        raise DataError(f"run metadata must be a JSON object, got {_type_name(metadata)}", path=path)
-    return metadata
-
-
-def _restore_dtypes(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` with the contract's dtypes on the data and score columns it has."""
-    dtypes = {c: d for c, d in DATA_COLUMNS.items() if c in df.columns}
-    for model in scored_models(df.columns):
-        dtypes.update({score_column(model, f): d for f, d in SCORE_FIELDS.items()
-                       if score_column(model, f) in df.columns})
-    for column, dtype in dtypes.items():
-        try:
-            df[column] = df[column].astype(dtype)
-        except (ValueError, TypeError) as e:
-            raise DataError(f"expected {dtype} values: {e}", field=column) from None
-    return df
-
-
-def _read_scores_csv(path: Path) -> pd.DataFrame:
-    text = _read_text(path)
-    header = next(csv.reader(io.StringIO(text, newline="")), [])
-    # Text columns keep "", "NA", "null" as text; an empty cell elsewhere is a missing value.
-    strings = [c for c in header if DATA_COLUMNS.get(c) == "string"]
-    try:
-        return pd.read_csv(io.StringIO(text), dtype={c: str for c in strings}, keep_default_na=False,
-                           na_values={c: [""] for c in header if c not in strings})
-    except (ValueError, pd.errors.ParserError) as e:
-        raise DataError(f"invalid CSV: {e}", path=path) from None
-
-
-def load_scores(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Read a score file written by :func:`write_scores`, or one of the QAQ authors' files.
-
-    Run metadata comes from the Parquet schema metadata (key ``b"qaq"``) or, for CSV/JSONL, from
-    the sidecar ``<path>.meta.json``; it is ``{}`` when absent. A file without qaq metadata or
-    data columns whose columns hold the authors' scores is loaded with :func:`load_dataset`
-    (preferring their default fields ``problem``/``generations``), converted with
-    :func:`from_authors_format`, and returned with metadata ``{"format": "qaq-authors"}``.
-
-    Returns:
-        (table, metadata), data and score columns restored to the contract's dtypes.
-
-    Raises:
-        DataError: missing or malformed file or metadata.
-    """
-    path = Path(path)
-    fmt = _format_of(path, None)
-    metadata: dict[str, Any] | None = None
-    if fmt == "parquet":
-        table = _read_parquet(path)
-        raw = (table.schema.metadata or {}).get(_PARQUET_META_KEY)
-        metadata = None if raw is None else _parse_metadata(raw, path)
-        frame = table.to_pandas()
-    else:
-        frame = (_read_scores_csv(path) if fmt == "csv"
-                 else pd.DataFrame([record for _, record in _records(path, fmt)]))
-        if _sidecar(path).is_file():
-            with _reading(_sidecar(path)):
-                metadata = _parse_metadata(_sidecar(path).read_bytes(), _sidecar(path))
-    columns = list(frame.columns)
-    if metadata is None and is_authors_format(columns) and not set(DATA_COLUMNS) <= set(columns):
-        fields = {"query": "problem", "answer": "generations"} \
-            if {"problem", "generations"} <= set(columns) else {}
-        data = load_dataset(path, fmt=fmt, **fields)
-        try:
-            return from_authors_format(data), {"format": _AUTHORS_FORMAT}
-        except DataError as e:
-            raise e.at(path) from None
-    try:
-        return _restore_dtypes(frame), metadata or {}
-    except DataError as e:
-        raise e.at(path) from None
-
-
 @contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
     """A temporary path next to ``path`` that replaces ``path`` when the block succeeds.
@@ -697,64 +559,3 @@ def atomic_path(path: Path) -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-
-
-def _json_value(value: Any) -> Any:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return value
-
-
-def _json_default(value: Any) -> Any:
-    """JSON for what ``json`` cannot encode: numpy arrays and scalars, timestamps."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    raise TypeError(f"cannot store a {type(value).__name__} as JSON")
-
-
-def _write_jsonl(df: pd.DataFrame, path: Path) -> None:
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
-        for record in df.to_dict(orient="records"):
-            row = {str(k): _json_value(v) for k, v in record.items()}
-            f.write(json.dumps(row, ensure_ascii=False, default=_json_default) + "\n")
-
-
-def write_scores(df: pd.DataFrame, path: str | os.PathLike[str], metadata: dict[str, Any]) -> None:
-    """Write a score table atomically, in the format of the suffix.
-
-    ``.parquet`` stores ``metadata`` as JSON in the schema metadata (key ``b"qaq"``); ``.csv``
-    and ``.jsonl`` store it in the sidecar ``<path>.meta.json``. Each file is written to a
-    temporary file in the same folder, then moved over the target (``os.replace``).
-
-    Raises:
-        DataError: unsupported suffix, missing folder, or a value the format cannot hold.
-        TypeError: ``metadata`` is not JSON-serialisable.
-    """
-    path = Path(path)
-    fmt = _SUFFIX_FORMATS.get(path.suffix.lower())
-    if fmt not in _SCORE_FORMATS:
-        raise DataError(f"cannot write scores as {path.suffix or '(no suffix)'!r}: "
-                        f"use .parquet, .csv or .jsonl", path=path)
-    if not path.parent.is_dir():
-        raise DataError("no such folder", path=path.parent)
-    meta_json = json.dumps(metadata, ensure_ascii=False, sort_keys=True)
-    try:
-        if fmt == "parquet":
-            table = pa.Table.from_pandas(df, preserve_index=False)
-            schema_meta = {**(table.schema.metadata or {}), _PARQUET_META_KEY: meta_json.encode()}
-            with atomic_path(path) as tmp:
-                pq.write_table(table.replace_schema_metadata(schema_meta), tmp)
-            return
-        with atomic_path(path) as tmp:
-            if fmt == "csv":
-                df.to_csv(tmp, index=False)
-            else:
-                _write_jsonl(df, tmp)
-        with atomic_path(_sidecar(path)) as tmp:
-            tmp.write_text(meta_json + "\n", encoding="utf-8")
-    except (pa.ArrowException, TypeError) as e:
-        raise DataError(f"cannot store the table as {fmt}: {e}", path=path) from None
-    except OSError as e:
-        raise DataError(f"cannot write the file: {e}", path=path) from None

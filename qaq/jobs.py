@@ -99,3 +99,36 @@ def _alive(pid: int) -> bool:
             return fh.read().split()[2] != "Z"
     except OSError:
         return True
+
+
+def find_job(data_path: str | None, *, jobs_dir: str | os.PathLike[str]) -> str | None:
+    """The newest job in ``jobs_dir`` scoring ``data_path`` (so a reloaded page finds its job again)."""
+    jobs_dir = Path(jobs_dir)
+    if not data_path or not jobs_dir.is_dir():
+        return None
+    target = str(Path(data_path).resolve())
+    for d in sorted(jobs_dir.iterdir(), reverse=True):  # job ids start with their start time
+        try:
+            cmd = json.loads((d / "job.json").read_text())["cmd"]
+        except (OSError, ValueError, KeyError):
+            continue
+        if any(str(Path(c).resolve()) == target for c in cmd[4:5]):  # python -m qaq.cli score DATA
+            return d.name
+    return None
+
+
+def last_log_line(status: dict[str, Any]) -> str:
+    """The job log's last non-empty line (what the job is doing), without progress-bar noise.
+
+    Carriage returns split lines (tqdm redraws), the line is cut at 200 characters and its
+    backticks become quotes, so it can be shown inside inline code.
+    """
+    lines = [ln.strip() for ln in str(status.get("log_tail") or "").replace("\r", "\n").splitlines()]
+    lines = [ln for ln in lines if ln]
+    return lines[-1][:200].replace("`", "'") if lines else ""
+
+
+def job_output(status: dict[str, Any]) -> str | None:
+    """The score file a job writes (its ``-o`` argument), or None."""
+    cmd = status.get("cmd") or []
+    return cmd[cmd.index("-o") + 1] if "-o" in cmd else None

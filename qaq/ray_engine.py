@@ -44,7 +44,8 @@ import pyarrow.parquet as pq
 
 from qaq.cache import VALUE_FIELDS, sample_key
 from qaq.columns import score_column
-from qaq.data import DataError, load_dataset, load_scores, write_scores
+from qaq.data import DataError, load_dataset
+from qaq.scorefile import load_scores, write_scores
 from qaq.scoring import ModelRun, ProgressFn, ScoringConfig, run_metadata, score_fields
 
 log = logging.getLogger("qaq")
@@ -209,7 +210,7 @@ def _shard_done(path: Path) -> bool:
 
 
 def _write_shard(path: Path, frame: pd.DataFrame, *, model: str, description: dict[str, Any]) -> None:
-    # qaq.data.write_scores writes to a temporary file and renames it: a shard is whole or absent.
+    # qaq.scorefile.write_scores writes to a temporary file and renames it: a shard is whole or absent.
     write_scores(frame[["key", *VALUE_FIELDS]].reset_index(drop=True), path,
                  {"qaq_shard": 1, "model": model, "description": description, "rows": len(frame)})
 

@@ -14,10 +14,12 @@ This module does not import torch at import time; :mod:`qaq.backend` is loaded w
 
 from __future__ import annotations
 
+import json
 import logging
 import platform
 import time
 from dataclasses import asdict, dataclass, field
+from dataclasses import fields as dc_fields
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
@@ -77,6 +79,21 @@ class ModelRun:
     tokens_forwarded: int = 0
     seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def scoring_config(meta: dict[str, Any] | None = None, **overrides: Any) -> ScoringConfig:
+    """A :class:`qaq.scoring.ScoringConfig` from score metadata (same template as the scores) + overrides.
+
+    Metadata keys that are not ScoringConfig fields are ignored.
+    """
+    names = {f.name for f in dc_fields(ScoringConfig)}
+    given = {k: v for k, v in ((meta or {}).get("config") or {}).items() if k in names}
+    return ScoringConfig(**{**given, **overrides})
+
+
+def config_json(config: ScoringConfig) -> str:
+    """A ScoringConfig as canonical JSON (sorted keys): a hashable cache key that round-trips."""
+    return json.dumps(asdict(config), sort_keys=True)
 
 
 def load_scoring_model(spec: str, config: ScoringConfig) -> "ScoringModel":

@@ -466,7 +466,7 @@ def attach_scores(data: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
 
     Args:
         data: the dataset (:func:`qaq.data.load_dataset`), whose ``row`` locates each record.
-        scores: a score table (``id`` + score columns), as :func:`qaq.data.load_scores` reads it.
+        scores: a score table (``id`` + score columns), as :func:`qaq.scorefile.load_scores` reads it.
 
     Returns:
         ``data`` (its order, columns and ``attrs``) with the score columns; a data column with a

@@ -48,7 +48,7 @@ import pandas as pd
 import streamlit as st
 from streamlit import config as st_config  # get_option looked up per call: tests patch it
 
-from qaq import views
+from qaq import scoring, views
 from qaq.columns import scored_models
 from qaq.views import Workspace
 
@@ -178,8 +178,8 @@ def load_data(key: tuple[str, int, int], mapping: tuple[tuple[str, Any], ...]) -
 
 @st.cache_data(max_entries=4, show_spinner="Reading the scores…")
 def load_scores(key: tuple[str, int, int]) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """:func:`qaq.data.load_scores` of ``key[0]``; raises :class:`qaq.data.DataError`."""
-    from qaq.data import load_scores as _load
+    """:func:`qaq.scorefile.load_scores` of ``key[0]``; raises :class:`qaq.data.DataError`."""
+    from qaq.scorefile import load_scores as _load
 
     return _load(key[0])
 
@@ -410,10 +410,10 @@ def score_output(data_path: str) -> Path:
 
 
 def find_job(data_path: str | None) -> str | None:
-    """The newest background job scoring ``data_path`` (:func:`qaq.views.find_job`)."""
+    """The newest background job scoring ``data_path`` (:func:`qaq.jobs.find_job`)."""
     from qaq import jobs
 
-    return views.find_job(data_path, jobs_dir=jobs.JOBS_DIR)
+    return jobs.find_job(data_path, jobs_dir=jobs.JOBS_DIR)
 
 
 def start_job(args: list[str]) -> str:
@@ -653,7 +653,7 @@ def example_view(ws: Workspace, row_id: str, *, key: str) -> None:
     if st.button(f"Compute the token view with {weak} ({spec})", key=f"{key}_tokens",
                  help="Loads the model the first time (about 15 s for smollm2-135m)."):
         try:
-            cfg = views.config_json(views.scoring_config(ws.meta))
+            cfg = scoring.config_json(scoring.scoring_config(ws.meta))
             st.session_state[state_key] = token_view(spec, cfg, str(row["query"]), str(row["answer"]))
         except Exception as e:  # noqa: BLE001 - model resolution, loading and template errors alike
             st.error(f"Could not score the tokens: {e}")

@@ -7,10 +7,8 @@ called, and is tested, without a running app. The table is the working table the
 
 Some functions would sit more naturally in another library module, and live here only until that
 module's owner takes them: :func:`source_fields` and :func:`mapping_kwargs` (:mod:`qaq.data`),
-:func:`scoring_config` and :func:`config_json` (:mod:`qaq.scoring`), :func:`find_job`,
-:func:`last_log_line` and :func:`job_output` (:mod:`qaq.jobs`), :func:`device_summary`
-(:mod:`qaq.backend`), :func:`output_suffix`, :func:`select_command` and :func:`export_files`
-(:mod:`qaq.export`).
+:func:`output_suffix`, :func:`select_command` and :func:`export_files` (:mod:`qaq.export`).
+:func:`device_summary` stays here so that importing :mod:`qaq.backend` (torch) waits for its call.
 """
 
 from __future__ import annotations
@@ -21,8 +19,7 @@ import shlex
 import shutil
 import subprocess
 import tempfile
-from dataclasses import asdict, dataclass, field
-from dataclasses import fields as dc_fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +35,6 @@ from qaq.export import export_selection, file_sha256
 from qaq.labels import labels_path, load_labels
 from qaq.labels import overrides as _overrides
 from qaq.models import DEFAULT_MODELS
-from qaq.scoring import ScoringConfig
 from qaq.selection import parse_recipe
 from qaq.strata import add_disagreement, add_ranks, add_strata
 
@@ -236,21 +232,6 @@ def device_summary() -> dict[str, Any]:
     return info
 
 
-def scoring_config(meta: dict[str, Any] | None = None, **overrides: Any) -> ScoringConfig:
-    """A :class:`qaq.scoring.ScoringConfig` from score metadata (same template as the scores) + overrides.
-
-    Metadata keys that are not ScoringConfig fields are ignored.
-    """
-    names = {f.name for f in dc_fields(ScoringConfig)}
-    given = {k: v for k, v in ((meta or {}).get("config") or {}).items() if k in names}
-    return ScoringConfig(**{**given, **overrides})
-
-
-def config_json(config: ScoringConfig) -> str:
-    """A ScoringConfig as canonical JSON (sorted keys): a hashable cache key that round-trips."""
-    return json.dumps(asdict(config), sort_keys=True)
-
-
 def model_spec(ws: Workspace, model: str) -> str | None:
     """The spec a scored model was loaded from (score metadata), or the default for its role.
 
@@ -302,39 +283,6 @@ def ray_job_kwargs(data_path: str, models: dict[str, str], mapping: dict[str, An
     return {"input_path": data_path, "output": str(output), "models": dict(models),
             "address": address.strip() or "auto", "gpus_per_worker": float(gpus_per_worker),
             "extra_args": args[3 + 2 * len(models):]}
-
-
-def find_job(data_path: str | None, *, jobs_dir: str | os.PathLike[str]) -> str | None:
-    """The newest job in ``jobs_dir`` scoring ``data_path`` (so a reloaded page finds its job again)."""
-    jobs_dir = Path(jobs_dir)
-    if not data_path or not jobs_dir.is_dir():
-        return None
-    target = str(Path(data_path).resolve())
-    for d in sorted(jobs_dir.iterdir(), reverse=True):  # job ids start with their start time
-        try:
-            cmd = json.loads((d / "job.json").read_text())["cmd"]
-        except (OSError, ValueError, KeyError):
-            continue
-        if any(str(Path(c).resolve()) == target for c in cmd[4:5]):  # python -m qaq.cli score DATA
-            return d.name
-    return None
-
-
-def last_log_line(status: dict[str, Any]) -> str:
-    """The job log's last non-empty line (what the job is doing), without progress-bar noise.
-
-    Carriage returns split lines (tqdm redraws), the line is cut at 200 characters and its
-    backticks become quotes, so it can be shown inside inline code.
-    """
-    lines = [ln.strip() for ln in str(status.get("log_tail") or "").replace("\r", "\n").splitlines()]
-    lines = [ln for ln in lines if ln]
-    return lines[-1][:200].replace("`", "'") if lines else ""
-
-
-def job_output(status: dict[str, Any]) -> str | None:
-    """The score file a job writes (its ``-o`` argument), or None."""
-    cmd = status.get("cmd") or []
-    return cmd[cmd.index("-o") + 1] if "-o" in cmd else None
 
 
 def rows_text(n: int) -> str:

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from qaq.data import write_scores
+from qaq.scorefile import write_scores
 from qaq.selection import select
 
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "detection.py"

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
-import pandas as pd
 from click.testing import CliRunner
 
 from qaq.cli import cli
-from qaq.data import load_scores
+from qaq.scorefile import load_scores
 
 
 def _data(tmp_path):

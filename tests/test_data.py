@@ -15,18 +15,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from qaq.columns import DATA_COLUMNS, SKIP_EMPTY_ANSWER, SKIP_EMPTY_QUERY, scored_models
-from qaq.data import (
-    DataError,
-    FieldMapping,
-    detect_mapping,
-    from_authors_format,
-    is_authors_format,
-    load_dataset,
-    load_scores,
-    read_records,
-    skipped_rows,
-    write_scores,
-)
+from qaq.data import DataError, FieldMapping, detect_mapping, load_dataset, read_records, skipped_rows
+from qaq.scorefile import from_authors_format, is_authors_format, load_scores, write_scores
 
 FIXTURES = Path(__file__).parent / "fixtures" / "data"
 DS = "deepseek-coder-6.7b-base"

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from qaq.backend import ScoringModel, load_causal_lm
-from qaq.data import load_dataset, load_scores
+from qaq.data import load_dataset
+from qaq.scorefile import load_scores
 from qaq.models import resolve_model
 from qaq.reference import reference_sums
 from qaq.scoring import ScoringConfig, iter_scores, score_frame

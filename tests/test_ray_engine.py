@@ -12,14 +12,14 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from qaq.cli import cli
 from qaq.columns import score_columns
-from qaq.data import DataError, load_dataset, load_scores, write_scores
+from qaq.data import DataError, load_dataset
+from qaq.scorefile import load_scores, write_scores
 from qaq.ray_engine import RayEngineError, load_inputs, shard_run_key
 from qaq.scoring import ScoringConfig, score_frame
 

@@ -17,8 +17,9 @@ import pytest
 
 from qaq.backend import ScoringModel
 from qaq.cache import ScoreCache
-from qaq.columns import SCORE_FIELDS, score_columns
-from qaq.data import load_dataset, load_scores
+from qaq.columns import score_columns
+from qaq.data import load_dataset
+from qaq.scorefile import load_scores
 from qaq.models import resolve_model
 from qaq.scoring import COMPILE_MIN_TOKENS, ScoringConfig, batch_budget, plan_batches, score_frame, should_compile
 
@@ -127,7 +128,7 @@ def test_score_frame_records_compilation(tiny_model_dir, data):
 
 
 def test_score_file_round_trip_with_metadata(sm, data, tmp_path):
-    from qaq.data import write_scores
+    from qaq.scorefile import write_scores
 
     out = score_frame(data, {"t": sm}, config=FP32)
     write_scores(out, tmp_path / "s.parquet", out.attrs["qaq_run"])

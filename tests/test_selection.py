@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from qaq.cli import cli
-from qaq.data import load_scores
+from qaq.scorefile import load_scores
 from qaq.export import ids_sha256
 from qaq.selection import (
     Recipe,

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qaq import views
+from qaq import jobs, scoring, views
 from qaq.columns import score_column
 from qaq.data import DataError, load_dataset, skipped_rows
 from qaq.detection import defect_share, detection_table, suspicion_scores
@@ -218,10 +218,10 @@ def test_device_summary_on_cpu_and_on_cuda(monkeypatch):
 
 def test_scoring_config_from_metadata_and_overrides():
     meta = {"config": {"max_length": 512, "template": "plain", "not_a_field": 1}}
-    assert views.scoring_config(meta, device="cpu") == ScoringConfig(max_length=512, template="plain", device="cpu")
-    assert views.scoring_config(meta, max_length=64).max_length == 64  # an override wins
-    assert views.scoring_config() == ScoringConfig()
-    text = views.config_json(ScoringConfig(max_length=300))
+    assert scoring.scoring_config(meta, device="cpu") == ScoringConfig(max_length=512, template="plain", device="cpu")
+    assert scoring.scoring_config(meta, max_length=64).max_length == 64  # an override wins
+    assert scoring.scoring_config() == ScoringConfig()
+    text = scoring.config_json(ScoringConfig(max_length=300))
     assert list(json.loads(text)) == sorted(json.loads(text))
     assert ScoringConfig(**json.loads(text)) == ScoringConfig(max_length=300)
 
@@ -265,15 +265,15 @@ def _job(jobs_dir: Path, job_id: str, data: Path | str) -> None:
 def test_find_job_finds_the_newest_job_of_the_data(tmp_path):
     data, other = tmp_path / "d.jsonl", tmp_path / "other.jsonl"
     jobs_dir = tmp_path / "jobs"
-    assert views.find_job(str(data), jobs_dir=jobs_dir) is None  # no jobs folder yet
+    assert jobs.find_job(str(data), jobs_dir=jobs_dir) is None  # no jobs folder yet
     _job(jobs_dir, "20260101-000000-aaaaaa", data)
     _job(jobs_dir, "20260102-000000-bbbbbb", data)
     _job(jobs_dir, "20260103-000000-cccccc", other)
     (jobs_dir / "20260104-000000-broken").mkdir()  # no job.json: skipped
-    assert views.find_job(str(data), jobs_dir=jobs_dir) == "20260102-000000-bbbbbb"
-    assert views.find_job(str(other), jobs_dir=jobs_dir) == "20260103-000000-cccccc"
-    assert views.find_job(str(tmp_path / "none.jsonl"), jobs_dir=jobs_dir) is None
-    assert views.find_job(None, jobs_dir=jobs_dir) is None
+    assert jobs.find_job(str(data), jobs_dir=jobs_dir) == "20260102-000000-bbbbbb"
+    assert jobs.find_job(str(other), jobs_dir=jobs_dir) == "20260103-000000-cccccc"
+    assert jobs.find_job(str(tmp_path / "none.jsonl"), jobs_dir=jobs_dir) is None
+    assert jobs.find_job(None, jobs_dir=jobs_dir) is None
 
 
 @pytest.mark.parametrize(("log", "line"), [
@@ -284,13 +284,13 @@ def test_find_job_finds_the_newest_job_of_the_data(tmp_path):
     ("y" * 300, "y" * 200),
 ])
 def test_last_log_line(log, line):
-    assert views.last_log_line({"log_tail": log}) == line
+    assert jobs.last_log_line({"log_tail": log}) == line
 
 
 def test_job_output():
-    assert views.job_output({"cmd": ["python", "score", "d.jsonl", "-o", "s.parquet", "--quiet"]}) == "s.parquet"
-    assert views.job_output({"cmd": ["python", "score", "d.jsonl"]}) is None
-    assert views.job_output({}) is None
+    assert jobs.job_output({"cmd": ["python", "score", "d.jsonl", "-o", "s.parquet", "--quiet"]}) == "s.parquet"
+    assert jobs.job_output({"cmd": ["python", "score", "d.jsonl"]}) is None
+    assert jobs.job_output({}) is None
 
 
 @pytest.mark.parametrize(("n", "text"), [(0, "0 rows"), (1, "1 row"), (2, "2 rows"), (12345, "12,345 rows")])

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from qaq.columns import score_column
-from qaq.data import write_scores
+from qaq.scorefile import write_scores
 
 # A query that would run script if any page rendered sample text as HTML.
 XSS_QUERY = ('Write a function <script>window.__pwned = 1</script> that parses '

@@ -11,7 +11,8 @@ from conftest import PAGES, charts, metrics, no_exception, open_app, table, valu
 
 from qaq import ui, views
 from qaq.compare import quadrant_counts
-from qaq.data import load_dataset, load_scores, write_scores
+from qaq.data import load_dataset
+from qaq.scorefile import load_scores, write_scores
 from qaq.labels import labels_path, load_labels
 from qaq.selection import attach_scores
 from qaq.strata import add_disagreement, strong_weak_spearman
@@ -78,7 +79,7 @@ def test_quadrants_match_the_library_and_follow_the_slider(pair):
         q = quadrant_counts(ref, diff_threshold=t, sum_threshold=1.0)
         assert metrics(at) == {"Diff-High": str(q.loc["Diff-High", "total"]), "Diff-Low": str(q.loc["Diff-Low", "total"]),
                                "Sum-High": str(q.loc["total", "Sum-High"]), "Sum-Low": str(q.loc["total", "Sum-Low"]),
-                               f"Spearman of strong and weak RMI (all rows)":
+                               "Spearman of strong and weak RMI (all rows)":
                                    f"{strong_weak_spearman(ref, strong='strong', weak='weak')['spearman'].iloc[0]:.3f}"}
     assert int(metrics(at)["Diff-High"]) < int(quadrant_counts(ref, diff_threshold=0.1)["total"]["Diff-High"])
     fig = charts(at)["rank_scatter"]

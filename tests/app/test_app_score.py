@@ -71,7 +71,7 @@ def test_a_finished_job_offers_its_scores(pair, tmp_path):
     out = ui.score_output(str(data))
     out.parent.mkdir(parents=True)
     rows = app_tables.records(60)
-    from qaq.data import write_scores
+    from qaq.scorefile import write_scores
 
     write_scores(app_tables.scores(rows, ("weak",)), out, {"models": {"weak": {"spec": "x"}}})
     (jobs.JOBS_DIR / job_id / "log.txt").write_text(f"wrote {out} (60 rows)\n")

@@ -11,7 +11,8 @@ from conftest import charts, metrics, no_exception, open_app, table, values
 
 from qaq import ui
 from qaq.cli import cli
-from qaq.data import load_dataset, load_scores
+from qaq.data import load_dataset
+from qaq.scorefile import load_scores
 from qaq.export import ids_sha256
 from qaq.labels import labels_path, set_label, set_override
 from qaq.selection import attach_scores, select

@@ -44,7 +44,7 @@ def server(tmp_path_factory, tiny_model_dir):
     tmp = tmp_path_factory.mktemp("browser")
     data, scores = app_tables.write_pair(tmp, 80)
     # The token view loads the weak model named in the score metadata: a tiny one, built offline.
-    from qaq.data import load_scores, write_scores
+    from qaq.scorefile import load_scores, write_scores
 
     table, _ = load_scores(scores)
     write_scores(table, scores, {"models": {m: {"spec": str(tiny_model_dir)} for m in ("weak", "strong")},
