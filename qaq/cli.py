@@ -62,7 +62,7 @@ def _parse_models(values: tuple[str, ...]) -> dict[str, str]:
                    "measured there), 16384 on GPU. Lower it if memory runs out.")
 @click.option("--compile", "compile_mode", default="auto", show_default=True, type=click.Choice(["auto", "on", "off"]),
               help="torch.compile each decoder layer and the LM head's normalizer (about 20 s once, then about "
-                   "1.25x faster on CPU in bf16). auto: CPU bf16/fp16 runs of at least 200,000 tokens; if "
+                   "1.2x faster on CPU in bf16). auto: CPU bf16/fp16 runs of at least 200,000 tokens; if "
                    "compiling fails, auto goes on eagerly with a warning and on stops with the error.")
 @click.option("--template", default="auto", show_default=True, type=click.Choice(["auto", "chat", "plain"]),
               help="Prompt layout: the model's chat template (borrowed from its instruct family for known base "

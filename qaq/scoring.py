@@ -118,7 +118,8 @@ def load_scoring_model(spec: str, config: ScoringConfig) -> "ScoringModel":
 CPU_BATCH_TOKENS = 4096
 GPU_BATCH_TOKENS = 16384
 # ``compile="auto"`` compiles CPU half-precision runs of at least this many forwarded tokens:
-# compiling costs about 20 s there and then saves about a quarter of the eager time.
+# compiling costs about 20 s there and then saves about a sixth of the eager time (1.21x on the
+# 700-row sample: 2,697 vs 2,223 tokens/s).
 COMPILE_MIN_TOKENS = 200_000
 
 
