@@ -233,7 +233,6 @@ class ScoringModel:
             raise ScoringError("the prompt layout has an empty prefix: the first query token would have no context")
         if self.device == "cpu":
             torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
-        self.compiled = False
         self._eager_layers: list[Any] | None = None
         self._compiled_nll: Any = None
         self._compile_strict = False
@@ -243,6 +242,11 @@ class ScoringModel:
     def precision(self) -> str:
         """What the numbers were computed in: ``fp32``, ``bf16``, ``fp16`` or ``bf16-mixed`` (CPU)."""
         return f"{self.dtype}-mixed" if self.mixed else self.dtype
+
+    @property
+    def compiled(self) -> bool:
+        """Whether the decoder layers are the torch.compile'd ones (see :meth:`compile`)."""
+        return self._eager_layers is not None
 
     @property
     def n_params(self) -> int:
@@ -292,7 +296,7 @@ class ScoringModel:
         for i, layer in enumerate(self._eager_layers):
             layers[i] = torch.compile(layer, dynamic=True)
         self._compiled_nll = torch.compile(_chunk_nll, dynamic=True)
-        self.compiled, self._compile_strict, self._compile_checked = True, strict, False
+        self._compile_strict, self._compile_checked = strict, False
         return True
 
     def uncompile(self) -> None:
@@ -301,7 +305,7 @@ class ScoringModel:
             layers = self.body.layers
             for i, layer in enumerate(self._eager_layers):
                 layers[i] = layer
-        self._eager_layers, self._compiled_nll, self.compiled = None, None, False
+        self._eager_layers, self._compiled_nll = None, None
 
     # ----- encoding ---------------------------------------------------------------------------
     def _ids(self, text: str, *, user: bool) -> list[int]:
