@@ -17,6 +17,15 @@ Reported per model, medians of --runs timed runs after one warm-up run:
 * padded_fraction: the share of computed positions that were padding (0 when packing).
 
 ``--device cpu --arch tiny`` runs the same code on a CPU (the test suite does this).
+
+A GPU machine that cannot hold the embedded GGUF files (they are 98 MB and 240 MB) can still time
+their architectures: ``--save-shapes DIR`` writes each ``--models`` entry's config and tokenizer
+(no weights) to ``DIR/<name>/`` on a machine that has them, and ``--arch DIR/<name>`` then times a
+random-weight copy of that architecture with its own tokenizer:
+
+    python benchmarks/bench_gpu.py --save-shapes shapes              # here, with the GGUF files
+    python benchmarks/bench_gpu.py --arch qwen2.5-0.5b,shapes/smollm2-135m,shapes/gemma3-270m \
+        --tokenizer shapes/smollm2-135m --models ''                  # there
 """
 
 from __future__ import annotations
@@ -44,17 +53,26 @@ H100_BF16_TFLOPS = 989.0
 
 
 def random_model(arch: str, *, tokenizer_spec: str, device: str, dtype: str, attn: str | None) -> Any:
-    """A ScoringModel with the named architecture and random weights, using another model's tokenizer."""
+    """A ScoringModel with random weights and the architecture ``arch``: a name in :data:`ARCHS`
+    (tokenizer: ``tokenizer_spec``) or a directory written by ``--save-shapes`` (its own tokenizer)."""
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
     from qaq.backend import ScoringModel, load_tokenizer
     from qaq.models import ModelSource, resolve_model
 
+    if arch in ARCHS:
+        cfg = dict(ARCHS[arch])
+        config = AutoConfig.for_model(cfg.pop("model_type"), **cfg)
+    else:
+        shape_dir = Path(arch)
+        if not (shape_dir / "config.json").is_file():
+            raise SystemExit(f"--arch {arch!r}: neither one of {sorted(ARCHS)} nor a directory with a config.json")
+        config = AutoConfig.from_pretrained(shape_dir)
+        tokenizer_spec = str(shape_dir)
+        arch = shape_dir.name
     tok_source = resolve_model(tokenizer_spec)
     tokenizer = load_tokenizer(tok_source)
-    cfg = dict(ARCHS[arch])
-    config = AutoConfig.for_model(cfg.pop("model_type"), **cfg)
     if attn:
         config._attn_implementation = attn
     torch.manual_seed(0)
@@ -78,6 +96,56 @@ def padded_fraction(sm: Any, encoded: list, batch_tokens: int) -> float:
     return 1 - real / padded if padded else 0.0
 
 
+def save_shapes(specs: list[str], out_dir: Path) -> None:
+    """Write each model's config and tokenizer, without weights, to ``out_dir/<name>/``."""
+    from qaq.backend import ScoringModel
+    from qaq.models import resolve_model
+
+    for spec in specs:
+        sm = ScoringModel(resolve_model(spec), device="cpu", dtype="fp32")
+        target = out_dir / Path(spec).name.removesuffix(".gguf")
+        target.mkdir(parents=True, exist_ok=True)
+        sm.model.config.save_pretrained(target)
+        sm.tokenizer.save_pretrained(target)
+        print(f"{spec}: config and tokenizer -> {target}", flush=True)
+
+
+def fp32_copy(sm: Any) -> Any:
+    """An fp32 ScoringModel with ``sm``'s weights (call before ``sm.compile()``)."""
+    import copy
+
+    from qaq.backend import ScoringModel
+
+    return ScoringModel(sm.source, device=sm.device, dtype="fp32", model=copy.deepcopy(sm.model),
+                        tokenizer=sm.tokenizer, pack=sm.pack)
+
+
+def check_parity(sm: Any, fp32: Any, encoded: list, *, batch_tokens: int) -> dict[str, Any]:
+    """The fast path on this device against the naive reference, in fp32, and the timed dtype's drift.
+
+    ``fp32`` (see :func:`fp32_copy`) is scored by qaq's batches and by
+    :func:`qaq.reference.reference_sums`; returns the largest per-span mean-NLL difference between
+    the two, and between ``sm`` itself (its dtype, compiled or not) and the fp32 batches.
+    """
+    import numpy as np
+
+    from qaq.reference import reference_sums
+    from qaq.scoring import iter_scores
+
+    def means(model: Any) -> np.ndarray:
+        out = np.full((len(encoded), 4), np.nan)
+        for idx, values in iter_scores(model, encoded, batch_tokens=batch_tokens):
+            out[idx] = values[:, :4]
+        return out
+
+    counts = np.array([[e.n_q, e.n_a, e.n_q, e.n_a] for e in encoded], dtype=float)
+    reference = reference_sums(fp32, encoded) / counts
+    fast32 = means(fp32)
+    timed = means(sm)
+    return {"check_rows": len(encoded), "fp32_vs_reference_max_abs": float(np.nanmax(np.abs(fast32 - reference))),
+            f"{sm.precision}_vs_fp32_max_abs": float(np.nanmax(np.abs(timed - fast32)))}
+
+
 def measure(sm: Any, encoded: list, *, batch_tokens: int, runs: int, peak_tflops: float) -> dict[str, Any]:
     import torch
 
@@ -93,6 +161,8 @@ def measure(sm: Any, encoded: list, *, batch_tokens: int, runs: int, peak_tflops
             torch.cuda.synchronize()
         return time.perf_counter() - t0
 
+    if sm.device.startswith("cuda"):
+        torch.cuda.reset_peak_memory_stats()
     warm = once()  # kernel selection, allocator growth, compilation when on
     times = [once() for _ in range(runs)]
     med = statistics.median(times)
@@ -114,7 +184,9 @@ def measure(sm: Any, encoded: list, *, batch_tokens: int, runs: int, peak_tflops
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--arch", default="qwen2.5-0.5b", choices=sorted(ARCHS))
+    parser.add_argument("--arch", default="qwen2.5-0.5b",
+                        help=f"random-weight architectures, comma-separated: names ({', '.join(sorted(ARCHS))}) "
+                             "or --save-shapes directories")
     parser.add_argument("--models", default="smollm2-135m,gemma3-270m",
                         help="embedded or local models to time as well, comma-separated ('' for none)")
     parser.add_argument("--tokenizer", default="smollm2-135m", help="tokenizer for the random model")
@@ -130,7 +202,16 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--peak-tflops", type=float, default=H100_BF16_TFLOPS)
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--check-rows", type=int, default=0,
+                        help="before timing, compare the fast path with the naive reference on this many rows "
+                             "(fp32 on the same device) and the timed dtype with fp32")
+    parser.add_argument("--save-shapes", type=Path, metavar="DIR",
+                        help="write the --models entries' configs and tokenizers to DIR/<name>/ and exit")
     args = parser.parse_args(argv)
+    model_specs = [m for m in args.models.split(",") if m]
+    if args.save_shapes:
+        save_shapes(model_specs, args.save_shapes)
+        return []
 
     from bench_scoring import synthetic_pairs
 
@@ -138,19 +219,22 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     from qaq.models import resolve_model
 
     df = synthetic_pairs(args.rows)
-    models = [random_model(args.arch, tokenizer_spec=args.tokenizer, device=args.device, dtype=args.dtype,
-                           attn=args.attn)]
-    models += [ScoringModel(resolve_model(spec), device=args.device, dtype=args.dtype)
-               for spec in filter(None, args.models.split(","))]
+    models = [random_model(arch, tokenizer_spec=args.tokenizer, device=args.device, dtype=args.dtype, attn=args.attn)
+              for arch in args.arch.split(",") if arch]
+    models += [ScoringModel(resolve_model(spec), device=args.device, dtype=args.dtype) for spec in model_specs]
     results = []
     for sm in models:
         if args.pack != "auto":
             sm.pack = args.pack == "on"
+        fp32 = fp32_copy(sm) if args.check_rows else None
         if args.compile == "on":
             sm.compile(strict=True)
         encoded = sm.encode_many(df["query"].tolist(), df["answer"].tolist(), max_length=args.max_length)
+        checks = (check_parity(sm, fp32, encoded[: args.check_rows], batch_tokens=args.batch_tokens)
+                  if fp32 is not None else {})
+        del fp32
         results.append(measure(sm, encoded, batch_tokens=args.batch_tokens, runs=args.runs,
-                               peak_tflops=args.peak_tflops))
+                               peak_tflops=args.peak_tflops) | checks)
         print(json.dumps(results[-1]), flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

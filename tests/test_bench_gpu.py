@@ -30,3 +30,27 @@ def test_bench_gpu_on_cpu(tmp_path, pack):
         assert r["padded_fraction"] == 0
     else:  # length-sorted batches: some padding, but little
         assert 0 < r["padded_fraction"] < 0.5
+
+
+@pytest.mark.slow  # reads the embedded SmolLM2 GGUF file once to write its shape
+def test_saved_shape_times_a_random_copy_and_checks_the_reference(tmp_path):
+    shapes = tmp_path / "shapes"
+    save = subprocess.run([sys.executable, str(SCRIPT), "--save-shapes", str(shapes), "--models", "smollm2-135m"],
+                          capture_output=True, text=True, timeout=900)
+    assert save.returncode == 0, save.stderr[-3000:]
+    shape = shapes / "smollm2-135m"
+    assert (shape / "config.json").is_file() and (shape / "tokenizer.json").is_file()
+    assert not list(shape.glob("*.safetensors")) and not list(shape.glob("*.gguf"))  # no weights travel
+    out = tmp_path / "gpu.json"
+    cmd = [sys.executable, str(SCRIPT), "--device", "cpu", "--dtype", "bf16", "--arch", f"tiny,{shape}",
+           "--tokenizer", str(shape), "--models", "", "--rows", "6", "--runs", "1", "--batch-tokens", "4096",
+           "--check-rows", "3", "--peak-tflops", "1", "--json", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    tiny, copy = json.loads(out.read_text())
+    assert (tiny["model"], copy["model"]) == ("random:tiny", "random:smollm2-135m")
+    assert copy["parameters"] == 134_515_008  # SmolLM2-135M's own count: the shape came through whole
+    for r in (tiny, copy):
+        assert r["check_rows"] == 3
+        assert r["fp32_vs_reference_max_abs"] < 1e-4  # the fast path equals the naive reference
+        assert 0 < r["bf16_vs_fp32_max_abs"] < 0.1
