@@ -62,7 +62,7 @@ with run_tab:
                            batch_tokens=None if batch_tokens is None else int(batch_tokens), compile_mode=compile_mode)
 
         if st.button("Estimate the cost", key="estimate", disabled=not roles,
-                     help="Counts the tokens and times a short calibration on a few rows (loads each model)."):
+                     help="Counts the tokens and times a short calibration on two batches of rows spread over the length range (loads each model)."):
             from qaq.scoring import estimate_cost
 
             cfg = scoring.scoring_config(device=device, dtype=dtype, max_length=int(max_length),
@@ -74,7 +74,7 @@ with run_tab:
                     est = estimate_cost(sm, table, config=cfg)
                     st.markdown(f"**{name}** (`{spec}` on {sm.device}, {sm.dtype}): {est['rows']:,} rows, "
                                 f"{est['tokens']:,} tokens forwarded, {est['truncated_rows']:,} rows truncated; "
-                                f"calibration {est['calibration_tokens_per_s']:,.0f} tokens/s → "
+                                f"calibration on {est['calibration_rows']:,} rows {est['calibration_tokens_per_s']:,.0f} tokens/s → "
                                 f"about **{views.duration(est['estimated_seconds'])}**.")
                 except Exception as e:  # noqa: BLE001 - model not found, load failure: explained
                     st.error(f"{name}: {e}")

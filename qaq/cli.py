@@ -174,8 +174,9 @@ def score_command(input_path: str, output: str | None, model_specs: tuple[str, .
             for name, sm in loaded.items():
                 est = estimate_cost(sm, data, config=config)
                 click.echo(f"{name}: {est['rows']} rows, {est['tokens']:,} tokens forwarded "
-                           f"({est['truncated_rows']} rows truncated at {max_length}); calibration: "
-                           f"{est['calibration_tokens_per_s']:,.0f} tokens/s on {sm.device} -> "
+                           f"({est['truncated_rows']} rows truncated at {max_length}); calibration on "
+                           f"{est['calibration_rows']} rows: {est['calibration_tokens_per_s']:,.0f} tokens/s "
+                           f"on {sm.device} -> "
                            f"estimated {_duration(est['estimated_seconds'])}"
                            + (" or less (the run compiles the model; the calibration ran eagerly)"
                               if est["will_compile"] else ""))

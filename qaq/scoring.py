@@ -121,6 +121,11 @@ GPU_BATCH_TOKENS = 16384
 # compiling costs about 20 s there and then saves about a sixth of the eager time (1.21x on the
 # 700-row sample: 2,697 vs 2,223 tokens/s).
 COMPILE_MIN_TOKENS = 200_000
+# ... and GPU half-precision runs of at least this many. On an H100 (Qwen2.5-0.5B shape, bf16,
+# 16,384-token batches) compiled layers ran 1.9x the eager tokens/s (366k vs 191k), but on a
+# fresh machine a 4M-token `qaq score` took as long compiled as eager (35.5 vs 35.3 s): the cold
+# compile ate the gain. Ten million tokens leaves a margin over that break-even.
+COMPILE_MIN_TOKENS_GPU = 10_000_000
 
 
 def batch_budget(config: ScoringConfig, device: str) -> int:
@@ -131,11 +136,13 @@ def batch_budget(config: ScoringConfig, device: str) -> int:
 
 
 def should_compile(config: ScoringConfig, device: str, dtype: str, tokens: int) -> bool:
-    """Whether a run compiles its model: ``on``/``off`` as said; ``auto`` for CPU bf16/fp16 runs
-    of at least :data:`COMPILE_MIN_TOKENS` tokens (GPU compilation is not measured here)."""
+    """Whether a run compiles its model: ``on``/``off`` as said; ``auto`` for bf16/fp16 runs of at
+    least :data:`COMPILE_MIN_TOKENS` tokens on a CPU, :data:`COMPILE_MIN_TOKENS_GPU` on a GPU."""
     if config.compile != "auto":
         return config.compile == "on"
-    return device == "cpu" and dtype in ("bf16", "fp16") and tokens >= COMPILE_MIN_TOKENS
+    if dtype not in ("bf16", "fp16"):
+        return False
+    return tokens >= (COMPILE_MIN_TOKENS if device == "cpu" else COMPILE_MIN_TOKENS_GPU)
 
 
 def prepare_model(sm: "ScoringModel", config: ScoringConfig, tokens: int) -> None:
@@ -341,37 +348,57 @@ def run_metadata(config: ScoringConfig, runs: Mapping[str, ModelRun], *, n_rows:
 
 
 def estimate_cost(
-    sm: "ScoringModel", data: pd.DataFrame, *, config: ScoringConfig, calibration_samples: int = 8
+    sm: "ScoringModel", data: pd.DataFrame, *, config: ScoringConfig, calibration_samples: int = 8,
+    calibration_batches: int = 2,
 ) -> dict[str, Any]:
     """Count the tokens a run would forward and time a short calibration on the chosen device.
 
-    The calibration scores up to ``calibration_samples`` rows spread over the length range
-    (after one warm-up batch), so the estimate reflects the data's length mix. The calibration
-    runs eagerly; when the run would compile (``will_compile``), the estimate is an upper bound.
+    The calibration scores rows spread evenly over the length range (at least
+    ``calibration_samples``, more until they hold ``calibration_batches`` times the run's batch
+    token budget), after one warm-up batch, so the estimate reflects the data's length mix and
+    full batches: on a GPU a handful of rows would time kernel launches rather than the run.
+    The calibration runs eagerly; when the run would compile (``will_compile``), the estimate
+    is an upper bound.
     """
     scorable = data[data["skip"].fillna("") == ""]
     encoded = sm.encode_many(scorable["query"].tolist(), scorable["answer"].tolist(), max_length=config.max_length)
     tokens = sum(len(e.fwd) + len(e.rev) for e in encoded)
+    budget = batch_budget(config, sm.device)
     result: dict[str, Any] = {
         "rows": len(encoded),
         "tokens": tokens,
         "truncated_rows": sum(1 for e in encoded if e.truncated),
         "will_compile": should_compile(config, sm.device, sm.precision, tokens),
+        "calibration_rows": 0,
+        "calibration_tokens": 0,
         "calibration_tokens_per_s": float("nan"),
         "estimated_seconds": float("nan"),
     }
     if not encoded:
         return result
-    order = sorted(range(len(encoded)), key=lambda i: encoded[i].length)
-    pick = sorted({order[int(round(q * (len(order) - 1)))] for q in np.linspace(0, 1, calibration_samples)})
-    sample = [encoded[i] for i in pick]
-    sm.score_batch(sample[:1])  # warm-up: first-call allocations and kernel selection
+    costs = [len(e.fwd) + len(e.rev) for e in encoded]
+    sample = [encoded[i] for i in _calibration_sample(costs, calibration_samples, calibration_batches * budget)]
+    first = plan_batches([e.length for e in sample], budget)[0]
+    sm.score_batch([sample[i] for i in first], padding_side=config.padding_side)  # warm-up: allocations, kernels
     t0 = time.perf_counter()
-    for _ in iter_scores(sm, sample, batch_tokens=batch_budget(config, sm.device), padding_side=config.padding_side):
+    for _ in iter_scores(sm, sample, batch_tokens=budget, padding_side=config.padding_side):
         pass
     seconds = time.perf_counter() - t0
     cal_tokens = sum(len(e.fwd) + len(e.rev) for e in sample)
     rate = cal_tokens / seconds if seconds > 0 else float("inf")
+    result["calibration_rows"], result["calibration_tokens"] = len(sample), cal_tokens
     result["calibration_tokens_per_s"] = rate
     result["estimated_seconds"] = tokens / rate
     return result
+
+
+def _calibration_sample(costs: Sequence[int], rows: int, tokens: int) -> list[int]:
+    """Indices of rows at evenly spaced quantiles of ``costs`` (tokens per row), ascending by cost:
+    at least ``rows`` of them, doubling until their costs sum to ``tokens`` or every row is in."""
+    order = sorted(range(len(costs)), key=lambda i: costs[i])
+    k = max(1, rows)
+    while True:
+        pick = sorted({int(round(q * (len(order) - 1))) for q in np.linspace(0, 1, min(k, len(order)))})
+        if k >= len(order) or sum(costs[order[j]] for j in pick) >= tokens:
+            return [order[j] for j in pick]
+        k *= 2

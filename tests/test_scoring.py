@@ -21,7 +21,17 @@ from qaq.columns import score_columns
 from qaq.data import load_dataset
 from qaq.scorefile import load_scores
 from qaq.models import resolve_model
-from qaq.scoring import COMPILE_MIN_TOKENS, ScoringConfig, batch_budget, plan_batches, score_frame, should_compile
+from qaq.scoring import (
+    COMPILE_MIN_TOKENS,
+    COMPILE_MIN_TOKENS_GPU,
+    ScoringConfig,
+    _calibration_sample,
+    batch_budget,
+    estimate_cost,
+    plan_batches,
+    score_frame,
+    should_compile,
+)
 
 FP32 = ScoringConfig(device="cpu", dtype="fp32", max_length=700, batch_tokens=2000)
 
@@ -110,11 +120,32 @@ def test_device_defaults_and_compile_policy():
     assert not should_compile(auto, "cpu", "bf16", big - 1)  # too small to pay for compiling
     assert not should_compile(auto, "cpu", "fp32", big)  # measured slower compiled
     assert not should_compile(auto, "cpu", "bf16-mixed", big)
-    assert not should_compile(auto, "cuda:0", "bf16", big)  # not measured on GPU: only when asked
+    assert not should_compile(auto, "cuda:0", "bf16", big)  # a cold GPU compile needs a longer run
+    assert should_compile(auto, "cuda:0", "bf16", COMPILE_MIN_TOKENS_GPU)
+    assert not should_compile(auto, "cuda:0", "bf16", COMPILE_MIN_TOKENS_GPU - 1)
+    assert not should_compile(auto, "cuda:0", "fp32", 10 * COMPILE_MIN_TOKENS_GPU)
     assert should_compile(ScoringConfig(compile="on"), "cuda:0", "fp32", 1)
     assert not should_compile(ScoringConfig(compile="off"), "cpu", "bf16", 10 * big)
     with pytest.raises(ValueError, match="compile must be"):
         ScoringConfig(compile="yes")
+
+
+def test_calibration_sample_spans_lengths_and_fills_batches():
+    costs = list(range(100, 0, -1))  # row i costs 100 - i tokens
+    few = _calibration_sample(costs, 8, 0)  # nothing to fill: the quantile rows only
+    assert len(few) == 8 and costs[few[0]] == 1 and costs[few[-1]] == 100
+    filled = _calibration_sample(costs, 8, 1500)
+    assert sum(costs[i] for i in filled) >= 1500 and len(filled) < len(costs)
+    assert [costs[i] for i in filled] == sorted(costs[i] for i in filled)
+    assert sorted(_calibration_sample(costs, 8, 10**9)) == list(range(100))  # never more than every row
+    assert len(_calibration_sample(costs[:3], 8, 0)) == 3
+
+
+def test_estimate_cost_calibrates_on_full_batches(sm, data):
+    est = estimate_cost(sm, data, config=ScoringConfig(device="cpu", batch_tokens=600))
+    assert est["tokens"] > 2 * 600  # the data exceed two batches, so the calibration must fill them
+    assert est["calibration_tokens"] >= 2 * 600 or est["calibration_rows"] == est["rows"]
+    assert est["calibration_tokens_per_s"] > 0 and est["estimated_seconds"] > 0
 
 
 def test_score_frame_records_compilation(tiny_model_dir, data):
