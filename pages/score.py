@@ -57,7 +57,7 @@ with run_tab:
                                            placeholder="device default (CPU 4096, GPU 16384)")
             compile_mode = o5.selectbox("Compile", ["auto", "on", "off"], key="score_compile",
                                         help="torch.compile the model's layers: about 20 s once, then faster. "
-                                             "auto: CPU bf16 runs of at least 200,000 tokens.")
+                                             "auto: bf16 runs of at least 200,000 tokens on CPU, 10 million on GPU.")
             options = dict(device=device, dtype=dtype, max_length=int(max_length),
                            batch_tokens=None if batch_tokens is None else int(batch_tokens), compile_mode=compile_mode)
 
