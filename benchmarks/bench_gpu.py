@@ -90,9 +90,9 @@ def padded_fraction(sm: Any, encoded: list, batch_tokens: int) -> float:
         return 0.0
     real = padded = 0
     for idx in plan_batches([e.length for e in encoded], batch_tokens):
-        width = max(e.length for e in (encoded[i] for i in idx))
-        padded += 2 * len(idx) * width
-        real += sum(len(encoded[i].fwd) + len(encoded[i].rev) for i in idx)
+        batch = [encoded[i] for i in idx]  # one forward per pass, each padded to its own width
+        padded += len(batch) * (max(len(e.fwd) for e in batch) + max(len(e.rev) for e in batch))
+        real += sum(len(e.fwd) + len(e.rev) for e in batch)
     return 1 - real / padded if padded else 0.0
 
 

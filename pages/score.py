@@ -53,7 +53,7 @@ with run_tab:
                                       "bf16-mixed (CPU): closer to fp32 ranks, about 1.4x slower.")
             max_length = o3.number_input("Max tokens per pass", 64, 32768, 2048, step=256, key="score_max_length")
             o4, o5 = st.columns(2)
-            batch_tokens = o4.number_input("Tokens per batch", 256, 1 << 20, None, step=1024, key="score_batch_tokens",
+            batch_tokens = o4.number_input("Tokens per forward", 256, 1 << 20, None, step=1024, key="score_batch_tokens",
                                            placeholder="device default (CPU 4096, GPU 16384)")
             compile_mode = o5.selectbox("Compile", ["auto", "on", "off"], key="score_compile",
                                         help="torch.compile the model's layers: about 20 s once, then faster. "
@@ -62,7 +62,7 @@ with run_tab:
                            batch_tokens=None if batch_tokens is None else int(batch_tokens), compile_mode=compile_mode)
 
         if st.button("Estimate the cost", key="estimate", disabled=not roles,
-                     help="Counts the tokens and times a short calibration on two batches of rows spread over the length range (loads each model)."):
+                     help="Counts the tokens and times a short calibration on rows spread over the length range, enough to fill two forwards (loads each model)."):
             from qaq.scoring import estimate_cost
 
             cfg = scoring.scoring_config(device=device, dtype=dtype, max_length=int(max_length),

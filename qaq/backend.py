@@ -69,7 +69,7 @@ class Encoded:
 
     @property
     def length(self) -> int:
-        """Padded cost of the sample: the longer of its two sequences."""
+        """The longer of the sample's two sequences (the width it needs in a padded batch)."""
         return max(len(self.fwd), len(self.rev))
 
 
@@ -367,17 +367,24 @@ class ScoringModel:
         return self._score_batch(batch, padding_side)
 
     def _score_batch(self, batch: Sequence[Encoded], padding_side: str) -> np.ndarray:
-        seqs: list[tuple[int, ...]] = []
-        spans: list[list[tuple[int, int, int]]] = []  # per sequence: (start, end, output slot)
-        for j, e in enumerate(batch):
-            seqs.append(e.fwd)
-            spans.append([(*e.fwd_q, 4 * j + 0), (*e.fwd_a, 4 * j + 1)])
-            seqs.append(e.rev)
-            spans.append([(*e.rev_q, 4 * j + 2), (*e.rev_a, 4 * j + 3)])
-        hidden, rows, targets, slots = self._hidden_and_targets(seqs, spans, padding_side)
-        nll = self._target_nll(hidden, rows, targets)  # (N,) fp32
-        sums = torch.zeros(4 * len(batch), dtype=torch.float64, device=nll.device)
-        sums.index_add_(0, slots, nll.double())
+        # One forward per pass: every reverse sequence is longer (or shorter) than its forward one
+        # by the same template tokens, so padding both to one width would waste that difference
+        # on every forward row (9% of the positions on the bundled sample; 2% split like this).
+        sums = None
+        for first_slot, seq_of, span_of in (
+            (0, lambda e: e.fwd, lambda e: (e.fwd_q, e.fwd_a)),
+            (2, lambda e: e.rev, lambda e: (e.rev_q, e.rev_a)),
+        ):
+            seqs = [seq_of(e) for e in batch]
+            spans = [[(*q, 4 * j + first_slot), (*a, 4 * j + first_slot + 1)]
+                     for j, (q, a) in enumerate(span_of(e) for e in batch)]
+            hidden, rows, targets, slots = self._hidden_and_targets(seqs, spans, padding_side)
+            nll = self._target_nll(hidden, rows, targets)  # (N,) fp32
+            del hidden
+            if sums is None:
+                sums = torch.zeros(4 * len(batch), dtype=torch.float64, device=nll.device)
+            sums.index_add_(0, slots, nll.double())
+        assert sums is not None
         return sums.view(len(batch), 4).cpu().numpy()
 
     def _hidden_and_targets(

@@ -58,7 +58,7 @@ def _parse_models(values: tuple[str, ...]) -> dict[str, str]:
               help="Tokens per pass, template included. Too long: the answer's tail is cut first; the query's only "
                    "as far as needed to leave the answer half the room. Cut tokens are counted in NAME_truncated.")
 @click.option("--batch-tokens", type=click.IntRange(min=1),
-              help="Padded tokens per batch (both passes of each sample). Default: 4096 on CPU (the fastest "
+              help="Padded tokens per forward (a batch of samples runs one forward per pass). Default: 4096 on CPU (the fastest "
                    "measured there), 16384 on GPU. Lower it if memory runs out.")
 @click.option("--compile", "compile_mode", default="auto", show_default=True, type=click.Choice(["auto", "on", "off"]),
               help="torch.compile each decoder layer and the LM head's normalizer (once per run, about 20 s; "

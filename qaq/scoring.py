@@ -46,7 +46,7 @@ class ScoringConfig:
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     dtype: str = "auto"  # auto | bf16 | bf16-mixed | fp16 | fp32 (auto: bf16 on CUDA and AMX/AVX512-BF16 CPUs)
     max_length: int = 2048  # tokens per pass, template included; see qaq.backend.truncate_spans
-    batch_tokens: int | None = None  # padded tokens per batch, both passes counted; None: per device
+    batch_tokens: int | None = None  # padded tokens per forward (one per pass); None: per device
     compile: str = "auto"  # auto | on | off: torch.compile the decoder layers (see should_compile)
     template: str = "auto"  # auto | chat | plain
     system: str = DEFAULT_SYSTEM  # should match the downstream SFT system prompt
@@ -113,7 +113,7 @@ def load_scoring_model(spec: str, config: ScoringConfig) -> "ScoringModel":
     )
 
 
-# Default token budgets per batch. On 2 AMX cores (SmolLM2-135M, bf16, 120 sample rows) 4,096
+# Default token budgets per forward. On 2 AMX cores (SmolLM2-135M, bf16, 120 sample rows) 4,096
 # was the fastest of 1,024-16,384 (16,384: 0.76x of it): activations then stay near the caches.
 CPU_BATCH_TOKENS = 4096
 GPU_BATCH_TOKENS = 16384
@@ -152,16 +152,17 @@ def prepare_model(sm: "ScoringModel", config: ScoringConfig, tokens: int) -> Non
 
 
 def plan_batches(lengths: Sequence[int], batch_tokens: int) -> list[list[int]]:
-    """Cut samples into batches of at most ``batch_tokens`` padded tokens, longest first.
+    """Cut samples into batches, longest first, so that each forward stays within ``batch_tokens``
+    padded tokens.
 
-    ``lengths`` are per-sample padded costs (the longer pass); both passes are in the batch, so
-    a batch of n samples padded to length L costs ``2 * n * L``. Sorting is stable (ties keep
-    input order), so the same rows always give the same batches: a resumed run forms exactly
-    the batches an uninterrupted one would have scored last. A sample longer than the budget
-    gets a batch of its own.
+    ``lengths`` are per-sample widths (the longer pass). A batch of n samples runs as two
+    forwards, one per pass, each of n rows padded to at most the batch's widest sample: n x L
+    tokens. Sorting is stable (ties keep input order), so the same rows always give the same
+    batches: a resumed run forms exactly the batches an uninterrupted one would have scored
+    last. A sample longer than the budget gets a batch of its own.
 
     >>> plan_batches([5, 20, 10, 10], 40)
-    [[1], [2, 3], [0]]
+    [[1, 2], [3, 0]]
     """
     order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
     batches: list[list[int]] = []
@@ -169,7 +170,7 @@ def plan_batches(lengths: Sequence[int], batch_tokens: int) -> list[list[int]]:
     width = 0
     for i in order:
         w = max(width, lengths[i])
-        if current and 2 * (len(current) + 1) * w > batch_tokens:
+        if current and (len(current) + 1) * w > batch_tokens:
             batches.append(current)
             current, w = [], lengths[i]
         current.append(i)
@@ -349,13 +350,13 @@ def run_metadata(config: ScoringConfig, runs: Mapping[str, ModelRun], *, n_rows:
 
 def estimate_cost(
     sm: "ScoringModel", data: pd.DataFrame, *, config: ScoringConfig, calibration_samples: int = 8,
-    calibration_batches: int = 2,
+    calibration_forwards: int = 2,
 ) -> dict[str, Any]:
     """Count the tokens a run would forward and time a short calibration on the chosen device.
 
     The calibration scores rows spread evenly over the length range (at least
-    ``calibration_samples``, more until they hold ``calibration_batches`` times the run's batch
-    token budget), after one warm-up batch, so the estimate reflects the data's length mix and
+    ``calibration_samples``, more until they hold ``calibration_forwards`` times the run's token
+    budget per forward), after one warm-up batch, so the estimate reflects the data's length mix and
     full batches: on a GPU a handful of rows would time kernel launches rather than the run.
     The calibration runs eagerly; when the run would compile (``will_compile``), the estimate
     is an upper bound.
@@ -377,7 +378,7 @@ def estimate_cost(
     if not encoded:
         return result
     costs = [len(e.fwd) + len(e.rev) for e in encoded]
-    sample = [encoded[i] for i in _calibration_sample(costs, calibration_samples, calibration_batches * budget)]
+    sample = [encoded[i] for i in _calibration_sample(costs, calibration_samples, calibration_forwards * budget)]
     first = plan_batches([e.length for e in sample], budget)[0]
     sm.score_batch([sample[i] for i in first], padding_side=config.padding_side)  # warm-up: allocations, kernels
     t0 = time.perf_counter()

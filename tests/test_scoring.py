@@ -104,11 +104,11 @@ def test_cache_key_covers_config(sm, data, tmp_path):
 
 def test_plan_batches_budget_and_order():
     lengths = [5, 50, 20, 20, 7, 50]
-    batches = plan_batches(lengths, 200)
-    assert sorted(i for b in batches for i in b) == list(range(6))
-    assert batches[0] == [1, 5]  # longest first, ties in input order
-    for b in batches:
-        assert len(b) == 1 or 2 * len(b) * max(lengths[i] for i in b) <= 200
+    batches = plan_batches(lengths, 120)
+    assert batches == [[1, 5], [2, 3, 4, 0]]  # longest first, ties in input order
+    for b in batches:  # each forward (one per pass): rows x widest sample within the budget
+        assert len(b) == 1 or len(b) * max(lengths[i] for i in b) <= 120
+    assert plan_batches(lengths, 1) == [[1], [5], [2], [3], [4], [0]]  # too long: a batch each
 
 
 def test_device_defaults_and_compile_policy():
