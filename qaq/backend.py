@@ -370,7 +370,7 @@ class ScoringModel:
         # One forward per pass: every reverse sequence is longer (or shorter) than its forward one
         # by the same template tokens, so padding both to one width would waste that difference
         # on every forward row (9% of the positions on the bundled sample; 2% split like this).
-        sums = None
+        sums = torch.zeros(4 * len(batch), dtype=torch.float64, device=self.device)
         for first_slot, seq_of, span_of in (
             (0, lambda e: e.fwd, lambda e: (e.fwd_q, e.fwd_a)),
             (2, lambda e: e.rev, lambda e: (e.rev_q, e.rev_a)),
@@ -381,10 +381,7 @@ class ScoringModel:
             hidden, rows, targets, slots = self._hidden_and_targets(seqs, spans, padding_side)
             nll = self._target_nll(hidden, rows, targets)  # (N,) fp32
             del hidden
-            if sums is None:
-                sums = torch.zeros(4 * len(batch), dtype=torch.float64, device=nll.device)
             sums.index_add_(0, slots, nll.double())
-        assert sums is not None
         return sums.view(len(batch), 4).cpu().numpy()
 
     def _hidden_and_targets(
