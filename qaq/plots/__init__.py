@@ -1,0 +1,51 @@
+"""Every chart of the app, as pure functions returning a ``plotly.graph_objects.Figure``.
+
+One module per kind of chart: :mod:`~qaq.plots.distributions` (RMI histogram, ECDF, RMI
+against PPL(Q), per stratum), :mod:`~qaq.plots.scatter` (IFD against RMI, rank against rank),
+:mod:`~qaq.plots.summaries` (retention, rows per stratum, ROC, PR) and :mod:`~qaq.plots.text`
+(per-token NLL, lengths); :mod:`~qaq.plots.base` holds the look and the input checks they share.
+The figure functions are all importable from here.
+
+The functions read a qaq table (columns per :mod:`qaq.columns`) or a small frame made by
+:mod:`qaq.strata`, :mod:`qaq.selection` or :mod:`qaq.compare`, and never mutate their input.
+Nothing here imports Streamlit: the pages call these and hand the figure to ``st.plotly_chart``.
+
+Shared conventions:
+
+- Rows with a missing score (skipped rows carry NaN) are left out, and the title says how many.
+- An empty input (no rows, no scores, no curves) gives a figure whose annotation says why,
+  never an exception; a missing column or a bad option is a caller error and raises.
+- The app redraws on every slider change of a 300,000-row table, so nothing sends one point per
+  row: histograms are binned with numpy and drawn as bars, ECDFs and curves are thinned, box
+  plots are sent as precomputed quartiles, and scatter plots draw a seeded random sample of at
+  most ``max_points`` rows (the title says so).
+- Text that comes from the data (tokens, ids, model names) is HTML-escaped: Plotly renders a
+  subset of HTML tags in titles, tick labels and hover text.
+"""
+
+from __future__ import annotations
+
+from qaq.plots.base import DIVERGING, MODEL_COLORS, TEMPLATE
+from qaq.plots.distributions import rmi_by_stratum, rmi_ecdf, rmi_histogram, rmi_vs_ppl
+from qaq.plots.scatter import ifd_vs_rmi, rank_scatter
+from qaq.plots.summaries import pr_figure, retention_figure, roc_figure, stratum_counts_figure
+from qaq.plots.text import TOKENS_PER_LINE, length_histograms, token_heatmap
+
+__all__ = [
+    "DIVERGING",
+    "MODEL_COLORS",
+    "TEMPLATE",
+    "TOKENS_PER_LINE",
+    "ifd_vs_rmi",
+    "length_histograms",
+    "pr_figure",
+    "rank_scatter",
+    "retention_figure",
+    "rmi_by_stratum",
+    "rmi_ecdf",
+    "rmi_histogram",
+    "rmi_vs_ppl",
+    "roc_figure",
+    "stratum_counts_figure",
+    "token_heatmap",
+]

@@ -1,0 +1,178 @@
+"""Scatter plots of two scores: IFD against RMI, one model's rank against another's."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from qaq.columns import score_column
+from qaq.compare import quadrant_counts
+from qaq.strata import spearman
+from qaq.plots.base import (
+    MODEL_COLORS,
+    DIVERGING,
+    _esc,
+    _title,
+    _layout,
+    _message_figure,
+    _require,
+    _floats,
+    _left_out,
+    _check_positive,
+    _sample,
+    _sample_note,
+)
+
+def _clip(v: float) -> float:
+    """Keep an annotation inside the unit square (with a margin for its text)."""
+    return min(max(v, 0.04), 0.96)
+
+
+def ifd_vs_rmi(df: pd.DataFrame, model: str, *, max_points: int = 20000, seed: int = 0) -> go.Figure:
+    """IFD against RMI for one model, with Spearman's rho (over every row) in the title.
+
+    A table without IFD (the QAQ authors' files carry RMI only) gives an explanatory figure.
+
+    Args:
+        df: the qaq table with ``NAME_rmi`` (and ``NAME_ifd``).
+        model: the model NAME.
+        max_points: at most this many points are drawn (a seeded random sample beyond).
+        seed: the sample's seed.
+
+    Returns:
+        The figure: one ``go.Scattergl``, a dotted line at IFD = 1 (Cherry drops rows above).
+    """
+    _check_positive("max_points", max_points)
+    rmi_col, ifd_col = score_column(model, "rmi"), score_column(model, "ifd")
+    _require(df, [rmi_col])
+    title = f"IFD vs RMI: {_esc(model)}"
+    if ifd_col not in df.columns:
+        return _message_figure(title, f"This table has no IFD scores for {_esc(model)} (column {ifd_col!r}).")
+    rmi, ifd = _floats(df, rmi_col), _floats(df, ifd_col)
+    rows = np.flatnonzero(np.isfinite(rmi) & np.isfinite(ifd))
+    if len(rows) == 0:
+        return _message_figure(title, f"No rows with both RMI and IFD for {_esc(model)}.")
+    rho = spearman(rmi[rows], ifd[rows])
+    rho_text = "n/a" if math.isnan(rho) else f"{rho:.3f}"
+    pick = _sample(len(rows), max_points, seed)
+    shown = rows if pick is None else rows[pick]
+    fig = go.Figure(
+        go.Scattergl(
+            x=rmi[shown], y=ifd[shown], mode="markers", name=_esc(model),
+            marker={"color": MODEL_COLORS[0], "size": 4, "opacity": 0.5},
+            hovertemplate="RMI %{x:.3f}<br>IFD %{y:.3f}<extra></extra>",
+        )
+    )
+    fig.add_hline(y=1.0, line={"color": "rgba(60,60,60,0.6)", "width": 1, "dash": "dot"},
+                  annotation_text="IFD = 1", annotation_position="top left")
+    fig.update_xaxes(title_text="RMI (nats)")
+    fig.update_yaxes(title_text="IFD (log PPL(A|Q) / log PPL(A))")
+    notes = [f"Spearman over {len(rows):,} rows", _sample_note(len(rows), max_points, seed),
+             _left_out(len(df) - len(rows), "without RMI or IFD")]
+    return _layout(fig, _title(f"{title}: Spearman ρ = {rho_text}", notes), height=480)
+
+
+def rank_scatter(
+    df: pd.DataFrame,
+    *,
+    strong: str,
+    weak: str,
+    diff_threshold: float = 0.1,
+    sum_threshold: float = 1.0,
+    max_points: int = 20000,
+    seed: int = 0,
+) -> go.Figure:
+    """Strong vs weak RMI rank, with the Diff and Sum threshold lines and quadrant counts.
+
+    ``diff = r_strong - r_weak`` and ``sum = r_strong + r_weak`` (:mod:`qaq.strata`), so with
+    x = weak rank and y = strong rank the line ``diff = t`` is ``y = x + t`` and ``sum = s`` is
+    ``y = s - x``. The four regions they cut are annotated with the counts of
+    :func:`qaq.compare.quadrant_counts` over *all* rows (not just the drawn sample); the title
+    carries the Diff-High / Diff-Low / Sum-High / Sum-Low totals.
+
+    Args:
+        df: a table with ``id``, ``STRONG_rank`` and ``WEAK_rank``
+            (:func:`qaq.strata.add_disagreement`).
+        strong: the strong model NAME.
+        weak: the weak model NAME.
+        diff_threshold: t.
+        sum_threshold: s.
+        max_points: at most this many points are drawn (a seeded random sample beyond).
+        seed: the sample's seed.
+
+    Returns:
+        The figure: one ``go.Scattergl`` whose ``customdata`` is the row ``id`` of each point
+        (for point selection), colored by Diff; the two lines are layout shapes.
+    """
+    _check_positive("max_points", max_points)
+    for name, t in (("diff_threshold", diff_threshold), ("sum_threshold", sum_threshold)):
+        if not math.isfinite(t):
+            raise ValueError(f"{name} must be a finite number, got {t!r}")
+    rs_col, rw_col = score_column(strong, "rank"), score_column(weak, "rank")
+    _require(df, ["id", rs_col, rw_col], " (run qaq.strata.add_disagreement first)")
+    title = f"Strong vs weak RMI rank: {_esc(strong)} vs {_esc(weak)}"
+    rs, rw = _floats(df, rs_col), _floats(df, rw_col)
+    rows = np.flatnonzero(np.isfinite(rs) & np.isfinite(rw))
+    if len(rows) == 0:
+        return _message_figure(title, "No rows ranked by both models.")
+    d, s = rs[rows] - rw[rows], rs[rows] + rw[rows]
+    q = quadrant_counts(pd.DataFrame({"diff": d, "sum": s}), diff_threshold=diff_threshold,
+                        sum_threshold=sum_threshold)
+
+    pick = _sample(len(rows), max_points, seed)
+    shown = np.arange(len(rows)) if pick is None else pick
+    ids = df["id"].to_numpy()[rows[shown]].astype(str)
+    # customdata keeps the raw ids (the app looks rows up by them); hover shows an escaped copy
+    # only when an id holds characters Plotly would read as markup.
+    marked = any(c in i for i in ids for c in "<>&") if len(ids) else False
+    trace = go.Scattergl(
+        x=rw[rows[shown]], y=rs[rows[shown]], mode="markers", name="rows", customdata=ids,
+        marker={"color": d[shown], "colorscale": DIVERGING, "cmid": 0.0, "size": 4, "opacity": 0.6,
+                "colorbar": {"title": {"text": "Diff"}, "thickness": 12}},
+        hovertemplate=("id %{" + ("text" if marked else "customdata") + "}<br>"
+                       f"{_esc(strong)} rank %{{y:.3f}}<br>{_esc(weak)} rank %{{x:.3f}}<extra></extra>"),
+        text=[_esc(i) for i in ids] if marked else None,
+    )
+    fig = go.Figure(trace)
+
+    t, sm = float(diff_threshold), float(sum_threshold)
+    line = {"color": "rgba(40,40,40,0.8)", "width": 1.5}
+    shapes = []
+    x0, x1 = max(0.0, -t), min(1.0, 1.0 - t)  # y = x + t inside the unit square
+    if x0 < x1:
+        shapes.append({"type": "line", "name": f"diff = {t:g}",
+                       "x0": x0, "y0": x0 + t, "x1": x1, "y1": x1 + t,
+                       "line": {**line, "dash": "dash"}})
+    x0, x1 = max(0.0, sm - 1.0), min(1.0, sm)  # y = s - x inside the unit square
+    if x0 < x1:
+        shapes.append({"type": "line", "name": f"sum = {sm:g}",
+                       "x0": x0, "y0": sm - x0, "x1": x1, "y1": sm - x1,
+                       "line": {**line, "dash": "dot"}})
+    # The lines cross at (cx, cy); each cell's label sits halfway from there to the square's edge.
+    cx, cy = (sm - t) / 2, (sm + t) / 2
+    cells = {
+        ("Diff-High", "Sum-High"): (cx, (cy + 1) / 2),
+        ("Diff-High", "Sum-Low"): (cx / 2, cy),
+        ("Diff-Low", "Sum-High"): ((cx + 1) / 2, cy),
+        ("Diff-Low", "Sum-Low"): (cx, cy / 2),
+    }
+    for (dk, sk), (ax, ay) in cells.items():
+        fig.add_annotation(x=_clip(ax), y=_clip(ay), text=f"{dk} ∩ {sk}<br><b>{int(q.loc[dk, sk]):,}</b>",
+                           showarrow=False, bgcolor="rgba(255,255,255,0.75)", font={"size": 11})
+    notes = [
+        f"Diff-High {int(q.loc['Diff-High', 'total']):,} · Diff-Low {int(q.loc['Diff-Low', 'total']):,} · "
+        f"Sum-High {int(q.loc['total', 'Sum-High']):,} · Sum-Low {int(q.loc['total', 'Sum-Low']):,} "
+        f"(Diff {t:g}, Sum {sm:g}; all {len(rows):,} rows)",
+        _sample_note(len(rows), max_points, seed),
+        _left_out(len(df) - len(rows), "without both ranks"),
+    ]
+    fig.update_layout(shapes=shapes, showlegend=False)
+    fig.update_xaxes(title_text=f"{_esc(weak)} RMI rank (weak model)", range=[0, 1.02], constrain="domain")
+    # Square, so the diagonal lines keep their meaning; constrain="domain" on both axes shrinks
+    # whichever side is too long instead of widening a range past [0, 1].
+    fig.update_yaxes(title_text=f"{_esc(strong)} RMI rank (strong model)", range=[0, 1.02],
+                     scaleanchor="x", scaleratio=1, constrain="domain")
+    return _layout(fig, _title(title, notes), height=620)
