@@ -10,6 +10,7 @@ median first run that includes compiling; its extra time is reported as compile_
     python benchmarks/bench_scoring.py                      # sample + 2,000 synthetic rows
     python benchmarks/bench_scoring.py --rss                # + peak RSS at N and 2N rows (--rss-rows N)
     python benchmarks/bench_scoring.py --spearman           # + bf16 vs fp32 rank agreement
+    python benchmarks/bench_scoring.py --profile 48 --datasets=  # where the compiled time goes
 
 Reports medians of --runs runs. The naive scorer is far slower, so it runs on a length-stratified
 subset (--naive-rows) of each dataset; samples/s are comparable because the subset keeps the
@@ -190,6 +191,51 @@ def spearman_bf16_fp32(args: argparse.Namespace) -> dict:
     return res
 
 
+def profile_split(args: argparse.Namespace) -> dict:
+    """Share of self CPU time per kind of work, compiled fast path, ``args.profile`` synthetic rows.
+
+    The rows are a seeded random sample of the --synthetic set; one untimed pass compiles first.
+    """
+    import torch
+    import torch._inductor.config as inductor_config
+
+    from qaq.backend import ScoringModel
+    from qaq.models import resolve_model
+    from qaq.scoring import ScoringConfig, batch_budget, iter_scores
+
+    inductor_config.cpp.enable_kernel_profile = True  # compiled C++ kernels show up by name
+    sm = ScoringModel(resolve_model(args.model), device=args.device, dtype=args.dtype)
+    df = synthetic_pairs(args.synthetic).sample(args.profile, random_state=1)
+    encoded = sm.encode_many(df["query"].tolist(), df["answer"].tolist(), max_length=args.max_length)
+    budget = batch_budget(ScoringConfig(batch_tokens=args.batch_tokens), sm.device)
+    sm.compile(strict=True)
+    for _ in iter_scores(sm, encoded, batch_tokens=budget):
+        pass
+    t0 = time.perf_counter()
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        for _ in iter_scores(sm, encoded, batch_tokens=budget):
+            pass
+    seconds = time.perf_counter() - t0
+    groups = {"matmul": 0.0, "attention": 0.0, "compiled kernels": 0.0, "other": 0.0}
+    for ev in prof.key_averages():
+        name = ev.key
+        if "cpp_fused" in name:  # before "attention": a fused kernel may be named after the op it feeds
+            group = "compiled kernels"
+        elif name in ("aten::mm", "aten::addmm", "aten::bmm", "aten::linear"):
+            group = "matmul"
+        elif "scaled_dot_product" in name:
+            group = "attention"
+        else:
+            group = "other"
+        groups[group] += ev.self_cpu_time_total
+    total = sum(groups.values()) or 1.0
+    tokens = sum(len(e.fwd) + len(e.rev) for e in encoded)
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15, max_name_column_width=60))
+    return {"rows": len(encoded), "tokens_forwarded": tokens, "seconds": round(seconds, 1),
+            "tokens_per_s_under_profiler": round(tokens / seconds),
+            "self_cpu_share": {k: round(v / total, 3) for k, v in groups.items()}}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="smollm2-135m")
@@ -208,6 +254,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rss-rows", type=int, default=300, help="N for --rss")
     parser.add_argument("--spearman", action="store_true",
                         help="bf16 (eager and compiled) vs fp32 agreement on the bundled sample (--sample-rows)")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="also profile the compiled fast path on N synthetic rows (share of time per kind of work)")
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
     report = bench(args)
@@ -218,6 +266,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.spearman:
         report["bf16_vs_fp32"] = spearman_bf16_fp32(args)
         print(json.dumps({"bf16_vs_fp32": report["bf16_vs_fp32"]}), flush=True)
+    if args.profile:
+        report["profile"] = profile_split(args)
+        print(json.dumps({"profile": report["profile"]}), flush=True)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
