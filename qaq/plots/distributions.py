@@ -12,18 +12,8 @@ import plotly.graph_objects as go
 from qaq.columns import score_column
 from qaq.strata import add_strata
 from qaq.plots.base import (
-    MODEL_COLORS,
-    _esc,
-    _title,
-    _layout,
-    _message_figure,
-    _require,
-    _floats,
-    _left_out,
-    _check_positive,
-    _sample,
-    _sample_note,
-    _thin,
+    MODEL_COLORS, _check_positive, _esc, _floats, _layout, _left_out, _message_figure, _require,
+    _sample, _sample_note, _thin, _title,
 )
 
 _ECDF_POINTS = 2000  # an ECDF drawn with 2,000 steps is off by at most 1/2,000 in y

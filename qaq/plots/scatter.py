@@ -12,19 +12,10 @@ from qaq.columns import score_column
 from qaq.compare import quadrant_counts
 from qaq.strata import spearman
 from qaq.plots.base import (
-    MODEL_COLORS,
-    DIVERGING,
-    _esc,
-    _title,
-    _layout,
-    _message_figure,
-    _require,
-    _floats,
-    _left_out,
-    _check_positive,
-    _sample,
-    _sample_note,
+    DIVERGING, MODEL_COLORS, _check_positive, _esc, _floats, _layout, _left_out, _message_figure,
+    _require, _sample, _sample_note, _title,
 )
+
 
 def _clip(v: float) -> float:
     """Keep an annotation inside the unit square (with a margin for its text)."""

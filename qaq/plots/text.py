@@ -11,15 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from qaq.plots.base import (
-    MODEL_COLORS,
-    DIVERGING,
-    _esc,
-    _title,
-    _layout,
-    _message_figure,
-    _require,
-    _floats,
-    _left_out,
+    DIVERGING, MODEL_COLORS, _esc, _floats, _layout, _left_out, _message_figure, _require, _title,
 )
 
 TOKENS_PER_LINE = 40  # token heatmap: wrap the query after this many tokens
