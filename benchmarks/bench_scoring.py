@@ -258,7 +258,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="also profile the compiled fast path on N synthetic rows (share of time per kind of work)")
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
-    report = bench(args)
+    # --datasets= (e.g. with --profile alone) times nothing, so it loads no naive fp32 model either.
+    report = bench(args) if args.datasets.strip(",") else {"model": args.model}
     if args.rss:
         n = args.rss_rows
         report["peak_rss_mib"] = {str(n): round(peak_rss_child(args, n)), str(2 * n): round(peak_rss_child(args, 2 * n))}
