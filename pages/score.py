@@ -41,8 +41,9 @@ with run_tab:
             if dev["gpus"]:
                 st.markdown("**Device**: " + "; ".join(dev["gpus"]) + f" → `{dev['device']}` ({dev['reason']})")
             else:
-                st.markdown(f"**Device**: `{dev['device']}` ({dev['reason']}); {dev['cpus']} CPU cores, "
-                            f"bf16 {'supported' if dev['cpu_bf16'] else 'not supported'} on this CPU.")
+                native = f"native bf16 ({dev['cpu_bf16']})" if dev["cpu_bf16"] else "no native bf16"
+                st.markdown(f"**Device**: `{dev['device']}` ({dev['reason']}); {dev['cpu']}, {dev['cpus']} "
+                            f"threads, {native}: dtype auto → `{dev['dtype']}`.")
         except Exception as e:  # noqa: BLE001 - a broken torch install is reported, not raised
             st.warning(f"Could not detect the device: {e}")
         with st.expander("Options"):

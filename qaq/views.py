@@ -8,7 +8,7 @@ called, and is tested, without a running app. The table is the working table the
 Some functions would sit more naturally in another library module, and live here only until that
 module's owner takes them: :func:`source_fields` and :func:`mapping_kwargs` (:mod:`qaq.data`),
 :func:`output_suffix`, :func:`select_command` and :func:`export_files` (:mod:`qaq.export`).
-:func:`device_summary` stays here so that importing :mod:`qaq.backend` (torch) waits for its call.
+:func:`device_summary` imports :mod:`qaq.hardware`'s torch only when it is called.
 """
 
 from __future__ import annotations
@@ -216,12 +216,15 @@ def validation_report(table: pd.DataFrame) -> dict[str, Any]:
 
 
 def device_summary() -> dict[str, Any]:
-    """What ``--device auto`` will use: GPU name and memory when CUDA is there, else the CPU."""
-    from qaq.backend import choose_device, cpu_has_bf16  # imports torch
+    """What ``--device auto`` and ``--dtype auto`` will use: GPU names when CUDA is there, the CPU's
+    kind (native bf16 or not) and the dtype chosen for it, with the reasons."""
+    from qaq import hardware  # imports torch
 
-    device, reason = choose_device("auto")
-    info: dict[str, Any] = {"device": device, "reason": reason, "cpus": os.cpu_count(),
-                            "cpu_bf16": cpu_has_bf16(), "gpus": []}
+    device, reason = hardware.choose_device("auto")
+    dtype, dtype_reason = hardware.choose_dtype("auto", device)
+    cpu = hardware.cpu_info()
+    info: dict[str, Any] = {"device": device, "reason": reason, "dtype": dtype, "dtype_reason": dtype_reason,
+                            "cpu": cpu.model, "cpus": cpu.threads, "cpu_bf16": cpu.bf16, "gpus": []}
     if device.startswith("cuda") and shutil.which("nvidia-smi"):
         try:
             out = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],

@@ -6,7 +6,6 @@ import json
 import shlex
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -189,15 +188,19 @@ def test_validation_report():
 
 
 def test_device_summary_on_cpu_and_on_cuda(monkeypatch):
-    fake = types.ModuleType("qaq.backend")
-    fake.choose_device = lambda spec: ("cpu", "no CUDA device")
-    fake.cpu_has_bf16 = lambda: False
-    monkeypatch.setitem(sys.modules, "qaq.backend", fake)  # no torch needed
-    monkeypatch.setattr(views.os, "cpu_count", lambda: 16)
-    assert views.device_summary() == {"device": "cpu", "reason": "no CUDA device", "cpus": 16, "cpu_bf16": False,
-                                      "gpus": []}
+    from qaq import hardware
 
-    fake.choose_device = lambda spec: ("cuda", "a CUDA device is available")
+    monkeypatch.setattr(hardware, "choose_device", lambda spec: ("cpu", "auto: no CUDA or MPS device"))
+    monkeypatch.setattr(hardware, "cpu_info", lambda: hardware.CpuInfo("AMD EPYC", "x86_64", "", 16))
+    assert views.device_summary() == {
+        "device": "cpu", "reason": "auto: no CUDA or MPS device", "dtype": "fp32",
+        "dtype_reason": "auto: AMD EPYC has no native bf16 (it would be emulated, slower than fp32)",
+        "cpu": "AMD EPYC", "cpus": 16, "cpu_bf16": "", "gpus": []}
+    monkeypatch.setattr(hardware, "cpu_info", lambda: hardware.CpuInfo("Xeon", "x86_64", "AMX", 2))
+    assert views.device_summary()["dtype"] == "bf16"
+
+    monkeypatch.setattr(hardware, "choose_device", lambda spec: ("cuda", "a CUDA device is available"))
+    monkeypatch.setattr(hardware, "choose_dtype", lambda dtype, device: ("bf16", "auto: the GPU supports bf16"))
     monkeypatch.setattr(views.shutil, "which", lambda name: "/usr/bin/nvidia-smi")
     calls = []
 
