@@ -33,7 +33,9 @@ browser-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	  else echo "browser test needs /usr/bin/chromium: sudo apt-get install chromium chromium-driver"; exit 1; fi; fi
 
+# The machine first (CPU kind, torch's CPU capability, the dtype chosen here), then the suite.
 test: setup browser-deps
+	$(BIN)/qaq env --matmul
 	$(BIN)/python -m pytest tests
 
 test-fast: setup

@@ -50,10 +50,14 @@ def _parse_models(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--id-field", metavar="FIELD", help="Field holding unique row ids (default: 'id' if present, else a hash of Q and A).")
 @click.option("--messages", "messages_field", metavar="FIELD", help="Field holding a chat (OpenAI messages or ShareGPT conversations).")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "json", "csv", "parquet"]), help="Input format (default: from the suffix).")
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@click.option("--device", default="auto", show_default=True,
+              help="auto (CUDA, else Apple MPS, else the CPU), cpu, cuda, cuda:N or mps.")
 @click.option("--dtype", default="auto", show_default=True, type=click.Choice(["auto", "bf16", "bf16-mixed", "fp16", "fp32"]),
-              help="auto: bf16 on CUDA and on CPUs with AVX512-BF16/AMX, else fp32. bf16-mixed (CPU): fp32 "
-                   "weights and residual stream with bf16 matmuls; closer to fp32 ranks, about 1.4x slower.")
+              help="auto: bf16 on CUDA GPUs and on CPUs that run it natively (AMX, AVX512-BF16, ARM BF16), "
+                   "fp32 on other CPUs (there bf16 is emulated and several times slower: asking for it "
+                   "warns with the factor timed on the spot); MPS: bf16, or fp16 before macOS 14. "
+                   "bf16-mixed (CPU): fp32 weights and residual stream with bf16 matmuls; closer to fp32 "
+                   "ranks, about 1.4x slower than bf16. `qaq env` shows what auto picks here.")
 @click.option("--max-length", default=2048, show_default=True, type=click.IntRange(min=8),
               help="Tokens per pass, template included. Too long: the answer's tail is cut first; the query's only "
                    "as far as needed to leave the answer half the room. Cut tokens are counted in NAME_truncated.")
@@ -169,7 +173,7 @@ def score_command(input_path: str, output: str | None, model_specs: tuple[str, .
         for name, spec in models.items():
             sm = load_scoring_model(spec, config)
             click.echo(f"{name}: {spec} [{sm.source.identity[:23]}] on {sm.device} ({sm.device_reason}), "
-                       f"{sm.dtype} ({sm.dtype_reason}), template {sm.layout.kind}", err=True)
+                       f"{sm.precision} ({sm.dtype_reason}), template {sm.layout.kind}", err=True)
             loaded[name] = sm
         if dry_run:
             for name, sm in loaded.items():
@@ -377,6 +381,42 @@ def select_command(scores_path: str, recipe_spec: str, output: str, data_path: s
         previous = None  # a plain recipe file
     if previous is not None and previous.get("ids_sha256") != written["ids_sha256"]:
         click.echo("warning: this selection differs from the manifest's (ids_sha256): the inputs changed", err=True)
+
+
+@cli.command("env")
+@click.option("--device", default="auto", show_default=True, help="The device to describe the choice for.")
+@click.option("--dtype", default="auto", show_default=True, help="The dtype to describe the choice for.")
+@click.option("--matmul", is_flag=True, help="Also time a 2048x576x1536 matmul on the CPU in fp32 and bf16.")
+@click.option("--json", "as_json", is_flag=True, help="Print the facts as JSON.")
+def env_command(device: str, dtype: str, matmul: bool, as_json: bool) -> None:
+    """Show this machine as qaq sees it: the CPU (and whether it runs bf16 natively), torch's
+    CPU capability, GPUs, and the device and dtype `qaq score` picks here, with the reasons.
+
+    Example: qaq env --matmul
+    """
+    import json
+
+    from qaq import hardware
+
+    info = hardware.describe_machine(device, dtype)
+    if matmul:
+        rates = hardware.matmul_rates(("fp32", "bf16"))
+        info["matmul_gflops"] = {k: round(v, 1) for k, v in rates.gflops.items()}
+        info["matmul_shape"] = list(rates.shape)
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+        return
+    cpu = info["cpu"]
+    click.echo(f"cpu: {info['cpu_kind']}; {cpu['threads']} threads")
+    click.echo(f"torch {info['torch']}, CPU capability {info['torch_cpu_capability']}, {info['torch_threads']} threads")
+    if "error" in info:
+        raise click.ClickException(info["error"])
+    click.echo(f"device: {info['device']} ({info['device_reason']})")
+    click.echo(f"dtype: {info['dtype']} ({info['dtype_reason']})")
+    if matmul:
+        g = info["matmul_gflops"]
+        click.echo(f"matmul {'x'.join(map(str, info['matmul_shape']))}: fp32 {g['fp32']:,.1f} GFLOP/s, "
+                   f"bf16 {g['bf16']:,.1f} GFLOP/s (bf16 {g['bf16'] / g['fp32']:.2f}x fp32)")
 
 
 @cli.command("app")

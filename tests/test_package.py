@@ -27,3 +27,20 @@ def test_every_command_has_help():
         result = runner.invoke(cli, [name, "--help"])
         assert result.exit_code == 0, name
         assert command.help and len(command.help) > 40, name
+
+
+def test_env_names_the_cpu_and_the_choices_made_for_it():
+    from qaq import hardware
+
+    result = CliRunner().invoke(cli, ["env"])
+    assert result.exit_code == 0, result.output
+    cpu = hardware.cpu_info()
+    dtype, reason = hardware.choose_dtype("auto", "cpu")
+    lines = result.output.splitlines()
+    assert lines[0].startswith(f"cpu: {cpu.kind}")
+    assert any(line.startswith("torch ") and "CPU capability " in line for line in lines)
+    device, _ = hardware.choose_device("auto")
+    if device == "cpu":
+        assert f"dtype: {dtype} ({reason})" in lines
+    bad = CliRunner().invoke(cli, ["env", "--dtype", "int4"])
+    assert bad.exit_code == 1 and "expected one of auto, bf16" in bad.output
