@@ -18,14 +18,15 @@ The fast path (METHOD.md section 7):
 
 from __future__ import annotations
 
+import copy
 import logging
-import os
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
 import torch
 
+from qaq.hardware import HardwareError, choose_device, choose_dtype, cpu_info, device_kind, emulated_bf16_warning
 from qaq.models import ModelSource
 from qaq.templates import DEFAULT_REVERSE_INSTRUCTION, DEFAULT_SYSTEM, Layout, TemplateKind, build_layout
 
@@ -48,7 +49,9 @@ class ScoringError(RuntimeError):
 class Encoded:
     """One sample's token ids for both passes, with target spans as [start, end) token indices.
 
-    Token ``t`` of a span is predicted by the logits at position ``t - 1``.
+    Token ``t`` of a span is predicted by the logits at position ``t - 1``. ``fwd_skip`` and
+    ``rev_skip`` count each pass's leading template tokens that the model runs once for all
+    rows (:meth:`ScoringModel._prefix_state`), so a batch does not forward them again.
     """
 
     fwd: tuple[int, ...]
@@ -58,6 +61,8 @@ class Encoded:
     rev_a: tuple[int, int]
     rev_q: tuple[int, int]
     truncated: int
+    fwd_skip: int = 0
+    rev_skip: int = 0
 
     @property
     def n_q(self) -> int:
@@ -69,58 +74,19 @@ class Encoded:
 
     @property
     def length(self) -> int:
-        """The longer of the sample's two sequences (the width it needs in a padded batch)."""
-        return max(len(self.fwd), len(self.rev))
+        """The longer of the sample's two forwarded sequences (the width it needs in a padded batch)."""
+        return max(len(self.fwd) - self.fwd_skip, len(self.rev) - self.rev_skip)
+
+    @property
+    def forwarded(self) -> int:
+        """Tokens the model runs for this sample, both passes (shared prefixes not counted)."""
+        return len(self.fwd) - self.fwd_skip + len(self.rev) - self.rev_skip
 
 
-def choose_device(requested: str = "auto") -> tuple[str, str]:
-    """Pick the device and say why.
-
-    Returns:
-        (device, reason), e.g. ``("cuda:0", "auto: CUDA is available (NVIDIA H100)")``.
-    """
-    if requested == "auto":
-        if torch.cuda.is_available():
-            return "cuda:0", f"auto: CUDA is available ({torch.cuda.get_device_name(0)})"
-        return "cpu", "auto: no CUDA device"
-    if requested.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise ScoringError(f"--device {requested}: CUDA is not available on this machine")
-        index = int(requested.split(":", 1)[1]) if ":" in requested else 0
-        if index >= torch.cuda.device_count():
-            raise ScoringError(f"--device {requested}: only {torch.cuda.device_count()} CUDA device(s)")
-        return f"cuda:{index}", "as requested"
-    if requested == "cpu":
-        return "cpu", "as requested"
-    raise ScoringError(f"--device {requested!r}: expected auto, cpu, cuda or cuda:N")
-
-
-def cpu_has_bf16() -> bool:
-    """True when the CPU has native bf16 matmul support (AVX512-BF16 or AMX)."""
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as fh:
-            flags = fh.read()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
+# Torch dtypes of the weights per precision: bf16-mixed keeps fp32 weights (autocast runs the
+# matmuls in bf16).
 _DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
-
-
-def choose_dtype(requested: str, device: str) -> tuple[str, str]:
-    """Pick the compute dtype and say why: bf16 on CUDA and on CPUs with AVX512-BF16/AMX, else fp32."""
-    if requested in _DTYPES or requested == "bf16-mixed":
-        return requested, "as requested"
-    if requested != "auto":
-        raise ScoringError(f"--dtype {requested!r}: expected auto, bf16, bf16-mixed, fp16 or fp32")
-    if device.startswith("cuda"):
-        if torch.cuda.is_bf16_supported():
-            return "bf16", "auto: the GPU supports bf16"
-        return "fp16", "auto: the GPU lacks bf16"
-    if cpu_has_bf16():
-        return "bf16", "auto: the CPU has AVX512-BF16/AMX"
-    return "fp32", "auto: the CPU has no native bf16"
+_WEIGHT_DTYPE = {"bf16": "bf16", "fp16": "fp16", "fp32": "fp32", "bf16-mixed": "fp32"}
 
 
 def _source_kwargs(source: ModelSource, trust_remote_code: bool) -> dict[str, Any]:
@@ -162,14 +128,17 @@ class ScoringModel:
 
     Args:
         source: the resolved model.
-        device: ``auto``, ``cpu``, ``cuda`` or ``cuda:N``.
-        dtype: ``auto``, ``bf16``, ``fp16`` or ``fp32``.
+        device: ``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps`` (see :func:`qaq.hardware.choose_device`).
+        dtype: ``auto``, ``bf16``, ``bf16-mixed``, ``fp16`` or ``fp32`` (see
+            :func:`qaq.hardware.choose_dtype`).
         template: ``auto``, ``chat`` or ``plain`` (see :func:`qaq.templates.build_layout`).
         system: the system prompt.
         reverse_instruction: the reverse-generation instruction, containing ``{answer}``.
         trust_remote_code: passed to transformers; off unless asked.
         pack: pack sequences without padding (position ids reset per sequence); ``None`` packs
             only when a varlen attention kernel (flash attention) is in use.
+        reuse_prefix: run each pass's template prefix once and reuse its keys and values for
+            every row (see :meth:`_prefix_state`); the numbers are the same either way.
     """
 
     def __init__(
@@ -183,21 +152,26 @@ class ScoringModel:
         reverse_instruction: str = DEFAULT_REVERSE_INSTRUCTION,
         trust_remote_code: bool = False,
         pack: bool | None = None,
+        reuse_prefix: bool = True,
         model: Any = None,
         tokenizer: Any = None,
     ) -> None:
         self.source = source
-        self.device, self.device_reason = choose_device(device)
-        self.dtype, self.dtype_reason = choose_dtype(dtype, self.device)
+        try:
+            self.device, self.device_reason = choose_device(device)
+            self.dtype, self.dtype_reason = choose_dtype(dtype, self.device)
+        except HardwareError as exc:
+            raise ScoringError(str(exc)) from None
+        warning = emulated_bf16_warning(self.dtype) if self.device == "cpu" else None
+        if warning:
+            log.warning("%s", warning)
         # bf16-mixed (CPU): fp32 weights and residual stream, bf16 matmuls (autocast). Pure bf16
         # lets the residual stream drift over 30 layers enough to reorder close RMI values
         # (Spearman vs fp32 0.9990 on 120 sample rows, 0.9997 mixed); pure bf16 is about 1.4x faster.
-        self.mixed = self.dtype == "bf16-mixed"
-        if self.mixed:
-            if self.device != "cpu":
-                raise ScoringError("--dtype bf16-mixed is for CPUs; use bf16 on GPU")
-            self.dtype = "bf16"
-        weight_dtype = "fp32" if self.mixed else self.dtype
+        self.mode = self.dtype  # the precision as asked: fp32, bf16, fp16 or bf16-mixed
+        weight_dtype = _WEIGHT_DTYPE[self.mode]
+        self.mixed = self.mode == "bf16-mixed"
+        self.dtype = "bf16" if self.mixed else self.mode
         if model is None:
             model, tokenizer = load_causal_lm(
                 source, device=self.device, dtype=weight_dtype, trust_remote_code=trust_remote_code
@@ -231,8 +205,21 @@ class ScoringModel:
         }
         if not self._pieces["fwd_prefix"] or not self._pieces["rev_prefix"]:
             raise ScoringError("the prompt layout has an empty prefix: the first query token would have no context")
+        # Packed batches are one long row with restarting positions: a shared prefix cache does not
+        # fit that layout, and varlen kernels waste nothing on padding anyway. A prefix as long as
+        # a sliding attention window would not fit in that window's cache.
+        window = getattr(model.config, "sliding_window", None) or 0
+        self.reuse_prefix = reuse_prefix and not self.pack
+        self._skip = {}  # per pass: leading tokens run once for all rows, 0 when not reused
+        for name in ("fwd_prefix", "rev_prefix"):
+            n = len(self._pieces[name])
+            self._skip[name] = n if self.reuse_prefix and not (window and n >= window - 1) else 0
+        self._cache_argument = _cache_keyword(self.body)
+        self._prefix: dict[int, _Prefix] = {}
         if self.device == "cpu":
-            torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
+            torch.set_num_threads(cpu_info().threads)
+        # Span sums are float64; MPS has no float64, so they are accumulated on the CPU there.
+        self._sum_device = "cpu" if device_kind(self.device) == "mps" else self.device
         self._eager_layers: list[Any] | None = None
         self._compiled_nll: Any = None
         self._compile_strict = False
@@ -240,8 +227,9 @@ class ScoringModel:
 
     @property
     def precision(self) -> str:
-        """What the numbers were computed in: ``fp32``, ``bf16``, ``fp16`` or ``bf16-mixed`` (CPU)."""
-        return f"{self.dtype}-mixed" if self.mixed else self.dtype
+        """What the numbers were computed in: ``fp32``, ``bf16``, ``fp16`` or ``bf16-mixed`` (CPU;
+        its :attr:`dtype` is bf16, the matmuls')."""
+        return self.mode
 
     @property
     def compiled(self) -> bool:
@@ -268,6 +256,7 @@ class ScoringModel:
             "template": self.layout.describe(),
             "template_sha256": self.layout.sha256,
             "packed": self.pack,
+            "prefix_reused": any(self._skip.values()),
             "compiled": self.compiled,
         }
 
@@ -297,6 +286,7 @@ class ScoringModel:
             layers[i] = torch.compile(layer, dynamic=True)
         self._compiled_nll = torch.compile(_chunk_nll, dynamic=True)
         self._compile_strict, self._compile_checked = strict, False
+        self._prefix.clear()  # recomputed by the compiled layers, like every other position
         return True
 
     def uncompile(self) -> None:
@@ -306,6 +296,7 @@ class ScoringModel:
             for i, layer in enumerate(self._eager_layers):
                 layers[i] = layer
         self._eager_layers, self._compiled_nll = None, None
+        self._prefix.clear()
 
     # ----- encoding ---------------------------------------------------------------------------
     def _ids(self, text: str, *, user: bool) -> list[int]:
@@ -341,7 +332,7 @@ class ScoringModel:
         return Encoded(
             tuple(fwd), (q0, q0 + len(q)), (a0, a0 + len(a)),
             tuple(rev), (ra0, ra0 + len(a)), (rq0, rq0 + len(q)),
-            truncated,
+            truncated, self._skip["fwd_prefix"], self._skip["rev_prefix"],
         )
 
     # ----- scoring ----------------------------------------------------------------------------
@@ -370,46 +361,73 @@ class ScoringModel:
         # One forward per pass: every reverse sequence is longer (or shorter) than its forward one
         # by the same template tokens, so padding both to one width would waste that difference
         # on every forward row (9% of the positions on the bundled sample; 2% split like this).
-        sums = torch.zeros(4 * len(batch), dtype=torch.float64, device=self.device)
-        for first_slot, seq_of, span_of in (
-            (0, lambda e: e.fwd, lambda e: (e.fwd_q, e.fwd_a)),
-            (2, lambda e: e.rev, lambda e: (e.rev_q, e.rev_a)),
+        sums = torch.zeros(4 * len(batch), dtype=torch.float64, device=self._sum_device)
+        for prefix, first_slot, seq_of, span_of in (
+            ("fwd_prefix", 0, lambda e: e.fwd, lambda e: (e.fwd_q, e.fwd_a)),
+            ("rev_prefix", 2, lambda e: e.rev, lambda e: (e.rev_q, e.rev_a)),
         ):
             seqs = [seq_of(e) for e in batch]
             spans = [[(*q, 4 * j + first_slot), (*a, 4 * j + first_slot + 1)]
                      for j, (q, a) in enumerate(span_of(e) for e in batch)]
-            hidden, rows, targets, slots = self._hidden_and_targets(seqs, spans, padding_side)
+            hidden, rows, targets, slots = self._hidden_and_targets(prefix, seqs, spans, padding_side)
             nll = self._target_nll(hidden, rows, targets)  # (N,) fp32
             del hidden
-            sums.index_add_(0, slots, nll.double())
+            sums.index_add_(0, slots.to(self._sum_device), nll.to(self._sum_device).double())
         return sums.view(len(batch), 4).cpu().numpy()
 
+    def _prefix_state(self, name: str) -> "_Prefix | None":
+        """The template prefix ``name`` (``fwd_prefix`` or ``rev_prefix``) run once, or None.
+
+        Every sequence of a pass starts with the same prefix tokens (system prompt, role tokens,
+        the reverse instruction: 15 and 56 tokens with SmolLM2's template, about a fifth of a
+        typical pair's positions). A causal LM's states there do not depend on what follows,
+        so they are computed once per model and mode, and each batch continues from their keys
+        and values. None where that cannot apply: packed batches, or a prefix that would not
+        fit in a sliding attention window (its cache would then hold only part of it).
+        """
+        if not self._skip[name]:
+            return None
+        state = self._prefix.get(name)
+        if state is None:
+            ids = self._pieces[name]
+            with self._autocast():
+                out = self.body(input_ids=torch.tensor([ids], device=self.device), use_cache=True)
+            cache = getattr(out, "cache", None) or getattr(out, "past_key_values", None)
+            if cache is None:
+                raise ScoringError(f"model {self.source.spec!r}: its decoder returned no key/value cache; "
+                                   "score it with reuse_prefix=False")
+            state = self._prefix[name] = _Prefix(len(ids), cache, out.last_hidden_state[0, -1])
+        return state
+
     def _hidden_and_targets(
-        self, seqs: list[tuple[int, ...]], spans: list[list[tuple[int, int, int]]], padding_side: str
+        self, prefix_name: str, seqs: list[tuple[int, ...]], spans: list[list[tuple[int, int, int]]],
+        padding_side: str,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Run the decoder body; return flat hidden states and, per target token, its row in them."""
+        """Run the decoder body over one pass; return flat hidden states and, per target token,
+        its row in them (the row whose logits predict it), its id and its span's slot."""
         dev = self.device
-        rows: list[np.ndarray] = []
-        targets: list[np.ndarray] = []
-        slots: list[np.ndarray] = []
+        # Left padding would put pads between the prefix and each row, which a sliding window
+        # (counting cache slots, not positions) would then cover: left-padded batches (kept for
+        # the parity tests) forward whole sequences.
+        prefix = self._prefix_state(prefix_name) if padding_side == "right" else None
+        skip = prefix.length if prefix is not None else 0  # leading tokens not forwarded again
+        tails = [s[skip:] for s in seqs]
         if self.pack:
             # One row, sequences back to back, position ids restarting at 0 for each sequence:
             # varlen attention keeps them apart and no compute goes to padding.
-            flat = np.fromiter((t for s in seqs for t in s), dtype=np.int64)
-            offsets = np.cumsum([0] + [len(s) for s in seqs])
-            pos = np.concatenate([np.arange(len(s)) for s in seqs])
+            flat = np.fromiter((t for s in tails for t in s), dtype=np.int64)
+            starts = np.cumsum([0] + [len(s) for s in tails])[:-1]
+            pos = np.concatenate([np.arange(len(s)) for s in tails])
             ids = torch.from_numpy(flat).to(dev)[None]  # (1, S)
             position_ids = torch.from_numpy(pos).to(dev)[None]  # (1, S)
             with self._autocast():
                 hidden = self.body(input_ids=ids, position_ids=position_ids, use_cache=False).last_hidden_state
-            hidden = hidden.reshape(-1, hidden.shape[-1])  # (S, H)
-            starts = offsets[:-1]
         else:
-            width = max(len(s) for s in seqs)
-            ids_np = np.full((len(seqs), width), self.pad_id, dtype=np.int64)
-            mask_np = np.zeros((len(seqs), width), dtype=np.int64)
-            starts = np.zeros(len(seqs), dtype=np.int64)
-            for i, s in enumerate(seqs):
+            width = max(len(s) for s in tails)
+            ids_np = np.full((len(tails), width), self.pad_id, dtype=np.int64)
+            mask_np = np.zeros((len(tails), width), dtype=np.int64)
+            starts = np.zeros(len(tails), dtype=np.int64)
+            for i, s in enumerate(tails):
                 off = width - len(s) if padding_side == "left" else 0
                 ids_np[i, off : off + len(s)] = s
                 mask_np[i, off : off + len(s)] = 1
@@ -426,17 +444,28 @@ class ScoringModel:
                 # CPU). Pads keep counting positions: a repeated position id would read as a
                 # packed sequence boundary and bring the mask back.
                 attention_mask = None
-                position_ids = torch.arange(width, device=dev).expand(len(seqs), width)
+                position_ids = skip + torch.arange(width, device=dev).expand(len(tails), width)
+            kwargs: dict[str, Any] = {"use_cache": False}
+            if prefix is not None:
+                kwargs = {"use_cache": True, self._cache_argument: prefix.expand(len(tails))}
             with self._autocast():
                 hidden = self.body(
-                    input_ids=ids, attention_mask=attention_mask, position_ids=position_ids, use_cache=False
+                    input_ids=ids, attention_mask=attention_mask, position_ids=position_ids, **kwargs
                 ).last_hidden_state  # (B, T, H)
-            hidden = hidden.reshape(-1, hidden.shape[-1])  # (B*T, H)
+        hidden = hidden.reshape(-1, hidden.shape[-1])  # (B*T, H), or (S, H) packed
+        base = 0
+        if prefix is not None:
+            # Row 0: the prefix's last state, which predicts the first token after the prefix.
+            hidden = torch.cat([prefix.last[None].to(hidden.dtype), hidden])
+            base = 1
+        rows: list[np.ndarray] = []
+        targets: list[np.ndarray] = []
+        slots: list[np.ndarray] = []
         for i, s in enumerate(seqs):
             arr = np.asarray(s, dtype=np.int64)
             for start, end, slot in spans[i]:
-                t = np.arange(start, end)
-                rows.append(starts[i] + t - 1)  # logits at t-1 predict token t
+                t = np.arange(start, end) - 1 - skip  # logits at t-1 predict token t; tails start at `skip`
+                rows.append(np.where(t < 0, 0, base + starts[i] + t))
                 targets.append(arr[start:end])
                 slots.append(np.full(end - start, slot, dtype=np.int64))
         cat = lambda parts: torch.from_numpy(np.concatenate(parts) if parts else np.zeros(0, np.int64)).to(dev)  # noqa: E731
@@ -503,10 +532,11 @@ class ScoringModel:
             ``{"tokens": [str, ...], "nll_q": [...], "nll_q_given_a": [...]}`` over Q's tokens.
         """
         e = self.encode(query, answer, max_length=max_length)
-        seqs = [e.fwd, e.rev]
-        spans = [[(*e.fwd_q, 0)], [(*e.rev_q, 1)]]
-        hidden, rows, targets, slots = self._hidden_and_targets(seqs, spans, "right")
-        nll = self._target_nll(hidden, rows, targets).cpu()
+        nlls = []
+        for prefix, seq, span in (("fwd_prefix", e.fwd, e.fwd_q), ("rev_prefix", e.rev, e.rev_q)):
+            hidden, rows, targets, _ = self._hidden_and_targets(prefix, [seq], [[(*span, 0)]], "right")
+            nlls.append(self._target_nll(hidden, rows, targets).cpu())
+        nll = torch.cat(nlls)
         n = e.n_q
         q_ids = list(e.fwd[e.fwd_q[0] : e.fwd_q[1]])
         return {
@@ -514,6 +544,21 @@ class ScoringModel:
             "nll_q": nll[:n].tolist(),
             "nll_q_given_a": nll[n:].tolist(),
         }
+
+
+@dataclass(frozen=True)
+class _Prefix:
+    """A pass's template prefix, run once: the state every row of that pass continues from."""
+
+    length: int  # tokens in the prefix
+    cache: Any  # the transformers key/value cache after the prefix, batch size 1
+    last: torch.Tensor  # (H,) the prefix's last hidden state: it predicts the first token after it
+
+    def expand(self, n: int) -> Any:
+        """A fresh cache holding the prefix for a batch of ``n`` rows (the forward appends to it)."""
+        cache = copy.deepcopy(self.cache)
+        cache.batch_repeat_interleave(n)
+        return cache
 
 
 def _chunk_nll(
@@ -552,6 +597,13 @@ def truncate_spans(n_q: int, n_a: int, room: int) -> tuple[int, int]:
         return n_q, n_a
     keep_q = min(n_q, max(room - n_a, room // 2))
     return keep_q, min(n_a, room - keep_q)
+
+
+def _cache_keyword(body: Any) -> str:
+    """The decoder's keyword for a key/value cache: ``cache`` (transformers 5.2x) or ``past_key_values``."""
+    import inspect
+
+    return "cache" if "cache" in inspect.signature(body.forward).parameters else "past_key_values"
 
 
 def _adds_bos(tokenizer: Any) -> bool:

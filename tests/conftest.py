@@ -23,11 +23,16 @@ CHATML = (
 )
 
 
-def build_tiny_model(directory: Path, *, chat_template: str | None = CHATML, seed: int = 0) -> Path:
-    """Save a tiny random Llama model and a byte-level BPE tokenizer trained on CORPUS."""
+def build_tiny_model(directory: Path, *, chat_template: str | None = CHATML, seed: int = 0,
+                     arch: str = "llama", sliding_window: int = 64) -> Path:
+    """Save a tiny random causal LM and a byte-level BPE tokenizer trained on CORPUS.
+
+    ``arch="llama"`` (the default) or ``"gemma3"``: Gemma 3's text model with alternating
+    sliding-window (``sliding_window`` tokens) and full attention layers and a logit softcap.
+    """
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+    from transformers import Gemma3ForCausalLM, Gemma3TextConfig, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
     specials = ["<pad>", "<s>", "</s>", "<|im_start|>", "<|im_end|>"]
     tok = Tokenizer(models.BPE())
@@ -41,13 +46,19 @@ def build_tiny_model(directory: Path, *, chat_template: str | None = CHATML, see
     if chat_template:
         fast.chat_template = chat_template
     torch.manual_seed(seed)
-    config = LlamaConfig(
-        vocab_size=len(fast), hidden_size=48, intermediate_size=96, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024,
-        pad_token_id=fast.pad_token_id, bos_token_id=fast.bos_token_id, eos_token_id=fast.eos_token_id,
-        tie_word_embeddings=False,
+    common = dict(
+        vocab_size=len(fast), hidden_size=48, intermediate_size=96, num_attention_heads=4, num_key_value_heads=2,
+        max_position_embeddings=1024, pad_token_id=fast.pad_token_id, bos_token_id=fast.bos_token_id,
+        eos_token_id=fast.eos_token_id,
     )
-    model = LlamaForCausalLM(config)
+    if arch == "gemma3":
+        config = Gemma3TextConfig(
+            **common, num_hidden_layers=3, head_dim=12, sliding_window=sliding_window, final_logit_softcapping=30.0,
+            layer_types=["sliding_attention", "full_attention", "sliding_attention"],
+        )
+        model = Gemma3ForCausalLM(config)
+    else:
+        model = LlamaForCausalLM(LlamaConfig(**common, num_hidden_layers=2, tie_word_embeddings=False))
     directory.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(directory)
     fast.save_pretrained(directory)
@@ -62,3 +73,10 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_plain_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_model(tmp_path_factory.mktemp("tiny-plain-model"), chat_template=None)
+
+
+@pytest.fixture(scope="session")
+def tiny_gemma3_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Gemma 3 layers with a 64-token sliding window: shorter than the test rows, longer than the
+    forward template prefix, shorter than the reverse one."""
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-gemma3"), arch="gemma3", sliding_window=64)
