@@ -2,10 +2,17 @@
 
 Naive reference (how existing IFD tools score): one sample at a time, one forward per span (four
 per sample), fp32, full-vocabulary logits and the transformers loss (qaq.reference).
-Fast path (qaq.backend): two forwards per sample, chunked LM head over target rows only,
-length-sorted token-budget batches, bf16 where the CPU/GPU has it, dense GGUF weights; timed
-eager and with torch.compile'd layers (--modes). The compiled runs follow one untimed-for-the-
-median first run that includes compiling; its extra time is reported as compile_seconds.
+Fast path (qaq.backend): two forwards per sample, each pass's template prefix run once and its
+keys/values reused, chunked LM head over target rows only, length-sorted token-budget batches,
+bf16 where the CPU/GPU runs it natively (fp32 elsewhere), dense GGUF weights; timed eager, with
+torch.compile'd layers, and eager without prefix reuse (--modes eager,compiled,no-reuse). The
+compiled runs follow one untimed-for-the-median first run that includes compiling; its extra time
+is reported as compile_seconds.
+
+First it prints the machine (CPU kind, torch's capability, the dtype auto picks) and the CPU's
+measured matmul rate per dtype; each fast mode reports the matmul GFLOP/s it reached (linear
+layers over forwarded tokens plus the LM head over target tokens; attention not counted) and
+that as a share of the measured rate in its dtype.
 
     python benchmarks/bench_scoring.py                      # sample + 2,000 synthetic rows
     python benchmarks/bench_scoring.py --rss                # + peak RSS at N and 2N rows (--rss-rows N)
@@ -22,7 +29,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import platform
 import random
 import statistics
 import subprocess
@@ -88,7 +94,31 @@ def time_naive(sm32, encoded, runs: int) -> list[float]:
     return times
 
 
-def bench(args: argparse.Namespace) -> dict:
+def matmul_flops(sm, encoded: list) -> float:
+    """Matmul FLOPs of scoring ``encoded``: 2 x linear weights x forwarded tokens (the decoder's
+    linear layers) + 2 x hidden x vocabulary x target tokens (the LM head). Attention and padding
+    are not counted."""
+    import torch
+
+    linear = sum(m.weight.numel() for m in sm.body.modules() if isinstance(m, torch.nn.Linear))
+    targets = sum(2 * (e.n_q + e.n_a) for e in encoded)
+    return 2.0 * linear * sum(e.forwarded for e in encoded) + 2.0 * sm.head_weight.numel() * targets
+
+
+def machine_report() -> dict:
+    """The machine, and its measured matmul rate per dtype (printed first)."""
+    from qaq import hardware
+
+    info = hardware.describe_machine("cpu")
+    rates = hardware.matmul_rates(("fp32", "bf16"))
+    report = {"cpu": info["cpu_kind"], "torch": info["torch"], "torch_cpu_capability": info["torch_cpu_capability"],
+              "auto_dtype": info["dtype"], "matmul_shape": list(rates.shape),
+              "matmul_gflops": {k: round(v, 1) for k, v in rates.gflops.items()}}
+    print(json.dumps({"machine": report}), flush=True)
+    return report
+
+
+def bench(args: argparse.Namespace, machine: dict) -> dict:
     from qaq.backend import ScoringModel, load_causal_lm
     from qaq.data import load_dataset
     from qaq.models import resolve_model
@@ -100,6 +130,9 @@ def bench(args: argparse.Namespace) -> dict:
     load_s = time.perf_counter() - t0
     naive = ScoringModel(source, device="cpu", dtype="fp32", model=model32, tokenizer=tok)
     fast = ScoringModel(source, device=args.device, dtype=args.dtype, model=copy.deepcopy(model32), tokenizer=tok)
+    # The same weights, every template prefix forwarded again for each row (what reuse saves).
+    no_reuse = ScoringModel(source, device=args.device, dtype=args.dtype, model=fast.model, tokenizer=tok,
+                            reuse_prefix=False)
     sample = load_dataset(SAMPLE)
     if args.sample_rows:
         sample = sample.iloc[: args.sample_rows]
@@ -108,25 +141,27 @@ def bench(args: argparse.Namespace) -> dict:
         datasets[f"sample-{len(sample)}"] = sample
     if "synthetic" in args.datasets.split(","):
         datasets[f"synthetic-{args.synthetic}"] = synthetic_pairs(args.synthetic)
-    report = {"model": args.model, "parameters": fast.n_params, "fast_dtype": fast.dtype, "device": fast.device,
-              "load_seconds": round(load_s, 1), "machine": platform.processor() or platform.machine(),
-              "runs": args.runs, "datasets": {}}
+    report = {"model": args.model, "parameters": fast.n_params, "fast_dtype": fast.precision, "device": fast.device,
+              "load_seconds": round(load_s, 1), "machine": machine, "runs": args.runs, "datasets": {}}
     batch_tokens = batch_budget(ScoringConfig(batch_tokens=args.batch_tokens), fast.device)
     report["batch_tokens"] = batch_tokens
     for name, df in datasets.items():
         df = df[df["skip"] == ""]
         encoded = fast.encode_many(df["query"].tolist(), df["answer"].tolist(), max_length=args.max_length)
-        tokens = sum(len(e.fwd) + len(e.rev) for e in encoded)
+        tokens = sum(e.forwarded for e in encoded)
         subset = [encoded[i] for i in length_stratified(encoded, args.naive_rows)]
         naive_t = time_naive(naive, subset, args.runs)
         # The naive scorer forwards each span's prefix separately: count those tokens for its rate.
         naive_tokens = sum(e.fwd_q[1] + e.fwd_a[1] + e.rev_q[1] + e.rev_a[1] for e in subset)
         n_med = statistics.median(naive_t)
         entry = {"rows": len(encoded), "tokens_forwarded": tokens, "naive_rows": len(subset),
+                 "tokens_forwarded_without_reuse": sum(len(e.fwd) + len(e.rev) for e in encoded),
                  "naive_seconds": [round(t, 2) for t in naive_t],
                  "naive_samples_per_s": round(len(subset) / n_med, 3),
                  "naive_tokens_per_s": round(naive_tokens / n_med)}
+        peak = machine["matmul_gflops"].get(fast.dtype)
         for mode in args.modes.split(","):
+            sm, enc = fast, encoded
             if mode == "compiled":
                 # Compile on the longest and the shortest sample (the graphs are shape-dynamic).
                 fast.compile(strict=True)
@@ -134,14 +169,23 @@ def bench(args: argparse.Namespace) -> dict:
                 t0 = time.perf_counter()
                 time_fast(fast, [ends[0], ends[-1]], batch_tokens, 1)
                 warmup = time.perf_counter() - t0
-            else:
+            elif mode == "no-reuse":
                 fast.uncompile()
-            fast_t = time_fast(fast, encoded, batch_tokens, args.runs)
+                sm = no_reuse
+                enc = no_reuse.encode_many(df["query"].tolist(), df["answer"].tolist(), max_length=args.max_length)
+            elif mode == "eager":
+                fast.uncompile()
+            else:
+                raise SystemExit(f"--modes: unknown mode {mode!r} (eager, compiled, no-reuse)")
+            fast_t = time_fast(sm, enc, batch_tokens, args.runs)
             f_med = statistics.median(fast_t)
+            gflops = matmul_flops(sm, enc) / f_med / 1e9
             entry[mode] = {"seconds": [round(t, 2) for t in fast_t],
                            "samples_per_s": round(len(encoded) / f_med, 2),
-                           "tokens_per_s": round(tokens / f_med),
-                           "speedup_samples_per_s": round((len(encoded) / f_med) / (len(subset) / n_med), 1)}
+                           "tokens_per_s": round(sum(e.forwarded for e in enc) / f_med),
+                           "speedup_samples_per_s": round((len(encoded) / f_med) / (len(subset) / n_med), 2),
+                           "matmul_gflops": round(gflops, 1),
+                           "share_of_matmul_rate": round(gflops / peak, 3) if peak else None}
             if mode == "compiled":
                 entry[mode]["compile_seconds"] = round(warmup, 1)  # compiling + scoring two samples
         report["datasets"][name] = entry
@@ -229,7 +273,7 @@ def profile_split(args: argparse.Namespace) -> dict:
             group = "other"
         groups[group] += ev.self_cpu_time_total
     total = sum(groups.values()) or 1.0
-    tokens = sum(len(e.fwd) + len(e.rev) for e in encoded)
+    tokens = sum(e.forwarded for e in encoded)
     print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15, max_name_column_width=60))
     return {"rows": len(encoded), "tokens_forwarded": tokens, "seconds": round(seconds, 1),
             "tokens_per_s_under_profiler": round(tokens / seconds),
@@ -248,7 +292,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--batch-tokens", type=int, help="default: qaq's device default (CPU 4096, GPU 16384)")
     parser.add_argument("--modes", default="eager,compiled",
-                        help="fast-path variants to time, comma-separated: eager, compiled")
+                        help="fast-path variants to time, comma-separated: eager, compiled, no-reuse (eager, "
+                             "every template prefix forwarded again per row)")
     parser.add_argument("--max-length", type=int, default=2048)
     parser.add_argument("--rss", action="store_true", help="peak RSS at N and 2N synthetic rows (fresh processes)")
     parser.add_argument("--rss-rows", type=int, default=300, help="N for --rss")
@@ -259,7 +304,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
     # --datasets= (e.g. with --profile alone) times nothing, so it loads no naive fp32 model either.
-    report = bench(args) if args.datasets.strip(",") else {"model": args.model}
+    machine = machine_report()
+    report = bench(args, machine) if args.datasets.strip(",") else {"model": args.model, "machine": machine}
     if args.rss:
         n = args.rss_rows
         report["peak_rss_mib"] = {str(n): round(peak_rss_child(args, n)), str(2 * n): round(peak_rss_child(args, 2 * n))}
