@@ -93,17 +93,32 @@ def browser():
         b.close()
 
 
-def _idle(page, timeout: int = 60_000) -> None:
-    """Wait until Streamlit has finished running the script (its status widget is gone)."""
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
+# Streamlit's app root says where the script run is (data-test-script-state: initial, running,
+# rerunRequested, notRunning) and whether the page is connected. The browser may still be drawing
+# what the run sent when it says notRunning (seen: the sidebar's widgets a moment after the
+# page's heading), so the tests also wait for the elements they expect; never on fixed sleeps,
+# so a busy machine only makes them slower.
+_IDLE = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return app && app.dataset.testConnectionState === 'CONNECTED' && app.dataset.testScriptState === 'notRunning'
+    && !document.querySelector('[data-testid="stStatusWidget"]');
+}"""
+# Every Plotly chart on the page has drawn its SVG (charts draw after the script run ends).
+_CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+  .every(c => c.querySelector('.main-svg'))"""
+
+
+def _idle(page, timeout: int = 120_000) -> None:
+    """Wait until Streamlit has finished running the script and every chart has drawn."""
+    page.wait_for_function(_IDLE, timeout=timeout)
+    page.wait_for_function(_CHARTS_DRAWN, timeout=timeout)
 
 
 def _settle(page, title: str) -> None:
-    """Wait until the page's title shows and Streamlit has finished running the script."""
-    page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=60_000)
-    page.wait_for_timeout(300)
+    """Wait until the page's title and the frame's sidebar show and the script run has finished."""
+    page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=120_000)
+    page.get_by_text("Strata K (PPL(Q) quantile bins)").wait_for(timeout=120_000)  # the frame's last widget
     _idle(page)
-    page.wait_for_timeout(1500)  # charts draw after the script run ends
 
 
 def _new_page(browser):
@@ -140,7 +155,9 @@ def test_every_page_by_url(server, browser):
         assert page.get_by_text("listens on every network interface").count() == 0, name
         page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
     assert page.evaluate("window.__pwned") is None and not dialogs
-    assert page.locator('[data-testid="stPlotlyChart"]').count() == 2  # on Select & export: counts, retention
+    from playwright.sync_api import expect
+
+    expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(2)  # on Select & export: counts, retention
     page.close()
 
 
@@ -159,24 +176,26 @@ def test_sidebar_navigation_and_a_slider(server, browser):
     # One key press at a time, each after the previous rerun: ten quick presses raced the reruns they
     # started (a rerun ending between two presses redraws the slider with its value, dropping a press).
     slider.focus()
-    for _ in range(40):
+    for _ in range(60):
         _idle(page)
-        page.wait_for_timeout(300)
         value = int(slider.input_value())
         if value == 35:
             break
         slider.press("ArrowRight" if value < 35 else "ArrowLeft")
+        # The press has registered when the slider shows another value (a press that raced a
+        # rerun may be undone by it: the loop reads the value again once the run is over).
+        page.wait_for_function("([el, v]) => el.getAttribute('aria-valuenow') !== v",
+                               arg=[slider.element_handle(), str(value)], timeout=120_000)
+    expect(selected).to_have_text("28", timeout=120_000)  # 25% -> 35% of 80 rows
+    _idle(page)
     expect(slider).to_have_value("35")
-    expect(selected).to_have_text("28", timeout=60_000)  # 25% -> 35% of 80 rows
     assert before == "20"
     assert page.locator('[data-testid="stException"]').count() == 0
     # The lazy tabs run when opened: detection quality draws its ROC and PR curves.
     page.get_by_role("tab", name="Detection quality").click()
-    page.wait_for_timeout(500)
+    expect(page.get_by_text("The discarded rows as a defect filter")).to_have_count(1, timeout=120_000)
+    expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(4, timeout=120_000)
     _idle(page)
-    page.wait_for_timeout(1500)
-    assert page.locator('[data-testid="stPlotlyChart"]').count() == 4
-    assert page.get_by_text("The discarded rows as a defect filter").count() == 1
     assert page.locator('[data-testid="stException"]').count() == 0
     page.screenshot(path=str(SHOTS / "select_export_detection.png"), full_page=True)
     page.close()
@@ -190,17 +209,15 @@ def test_planted_html_never_runs_and_shows_as_text(server, browser):
     box = page.get_by_label("Search in Q and A (plain text, case-insensitive)")
     box.fill("__pwned")
     box.press("Enter")
-    page.wait_for_timeout(500)
+    code = page.locator('[data-testid="stCode"]').filter(has_text="__pwned").first
+    code.wait_for(timeout=120_000)
     _idle(page)
-    code = page.locator('[data-testid="stCode"]').first
-    code.wait_for(timeout=30_000)
     text = code.inner_text()
     assert "<script>window.__pwned = 1</script>" in text
     assert '<img src=x onerror="window.__pwned = 2">' in text
     # No element was made from the planted markup anywhere on the page.
     assert page.locator("img[src='x']").count() == 0
     assert page.evaluate("[...document.scripts].some(s => s.textContent.includes('__pwned'))") is False
-    page.wait_for_timeout(1000)
     assert page.evaluate("window.__pwned") is None and not dialogs
     assert page.locator('[data-testid="stException"]').count() == 0
     page.screenshot(path=str(SHOTS / "browse_planted_html.png"), full_page=True)
@@ -213,12 +230,10 @@ def test_token_view_draws_a_heatmap(server, browser):
     page.goto(f"{url}/browse")
     _settle(page, "Browse")
     page.get_by_role("button", name="Compute the token view").click()
-    page.wait_for_timeout(500)
-    _idle(page, 120_000)
-    chart = page.locator('[data-testid="stPlotlyChart"]')
-    chart.first.wait_for(timeout=60_000)
-    page.wait_for_timeout(2000)
+    # Plotly draws each heatmap as an <image> inside a .hm group; a failed draw leaves none.
+    heatmaps = page.locator('[data-testid="stPlotlyChart"] .hm image')
+    heatmaps.nth(1).wait_for(timeout=180_000)
+    _idle(page)
     page.screenshot(path=str(SHOTS / "browse_token_view.png"), full_page=True)
     assert page.locator('[data-testid="stException"]').count() == 0
-    # Plotly draws each heatmap as an <image> inside a .hm group; a failed draw leaves none.
-    assert page.locator('[data-testid="stPlotlyChart"] .hm image').count() >= 2
+    assert heatmaps.count() >= 2
