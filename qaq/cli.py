@@ -120,8 +120,8 @@ def score_command(input_path: str, output: str | None, model_specs: tuple[str, .
     Example: qaq score shards/ --engine ray --ray-address auto -m strong=/models/dsc-6.7b -o scores.parquet
     """
     from qaq.cache import ScoreCache
-    from qaq.data import DataError, load_dataset, skipped_rows
-    from qaq.scorefile import write_scores
+    from qaq.data import DataError, load_dataset, refuse_inputs, skipped_rows
+    from qaq.scorefile import check_scores_path, write_scores
     from qaq.models import ModelNotFound
     from qaq.scoring import ScoringConfig, estimate_cost, load_scoring_model, score_frame
     from qaq.templates import DEFAULT_REVERSE_INSTRUCTION, DEFAULT_SYSTEM, TemplateError
@@ -134,6 +134,12 @@ def score_command(input_path: str, output: str | None, model_specs: tuple[str, .
         raise click.UsageError(f"{input_path} is a directory: give one file, or score the directory with --engine ray")
     if engine == "local" and (ray_address or shards_dir or concurrency):
         raise click.UsageError("--ray-address, --concurrency and --shards-dir need --engine ray")
+    if output:  # before any loading or scoring: a bad output path fails at once, not hours in
+        try:
+            check_scores_path(output)
+            refuse_inputs([output], [input_path])
+        except DataError as exc:
+            raise click.ClickException(str(exc)) from None
     models = _parse_models(model_specs)
     load_options = dict(query=query_field, answer=answer_field, input_field=input_field, id_field=id_field,
                         messages=messages_field, fmt=fmt)
@@ -314,8 +320,7 @@ def select_command(scores_path: str, recipe_spec: str, output: str, data_path: s
     """
     from pathlib import Path
 
-    from qaq.data import DataError, load_dataset
-
+    from qaq.data import DataError, load_dataset, refuse_inputs
     from qaq.scorefile import load_scores
     from qaq.export import ExportError, export_selection, file_sha256, output_format, read_manifest
     from qaq.selection import RecipeError, attach_scores, parse_recipe, select
@@ -324,8 +329,10 @@ def select_command(scores_path: str, recipe_spec: str, output: str, data_path: s
     targets = [Path(p).resolve() for p in (output, discarded, manifest) if p]
     if len(set(targets)) != len(targets):
         raise click.UsageError("--output, --discarded and --manifest must be different files")
-    if set(targets) & {Path(p).resolve() for p in (scores_path, data_path) if p}:
-        raise click.UsageError("refusing to overwrite an input file: choose another output path")
+    try:
+        refuse_inputs(targets, [p for p in (scores_path, data_path) if p])
+    except DataError as exc:
+        raise click.UsageError(str(exc)) from None
     try:
         for p in (output, discarded):
             if p:

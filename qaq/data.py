@@ -543,6 +543,35 @@ def skipped_rows(df: pd.DataFrame) -> pd.DataFrame:
     return df.loc[df["skip"] != "", ["id", "line", "skip"]]
 
 
+def is_same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """Whether two paths name one file: the same path once links are resolved, or the same
+    inode (a hard link). A path that does not exist yet is no other file.
+
+    >>> is_same_file("a/../b.jsonl", "b.jsonl")
+    True
+    """
+    pa_, pb = Path(a), Path(b)
+    if pa_.resolve() == pb.resolve():
+        return True
+    try:
+        return os.path.samefile(pa_, pb)
+    except OSError:
+        return False
+
+
+def refuse_inputs(outputs: Sequence[str | os.PathLike[str]], inputs: Sequence[str | os.PathLike[str]]) -> None:
+    """Raise :class:`DataError` when an output would write over an input (path, symlink or hard
+    link) or into an input folder."""
+    for out in outputs:
+        for src in inputs:
+            if is_same_file(out, src):
+                raise DataError(f"refusing to overwrite the input file {os.fspath(src)!r}: "
+                                "choose another output path", path=Path(out))
+            if Path(src).is_dir() and Path(out).resolve().is_relative_to(Path(src).resolve()):
+                raise DataError(f"refusing to write into the input folder {os.fspath(src)!r}: a later run "
+                                "would read the output as data", path=Path(out))
+
+
 @contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
     """A temporary path next to ``path`` that replaces ``path`` when the block succeeds.

@@ -183,6 +183,22 @@ def _write_jsonl(df: pd.DataFrame, path: Path) -> None:
             f.write(json.dumps(row, ensure_ascii=False, default=_json_default) + "\n")
 
 
+def check_scores_path(path: str | os.PathLike[str]) -> str:
+    """The format a score file at ``path`` would be written in; checked before any scoring.
+
+    Raises:
+        DataError: an unsupported suffix, or a folder that does not exist.
+    """
+    path = Path(path)
+    fmt = SUFFIX_FORMATS.get(path.suffix.lower())
+    if fmt not in _SCORE_FORMATS:
+        raise DataError(f"cannot write scores as {path.suffix or '(no suffix)'!r}: "
+                        f"use .parquet, .csv or .jsonl", path=path)
+    if not path.parent.is_dir():
+        raise DataError("no such folder", path=path.parent)
+    return fmt
+
+
 def write_scores(df: pd.DataFrame, path: str | os.PathLike[str], metadata: dict[str, Any]) -> None:
     """Write a score table atomically, in the format of the suffix.
 
@@ -195,12 +211,7 @@ def write_scores(df: pd.DataFrame, path: str | os.PathLike[str], metadata: dict[
         TypeError: ``metadata`` is not JSON-serialisable.
     """
     path = Path(path)
-    fmt = SUFFIX_FORMATS.get(path.suffix.lower())
-    if fmt not in _SCORE_FORMATS:
-        raise DataError(f"cannot write scores as {path.suffix or '(no suffix)'!r}: "
-                        f"use .parquet, .csv or .jsonl", path=path)
-    if not path.parent.is_dir():
-        raise DataError("no such folder", path=path.parent)
+    fmt = check_scores_path(path)
     meta_json = json.dumps(metadata, ensure_ascii=False, sort_keys=True)
     try:
         if fmt == "parquet":

@@ -59,3 +59,36 @@ def test_dry_run_estimates_without_writing(tiny_model_dir, tmp_path):
     assert res.exit_code == 0, res.output
     assert "tokens forwarded" in res.output and "estimated" in res.output
     assert not list(tmp_path.glob("*.parquet"))
+
+
+def test_outputs_are_checked_before_any_model_loads(tmp_path):
+    """A bad -o fails at once with its own message (the model spec, which does not exist, is never
+    reached) and changes no file: the input itself, a symlink or hard link to it, a missing folder,
+    an unknown suffix, a path inside an input folder."""
+    import os
+
+    data = _data(tmp_path)
+    original = data.read_bytes()
+    link, hard = tmp_path / "link.jsonl", tmp_path / "hard.jsonl"
+    link.symlink_to(data)
+    os.link(data, hard)
+    folder = tmp_path / "shards"
+    folder.mkdir()
+    (folder / "a.jsonl").write_bytes(original)
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    cases = [
+        (data, [str(data)], "refusing to overwrite the input file"),
+        (data, [str(link)], "refusing to overwrite the input file"),
+        (data, [str(hard)], "refusing to overwrite the input file"),
+        (link, [str(data)], "refusing to overwrite the input file"),
+        (data, [str(tmp_path / "nodir" / "s.parquet")], "no such folder"),
+        (data, [str(tmp_path / "s.txt")], "cannot write scores as '.txt'"),
+        (folder, [str(folder / "s.parquet"), "--engine", "ray"], "refusing to write into the input folder"),
+    ]
+    for source, out_args, message in cases:
+        res = CliRunner().invoke(cli, ["score", str(source), "-m", "w=./no/such/model", "-o", *out_args])
+        assert res.exit_code == 1, (out_args, res.output)
+        assert message in res.output and "not found" not in res.output, (out_args, res.output)
+        assert "Traceback" not in res.output
+        assert data.read_bytes() == original and (folder / "a.jsonl").read_bytes() == original
+        assert sorted(p.name for p in tmp_path.rglob("*")) == before

@@ -441,7 +441,7 @@ def test_cli_input_errors_write_nothing(tmp_path):
         (["--data", str(data), "-o", str(tmp_path / "o.jsonl")], "do not match"),
         (["-o", str(tmp_path / "o.jsonl")], "pass --data"),
         (["--data", str(data), "-o", str(tmp_path / "o.txt")], "the suffix must be one of"),
-        (["--data", str(data), "-o", str(data)], "refusing to overwrite an input"),
+        (["--data", str(data), "-o", str(data)], "refusing to overwrite the input file"),
         (["--data", str(tmp_path / "missing.jsonl"), "-o", str(tmp_path / "o.jsonl")], "no such file"),
         (["--data", str(data), "-o", str(tmp_path / "nodir" / "o.jsonl")], "no such folder"),
     ]
