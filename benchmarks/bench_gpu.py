@@ -89,10 +89,10 @@ def padded_fraction(sm: Any, encoded: list, batch_tokens: int) -> float:
     if sm.pack:
         return 0.0
     real = padded = 0
-    for idx in plan_batches([e.length for e in encoded], batch_tokens):
-        batch = [encoded[i] for i in idx]  # one forward per pass, each padded to its own width
-        padded += len(batch) * (max(len(e.fwd) - e.fwd_skip for e in batch) + max(len(e.rev) - e.rev_skip for e in batch))
-        real += sum(e.forwarded for e in batch)
+    for idx in plan_batches([sm.width(e) for e in encoded], batch_tokens):
+        widths = [sm.widths(encoded[i]) for i in idx]  # one forward per pass, each padded to its own width
+        padded += len(idx) * (max(w[0] for w in widths) + max(w[1] for w in widths))
+        real += sum(map(sum, widths))
     return 1 - real / padded if padded else 0.0
 
 
@@ -166,7 +166,7 @@ def measure(sm: Any, encoded: list, *, batch_tokens: int, runs: int, peak_tflops
     warm = once()  # kernel selection, allocator growth, compilation when on
     times = [once() for _ in range(runs)]
     med = statistics.median(times)
-    tokens = sum(e.forwarded for e in encoded)
+    tokens = sum(map(sm.forwarded, encoded))
     params = sm.n_params
     out = {
         "model": sm.source.spec, "parameters": params, "device": sm.device, "dtype": sm.precision,

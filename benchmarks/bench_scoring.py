@@ -102,7 +102,7 @@ def matmul_flops(sm, encoded: list) -> float:
 
     linear = sum(m.weight.numel() for m in sm.body.modules() if isinstance(m, torch.nn.Linear))
     targets = sum(2 * (e.n_q + e.n_a) for e in encoded)
-    return 2.0 * linear * sum(e.forwarded for e in encoded) + 2.0 * sm.head_weight.numel() * targets
+    return 2.0 * linear * sum(map(sm.forwarded, encoded)) + 2.0 * sm.head_weight.numel() * targets
 
 
 def machine_report() -> dict:
@@ -148,7 +148,7 @@ def bench(args: argparse.Namespace, machine: dict) -> dict:
     for name, df in datasets.items():
         df = df[df["skip"] == ""]
         encoded = fast.encode_many(df["query"].tolist(), df["answer"].tolist(), max_length=args.max_length)
-        tokens = sum(e.forwarded for e in encoded)
+        tokens = sum(map(fast.forwarded, encoded))
         subset = [encoded[i] for i in length_stratified(encoded, args.naive_rows)]
         naive_t = time_naive(naive, subset, args.runs)
         # The naive scorer forwards each span's prefix separately: count those tokens for its rate.
@@ -182,7 +182,7 @@ def bench(args: argparse.Namespace, machine: dict) -> dict:
             gflops = matmul_flops(sm, enc) / f_med / 1e9
             entry[mode] = {"seconds": [round(t, 2) for t in fast_t],
                            "samples_per_s": round(len(encoded) / f_med, 2),
-                           "tokens_per_s": round(sum(e.forwarded for e in enc) / f_med),
+                           "tokens_per_s": round(sum(map(sm.forwarded, enc)) / f_med),
                            "speedup_samples_per_s": round((len(encoded) / f_med) / (len(subset) / n_med), 2),
                            "matmul_gflops": round(gflops, 1),
                            "share_of_matmul_rate": round(gflops / peak, 3) if peak else None}
@@ -235,6 +235,68 @@ def spearman_bf16_fp32(args: argparse.Namespace) -> dict:
     return res
 
 
+INT8_GROUPS = {
+    "attention": ("q_proj", "k_proj", "v_proj", "o_proj"),
+    "mlp-in": ("gate_proj", "up_proj"),
+    "mlp-out": ("down_proj",),
+}
+
+
+def int8_probe(args: argparse.Namespace) -> dict:
+    """PyTorch's dynamic int8 linear layers (int8 weights per output channel, activations quantized
+    per forward) in place of the decoder's fp32 ones, group by group: time and RMI Spearman
+    against fp32 on the first --sample-rows rows (default 60), side by side in one process.
+
+    qaq does not ship this mode: on SmolLM2 the rank agreement stays far below 0.99 (see the
+    README); this probe is how that was measured.
+    """
+    import warnings
+
+    import torch
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+    from qaq.backend import ScoringModel, load_causal_lm
+    from qaq.data import load_dataset
+    from qaq.models import resolve_model
+    from qaq.scoring import ScoringConfig, batch_budget, iter_scores
+    from qaq.strata import spearman
+
+    source = resolve_model(args.model)
+    model32, tok = load_causal_lm(source, device="cpu", dtype="fp32")
+    df = load_dataset(SAMPLE).iloc[: args.sample_rows or 60]
+    budget = batch_budget(ScoringConfig(batch_tokens=args.batch_tokens), "cpu")
+    variants = {"fp32": None, "all": tuple(n for g in INT8_GROUPS.values() for n in g), **INT8_GROUPS}
+    models = {}
+    for label, names in variants.items():
+        model = model32 if names is None else copy.deepcopy(model32)
+        if names is not None:
+            spec = {n: per_channel_dynamic_qconfig for n, m in model.get_decoder().named_modules()
+                    if isinstance(m, torch.nn.Linear) and n.rsplit(".", 1)[-1] in names}
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # torch.ao.quantization is deprecated (still shipped)
+                quantize_dynamic(model.get_decoder(), spec, dtype=torch.qint8, inplace=True)
+        models[label] = ScoringModel(source, device="cpu", dtype="fp32", model=model, tokenizer=tok)
+    encoded = models["fp32"].encode_many(df["query"].tolist(), df["answer"].tolist(), max_length=args.max_length)
+    times: dict[str, list[float]] = {label: [] for label in models}
+    rmi: dict[str, pd.Series] = {}
+    for _ in range(args.runs):  # interleaved rounds: the host's drift hits every variant alike
+        for label, sm in models.items():
+            out = np.full((len(encoded), 4), np.nan)
+            t0 = time.perf_counter()
+            for idx, values in iter_scores(sm, encoded, batch_tokens=budget):
+                out[idx] = values[:, :4]
+            times[label].append(time.perf_counter() - t0)
+            rmi[label] = pd.Series(out[:, 0] - out[:, 2])
+    base = statistics.median(times["fp32"])
+    res: dict = {"rows": len(encoded), "engine": torch.backends.quantized.engine}
+    for label in models:
+        med = statistics.median(times[label])
+        res[label] = {"seconds": [round(t, 2) for t in times[label]], "speedup_vs_fp32": round(base / med, 2),
+                      "rmi_spearman_vs_fp32": round(spearman(rmi["fp32"], rmi[label]), 4),
+                      "rmi_max_abs_diff": round(float((rmi["fp32"] - rmi[label]).abs().max()), 3)}
+    return res
+
+
 def profile_split(args: argparse.Namespace) -> dict:
     """Share of self CPU time per kind of work, compiled fast path, ``args.profile`` synthetic rows.
 
@@ -273,7 +335,7 @@ def profile_split(args: argparse.Namespace) -> dict:
             group = "other"
         groups[group] += ev.self_cpu_time_total
     total = sum(groups.values()) or 1.0
-    tokens = sum(e.forwarded for e in encoded)
+    tokens = sum(map(sm.forwarded, encoded))
     print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15, max_name_column_width=60))
     return {"rows": len(encoded), "tokens_forwarded": tokens, "seconds": round(seconds, 1),
             "tokens_per_s_under_profiler": round(tokens / seconds),
@@ -299,6 +361,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rss-rows", type=int, default=300, help="N for --rss")
     parser.add_argument("--spearman", action="store_true",
                         help="bf16 (eager and compiled) vs fp32 agreement on the bundled sample (--sample-rows)")
+    parser.add_argument("--int8", action="store_true",
+                        help="also probe dynamic int8 linear layers (all, attention, MLP in/out) on the first "
+                             "--sample-rows sample rows (default 60): time and RMI Spearman vs fp32")
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="also profile the compiled fast path on N synthetic rows (share of time per kind of work)")
     parser.add_argument("--json", type=Path, help="also write the report here")
@@ -313,6 +378,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.spearman:
         report["bf16_vs_fp32"] = spearman_bf16_fp32(args)
         print(json.dumps({"bf16_vs_fp32": report["bf16_vs_fp32"]}), flush=True)
+    if args.int8:
+        report["int8"] = int8_probe(args)
+        print(json.dumps({"int8": report["int8"]}), flush=True)
     if args.profile:
         report["profile"] = profile_split(args)
         print(json.dumps({"profile": report["profile"]}), flush=True)

@@ -49,9 +49,8 @@ class ScoringError(RuntimeError):
 class Encoded:
     """One sample's token ids for both passes, with target spans as [start, end) token indices.
 
-    Token ``t`` of a span is predicted by the logits at position ``t - 1``. ``fwd_skip`` and
-    ``rev_skip`` count each pass's leading template tokens that the model runs once for all
-    rows (:meth:`ScoringModel._prefix_state`), so a batch does not forward them again.
+    Token ``t`` of a span is predicted by the logits at position ``t - 1``. What a model
+    forwards of them is :meth:`ScoringModel.widths` (a reused template prefix is not run again).
     """
 
     fwd: tuple[int, ...]
@@ -61,8 +60,6 @@ class Encoded:
     rev_a: tuple[int, int]
     rev_q: tuple[int, int]
     truncated: int
-    fwd_skip: int = 0
-    rev_skip: int = 0
 
     @property
     def n_q(self) -> int:
@@ -74,13 +71,8 @@ class Encoded:
 
     @property
     def length(self) -> int:
-        """The longer of the sample's two forwarded sequences (the width it needs in a padded batch)."""
-        return max(len(self.fwd) - self.fwd_skip, len(self.rev) - self.rev_skip)
-
-    @property
-    def forwarded(self) -> int:
-        """Tokens the model runs for this sample, both passes (shared prefixes not counted)."""
-        return len(self.fwd) - self.fwd_skip + len(self.rev) - self.rev_skip
+        """The longer of the sample's two sequences."""
+        return max(len(self.fwd), len(self.rev))
 
 
 # Torch dtypes of the weights per precision: bf16-mixed keeps fp32 weights (autocast runs the
@@ -208,12 +200,8 @@ class ScoringModel:
         # Packed batches are one long row with restarting positions: a shared prefix cache does not
         # fit that layout, and varlen kernels waste nothing on padding anyway. A prefix as long as
         # a sliding attention window would not fit in that window's cache.
-        window = getattr(model.config, "sliding_window", None) or 0
         self.reuse_prefix = reuse_prefix and not self.pack
-        self._skip = {}  # per pass: leading tokens run once for all rows, 0 when not reused
-        for name in ("fwd_prefix", "rev_prefix"):
-            n = len(self._pieces[name])
-            self._skip[name] = n if self.reuse_prefix and not (window and n >= window - 1) else 0
+        self._skip = self._reusable_prefixes()  # per pass: leading tokens run once for all rows
         self._cache_argument = _cache_keyword(self.body)
         self._prefix: dict[int, _Prefix] = {}
         if self.device == "cpu":
@@ -224,6 +212,15 @@ class ScoringModel:
         self._compiled_nll: Any = None
         self._compile_strict = False
         self._compile_checked = False
+
+    def _reusable_prefixes(self) -> dict[str, int]:
+        """Per pass, the prefix tokens to run once for all rows (0: run with every row)."""
+        window = getattr(self.model.config, "sliding_window", None) or 0
+        skip = {}
+        for name in ("fwd_prefix", "rev_prefix"):
+            n = len(self._pieces[name])
+            skip[name] = n if self.reuse_prefix and not (window and n >= window - 1) else 0
+        return skip
 
     @property
     def precision(self) -> str:
@@ -286,7 +283,11 @@ class ScoringModel:
             layers[i] = torch.compile(layer, dynamic=True)
         self._compiled_nll = torch.compile(_chunk_nll, dynamic=True)
         self._compile_strict, self._compile_checked = strict, False
-        self._prefix.clear()  # recomputed by the compiled layers, like every other position
+        # Compiled layers forward whole sequences: a layer that appends to a key/value cache
+        # specialises its graph on the layer index (one compile per layer instead of one for all),
+        # and the compiled path is what was measured on AMX CPUs and GPUs.
+        self._prefix.clear()
+        self._skip = dict.fromkeys(self._skip, 0)
         return True
 
     def uncompile(self) -> None:
@@ -296,7 +297,7 @@ class ScoringModel:
             for i, layer in enumerate(self._eager_layers):
                 layers[i] = layer
         self._eager_layers, self._compiled_nll = None, None
-        self._prefix.clear()
+        self._skip = self._reusable_prefixes()
 
     # ----- encoding ---------------------------------------------------------------------------
     def _ids(self, text: str, *, user: bool) -> list[int]:
@@ -332,8 +333,21 @@ class ScoringModel:
         return Encoded(
             tuple(fwd), (q0, q0 + len(q)), (a0, a0 + len(a)),
             tuple(rev), (ra0, ra0 + len(a)), (rq0, rq0 + len(q)),
-            truncated, self._skip["fwd_prefix"], self._skip["rev_prefix"],
+            truncated,
         )
+
+    def widths(self, e: Encoded) -> tuple[int, int]:
+        """Tokens this model runs for ``e`` in the forward and the reverse pass: the sequences less
+        the template prefixes it runs once for all rows (right-padded batches, see :meth:`_prefix_state`)."""
+        return len(e.fwd) - self._skip["fwd_prefix"], len(e.rev) - self._skip["rev_prefix"]
+
+    def width(self, e: Encoded) -> int:
+        """The width ``e`` needs in a padded batch: the longer of its two forwarded sequences."""
+        return max(self.widths(e))
+
+    def forwarded(self, e: Encoded) -> int:
+        """Tokens this model runs for ``e``, both passes (reused prefixes not counted)."""
+        return sum(self.widths(e))
 
     # ----- scoring ----------------------------------------------------------------------------
     @torch.inference_mode()

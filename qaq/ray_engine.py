@@ -290,14 +290,14 @@ class _Score:
         encoded = [self.sm.encode_ids(np.asarray(q).tolist(), np.asarray(a).tolist(), max_length=ml)
                    for q, a in zip(batch["q_ids"], batch["a_ids"])]
         values = np.full((len(encoded), len(VALUE_FIELDS)), np.nan)  # (n, 7)
-        prepare_model(self.sm, self.config, sum(e.forwarded for e in encoded))
+        prepare_model(self.sm, self.config, sum(map(self.sm.forwarded, encoded)))
         for idx, vals in iter_scores(self.sm, encoded, batch_tokens=batch_budget(self.config, self.sm.device),
                                      padding_side=self.config.padding_side):
             values[idx] = vals
         out = pd.DataFrame(values, columns=list(VALUE_FIELDS))
         out.insert(0, "key", batch["key"].to_numpy())
         out.insert(0, "unit", batch["unit"].to_numpy())
-        out["tokens"] = [e.forwarded for e in encoded]
+        out["tokens"] = [self.sm.forwarded(e) for e in encoded]
         out["model"] = ""
         if len(out):
             out.loc[0, "model"] = self.description  # the model's run metadata, once per batch

@@ -192,7 +192,7 @@ def iter_scores(
     Values are float64 of shape (n, 7): mean NLL of the four spans in
     :data:`qaq.backend.SPANS` order, then n_tokens_q, n_tokens_a, truncated.
     """
-    for idx in plan_batches([e.length for e in encoded], batch_tokens):
+    for idx in plan_batches([sm.width(e) for e in encoded], batch_tokens):
         batch = [encoded[i] for i in idx]
         sums = sm.score_batch(batch, padding_side=padding_side)  # (n, 4)
         counts = np.array([[e.n_q, e.n_a, e.n_q, e.n_a] for e in batch], dtype=np.float64)
@@ -272,7 +272,7 @@ def _score_one(
             first.setdefault(keys[k], k)
         uniq = list(first.values())
         encoded = sm.encode_many([queries[k] for k in uniq], [answers[k] for k in uniq], max_length=config.max_length)
-        prepare_model(sm, config, sum(e.forwarded for e in encoded))
+        prepare_model(sm, config, sum(map(sm.forwarded, encoded)))
         done = run.rows_cached
         by_key: dict[str, np.ndarray] = {}
         budget = batch_budget(config, sm.device)
@@ -282,7 +282,7 @@ def _score_one(
                 cache.put_many(batch_keys, vals.tolist())
             for key, v in zip(batch_keys, vals):
                 by_key[key] = v
-            run.tokens_forwarded += sum(encoded[i].forwarded for i in idx)
+            run.tokens_forwarded += sum(sm.forwarded(encoded[i]) for i in idx)
             run.rows_scored += len(idx)
             done += len(idx)
             if progress:
@@ -363,7 +363,7 @@ def estimate_cost(
     """
     scorable = data[data["skip"].fillna("") == ""]
     encoded = sm.encode_many(scorable["query"].tolist(), scorable["answer"].tolist(), max_length=config.max_length)
-    tokens = sum(e.forwarded for e in encoded)
+    tokens = sum(map(sm.forwarded, encoded))
     budget = batch_budget(config, sm.device)
     result: dict[str, Any] = {
         "rows": len(encoded),
@@ -377,15 +377,15 @@ def estimate_cost(
     }
     if not encoded:
         return result
-    costs = [e.forwarded for e in encoded]
+    costs = [sm.forwarded(e) for e in encoded]
     sample = [encoded[i] for i in _calibration_sample(costs, calibration_samples, calibration_forwards * budget)]
-    first = plan_batches([e.length for e in sample], budget)[0]
+    first = plan_batches([sm.width(e) for e in sample], budget)[0]
     sm.score_batch([sample[i] for i in first], padding_side=config.padding_side)  # warm-up: allocations, kernels
     t0 = time.perf_counter()
     for _ in iter_scores(sm, sample, batch_tokens=budget, padding_side=config.padding_side):
         pass
     seconds = time.perf_counter() - t0
-    cal_tokens = sum(e.forwarded for e in sample)
+    cal_tokens = sum(map(sm.forwarded, sample))
     rate = cal_tokens / seconds if seconds > 0 else float("inf")
     result["calibration_rows"], result["calibration_tokens"] = len(sample), cal_tokens
     result["calibration_tokens_per_s"] = rate

@@ -170,11 +170,13 @@ def test_the_template_prefix_runs_once_per_model(tiny_model_dir, sm):
     np.testing.assert_allclose(got, got_full, atol=1e-5, rtol=0)
     np.testing.assert_allclose(got, _ref_means(shared, encoded), atol=1e-4, rtol=0)
     pf, pr = len(shared._pieces["fwd_prefix"]), len(shared._pieces["rev_prefix"])
-    assert (encoded[0].fwd_skip, encoded[0].rev_skip) == (pf, pr) and encoded_full[0].fwd_skip == 0
+    assert encoded == encoded_full  # the same ids; only what each model forwards of them differs
+    assert shared.widths(encoded[0]) == (len(encoded[0].fwd) - pf, len(encoded[0].rev) - pr)
+    assert full.widths(encoded[0]) == (len(encoded[0].fwd), len(encoded[0].rev))
     n = len(QUERIES)  # one batch: each pass padded to its widest row
     assert ran_full == n * (max(len(e.fwd) for e in encoded) + max(len(e.rev) for e in encoded))
     assert ran == pf + pr + n * (max(len(e.fwd) for e in encoded) - pf + max(len(e.rev) for e in encoded) - pr)
-    assert sum(e.forwarded for e in encoded) == sum(e.forwarded for e in encoded_full) - n * (pf + pr)
+    assert sum(map(shared.forwarded, encoded)) == sum(map(full.forwarded, encoded)) - n * (pf + pr)
     assert shared.describe()["prefix_reused"] and not full.describe()["prefix_reused"]
     # A second batch continues from the same prefix state: nothing is recomputed.
     _, again = _forwarded_positions(shared, encoded, 10**6)
@@ -197,13 +199,17 @@ def test_sliding_window_model_with_a_reused_prefix_equals_reference(tiny_gemma3_
 def test_compiled_equals_reference(tiny_model_dir):
     """torch.compile'd layers and head (fp32) give the reference numbers; describe() says so."""
     compiled = ScoringModel(resolve_model(str(tiny_model_dir)), device="cpu", dtype="fp32")
+    assert compiled.describe()["prefix_reused"]
     assert compiled.compile(strict=True)
     encoded = compiled.encode_many(QUERIES, ANSWERS, max_length=700)
     got = _means(compiled, encoded, batch_tokens=900)
     assert compiled.compiled and compiled.describe()["compiled"]
+    # Compiled layers run whole sequences (a cache-appending layer would compile once per layer).
+    assert not compiled.describe()["prefix_reused"]
+    assert compiled.forwarded(encoded[0]) == len(encoded[0].fwd) + len(encoded[0].rev)
     np.testing.assert_allclose(got, _ref_means(compiled, encoded), atol=1e-4, rtol=0)
     compiled.uncompile()
-    assert not compiled.describe()["compiled"]
+    assert not compiled.describe()["compiled"] and compiled.describe()["prefix_reused"]
     np.testing.assert_allclose(_means(compiled, encoded, batch_tokens=900), got, atol=1e-4, rtol=0)
 
 

@@ -1,4 +1,10 @@
-"""Integration tests on the real embedded models (slow: each load takes 15-40 s on 2 cores)."""
+"""Integration tests on the real embedded models (slow: each load takes 15-60 s on 2 cores).
+
+Every test here runs in the dtype this CPU runs fast (``--dtype auto``: bf16 where it is native,
+fp32 elsewhere). bf16 precision on the real model is tested only where bf16 is native: emulated,
+the same test takes tens of minutes; tests/test_backend.py holds the bf16 precision tests that
+run everywhere, on a tiny random model.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ import pytest
 
 from qaq.backend import ScoringModel, load_causal_lm
 from qaq.data import load_dataset
+from qaq.hardware import choose_dtype, cpu_info
 from qaq.scorefile import load_scores
 from qaq.models import resolve_model
 from qaq.reference import reference_sums
@@ -23,14 +30,30 @@ SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "code_instruct
 SCORES = SAMPLE.with_name("code_instructions.scores.parquet")
 
 
+AUTO_DTYPE, AUTO_REASON = choose_dtype("auto", "cpu")
+NO_NATIVE_BF16 = (f"this CPU has no native bf16 ({cpu_info().model}): bf16 on the real model would take tens of "
+                  "minutes; tests/test_backend.py::test_bf16_modes_stay_close_to_fp32 covers bf16 on a tiny model")
+
+
 @pytest.fixture(scope="module")
-def weak_fp32_bf16() -> tuple[ScoringModel, ScoringModel, ScoringModel]:
+def weak_fp32() -> ScoringModel:
     source = resolve_model("smollm2-135m")
     model, tok = load_causal_lm(source, device="cpu", dtype="fp32")
-    fp32 = ScoringModel(source, device="cpu", dtype="fp32", model=model, tokenizer=tok)
-    bf16 = ScoringModel(source, device="cpu", dtype="bf16", model=copy.deepcopy(model), tokenizer=tok)
-    mixed = ScoringModel(source, device="cpu", dtype="bf16-mixed", model=copy.deepcopy(model), tokenizer=tok)
-    return fp32, bf16, mixed
+    return ScoringModel(source, device="cpu", dtype="fp32", model=model, tokenizer=tok)
+
+
+@pytest.fixture(scope="module")
+def weak_auto(weak_fp32) -> ScoringModel:
+    """The weak model in the dtype ``auto`` picks on this CPU (the fp32 one where that is fp32)."""
+    if AUTO_DTYPE == "fp32":
+        return weak_fp32
+    return ScoringModel(weak_fp32.source, device="cpu", dtype=AUTO_DTYPE, model=copy.deepcopy(weak_fp32.model),
+                        tokenizer=weak_fp32.tokenizer)
+
+
+@pytest.fixture(scope="module")
+def strong_fp32() -> ScoringModel:
+    return ScoringModel(resolve_model("gemma3-270m"), device="cpu", dtype="fp32")
 
 
 @pytest.fixture(scope="module")
@@ -38,38 +61,57 @@ def sample() -> pd.DataFrame:
     return load_dataset(SAMPLE)
 
 
-def test_fast_path_equals_naive_reference_on_real_model(weak_fp32_bf16, sample):
-    fp32, _, _ = weak_fp32_bf16
-    rows = sample.iloc[:6]
-    enc = fp32.encode_many(rows["query"].tolist(), rows["answer"].tolist(), max_length=2048)
+def _fast_and_reference(sm: ScoringModel, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    enc = sm.encode_many(rows["query"].tolist(), rows["answer"].tolist(), max_length=2048)
     fast = np.full((len(enc), 4), np.nan)
-    for idx, values in iter_scores(fp32, enc, batch_tokens=4096):
+    for idx, values in iter_scores(sm, enc, batch_tokens=4096):
         fast[idx] = values[:, :4]
     counts = np.array([[e.n_q, e.n_a, e.n_q, e.n_a] for e in enc], dtype=float)
-    np.testing.assert_allclose(fast, reference_sums(fp32, enc) / counts, atol=1e-4, rtol=0)
+    return fast, reference_sums(sm, enc) / counts
 
 
-def test_matched_pairs_beat_shuffled_answers(weak_fp32_bf16, sample):
-    _, bf16, _ = weak_fp32_bf16
+def test_fast_path_equals_naive_reference_on_real_model(weak_fp32, sample):
+    assert weak_fp32.describe()["prefix_reused"]  # the template prefix ran once, its keys and values reused
+    fast, reference = _fast_and_reference(weak_fp32, sample.iloc[:6])
+    np.testing.assert_allclose(fast, reference, atol=1e-4, rtol=0)
+
+
+def test_sliding_window_model_equals_reference_past_its_window(strong_fp32, sample):
+    """Gemma 3 attends within 512-token windows in most layers; the two longest sample rows run
+    past it after the reused forward prefix."""
+    assert strong_fp32.model.config.sliding_window == 512 and strong_fp32.describe()["prefix_reused"]
+    enc = strong_fp32.encode_many(sample["query"].tolist(), sample["answer"].tolist(), max_length=2048)
+    longest = sorted(range(len(enc)), key=lambda i: -enc[i].length)[:2]
+    assert min(len(enc[i].fwd) for i in longest) > 700
+    fast, reference = _fast_and_reference(strong_fp32, sample.iloc[longest])
+    np.testing.assert_allclose(fast, reference, atol=1e-4, rtol=0)
+
+
+def test_matched_pairs_beat_shuffled_answers(weak_auto, sample):
     clean = sample[sample["defect"] == "none"].iloc[:60].reset_index(drop=True)
     shuffled = clean.assign(answer=np.roll(clean["answer"].to_numpy(), 1), id=clean["id"] + "-shuffled")
-    config = ScoringConfig(device="cpu", dtype="bf16")
-    matched = score_frame(clean, {"w": bf16}, config=config)["w_rmi"]
-    mismatched = score_frame(shuffled, {"w": bf16}, config=config)["w_rmi"]
+    config = ScoringConfig(device="cpu", dtype=weak_auto.precision)
+    matched = score_frame(clean, {"w": weak_auto}, config=config)["w_rmi"]
+    mismatched = score_frame(shuffled, {"w": weak_auto}, config=config)["w_rmi"]
     margin = float(matched.mean() - mismatched.mean())
     wins = float((matched.to_numpy() > mismatched.to_numpy()).mean())
-    print(f"\nRMI matched {matched.mean():.3f} vs shuffled {mismatched.mean():.3f}: margin {margin:.3f} nats, "
-          f"matched higher in {wins:.0%} of pairs")
+    print(f"\n{weak_auto.precision} ({AUTO_REASON}): RMI matched {matched.mean():.3f} vs shuffled "
+          f"{mismatched.mean():.3f}: margin {margin:.3f} nats, matched higher in {wins:.0%} of pairs")
     assert margin > 0.3 and wins > 0.8
 
 
-def test_bf16_ranks_agree_with_fp32(weak_fp32_bf16, sample):
+@pytest.mark.skipif(not cpu_info().native_bf16, reason=NO_NATIVE_BF16)
+def test_bf16_ranks_agree_with_fp32(weak_fp32, sample):
     """Stated tolerances against fp32 RMI: eager bf16 within 0.1 nats and Spearman >= 0.998;
     compiled bf16 (the default for large CPU runs) within 0.1 and Spearman >= 0.999; bf16-mixed
     within 0.05 and Spearman >= 0.999."""
-    fp32, bf16, mixed = weak_fp32_bf16
-    compiled = ScoringModel(bf16.source, device="cpu", dtype="bf16", model=copy.deepcopy(bf16.model),
-                            tokenizer=bf16.tokenizer)
+    fp32 = weak_fp32
+
+    def copy_as(dtype: str) -> ScoringModel:
+        return ScoringModel(fp32.source, device="cpu", dtype=dtype, model=copy.deepcopy(fp32.model),
+                            tokenizer=fp32.tokenizer)
+
+    bf16, compiled, mixed = copy_as("bf16"), copy_as("bf16"), copy_as("bf16-mixed")
     rows = sample.iloc[:120]
     a = score_frame(rows, {"w": fp32}, config=ScoringConfig(device="cpu", dtype="fp32"))["w_rmi"]
     variants = ((bf16, "bf16", "off", 0.998, 0.1), (compiled, "bf16", "on", 0.999, 0.1),
@@ -84,20 +126,24 @@ def test_bf16_ranks_agree_with_fp32(weak_fp32_bf16, sample):
     assert compiled.compiled and not bf16.compiled
 
 
-def test_committed_sample_scores_are_fresh(sample):
-    """Re-score a few rows with the current scorer; stale committed scores fail here."""
+def test_committed_sample_scores_are_fresh(sample, weak_fp32, strong_fp32):
+    """Re-score a few rows with the current scorer; stale committed scores fail here. They were
+    scored in fp32, so every CPU can check them exactly (to summation-order noise)."""
     committed, meta = load_scores(SCORES)
     assert committed["id"].tolist() == sample["id"].tolist()
+    assert {m["precision"] for m in meta["models"].values()} == {"fp32"}
     cfg = meta["config"]
-    config = ScoringConfig(device="cpu", dtype=meta["models"]["weak"]["dtype"], max_length=cfg["max_length"],
+    config = ScoringConfig(device="cpu", dtype="fp32", max_length=cfg["max_length"],
                            batch_tokens=cfg["batch_tokens"], template=cfg["template"], system=cfg["system"],
                            reverse_instruction=cfg["reverse_instruction"])
     rows = sample.iloc[[0, 1, 2, 350, 699]]
-    fresh = score_frame(rows, {name: m["spec"] for name, m in meta["models"].items()}, config=config)
+    loaded = {"weak": weak_fp32, "strong": strong_fp32}
+    assert {name: m["spec"] for name, m in meta["models"].items()} == {n: sm.source.spec for n, sm in loaded.items()}
+    fresh = score_frame(rows, loaded, config=config)
     for name, m in meta["models"].items():
         assert fresh.attrs["qaq_run"]["models"][name]["identity"] == m["identity"]
         assert fresh.attrs["qaq_run"]["models"][name]["template_sha256"] == m["template_sha256"]
         for field in ("nll_q", "nll_q_given_a", "nll_a", "nll_a_given_q"):
             col = f"{name}_{field}"
             np.testing.assert_allclose(fresh[col].to_numpy(), committed.loc[rows.index, col].to_numpy(),
-                                       atol=0.05, err_msg=col)
+                                       atol=1e-3, err_msg=col)
