@@ -5,7 +5,7 @@ import streamlit as st
 from qaq import plots, ui, views
 from qaq.detection import precision_recall_at
 from qaq.labels import LabelsError
-from qaq.selection import BUDGET_METHODS
+from qaq.selection import BUDGET_METHODS, parse_recipe, selection_notes
 
 ws = ui.current()
 st.title("Select & export")
@@ -68,6 +68,8 @@ m1, m2, m3 = st.columns(3)
 m1.metric("Selected", f"{n_sel:,}")
 m2.metric("Discarded", f"{len(table) - n_sel:,}")
 m3.metric("Share kept", f"{n_sel / max(len(table), 1):.1%}")
+for note in selection_notes(counts, parse_recipe(recipe), n_rows=len(table), n_selected=n_sel):
+    st.warning(note[0].upper() + note[1:] + ".")
 left, right = st.columns(2)
 with left:
     ui.plotly(plots.stratum_counts_figure(counts), key="stratum_counts")

@@ -323,7 +323,7 @@ def select_command(scores_path: str, recipe_spec: str, output: str, data_path: s
     from qaq.data import DataError, load_dataset, refuse_inputs
     from qaq.scorefile import load_scores
     from qaq.export import ExportError, export_selection, file_sha256, output_format, read_manifest
-    from qaq.selection import RecipeError, attach_scores, parse_recipe, select
+    from qaq.selection import RecipeError, attach_scores, parse_recipe, select, selection_notes, stratum_counts
 
     # Everything that can be checked is checked before anything is written.
     targets = [Path(p).resolve() for p in (output, discarded, manifest) if p]
@@ -382,6 +382,9 @@ def select_command(scores_path: str, recipe_spec: str, output: str, data_path: s
         raise click.ClickException(str(exc)) from None
 
     click.echo(f"selected {written['n_selected']} of {len(picked)} rows ({recipe.method}) -> {output}", err=True)
+    for note in selection_notes(stratum_counts(picked, recipe), recipe, n_rows=len(picked),
+                                n_selected=written["n_selected"]):
+        click.echo(f"warning: {note}", err=True)
     try:
         previous = read_manifest(recipe_spec) if Path(recipe_spec).is_file() else None
     except (ExportError, OSError):

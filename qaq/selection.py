@@ -461,6 +461,50 @@ def stratum_counts(selected: pd.DataFrame, recipe: Recipe) -> pd.DataFrame:
     return res.rename_axis("stratum").reset_index()
 
 
+# Below this many rows a stratum's ranks move in steps of 5% or more, so a band or a quota inside
+# it keeps few rows or none: a recipe that ranks or splits by such strata gets a note.
+MIN_STRATUM_ROWS = 20
+
+
+def selection_notes(counts: pd.DataFrame, recipe: Recipe, *, n_rows: int, n_selected: int) -> list[str]:
+    """What a user should know about a selection before trusting it, each with the fix.
+
+    Args:
+        counts: :func:`stratum_counts` of the selection.
+        recipe: the recipe that produced it.
+        n_rows: rows in the table.
+        n_selected: rows it keeps.
+
+    Returns:
+        Zero or more sentences: an empty selection (and why, where it can be told), and strata
+        with fewer than :data:`MIN_STRATUM_ROWS` rows when the recipe ranks or splits within them.
+    """
+    notes: list[str] = []
+    by_strata = recipe.stratify_model is not None and (
+        (recipe.ranking == "stratified" and recipe.method != "ifd") or recipe.per_stratum_quota)
+    rows = counts.loc[counts["stratum"].notna(), "rows"] if by_strata else pd.Series(dtype="int64")
+    small = int(rows.min()) if len(rows) and rows.min() < MIN_STRATUM_ROWS else None
+    fewer = max(1, int(rows.sum() if len(rows) else n_rows) // MIN_STRATUM_ROWS)  # over the stratified rows
+    fix = (f"use fewer strata (\"bins\": {fewer} or less gives {MIN_STRATUM_ROWS}+ rows each) or "
+           "\"ranking\": \"global\"")
+    if n_selected == 0:
+        if recipe.method == "rmi_band" and small is not None:
+            why = (f"with strata of {small} rows, the ranks within a stratum take only a few values and "
+                   f"none falls in ({recipe.lo:g}, {recipe.hi:g}]; {fix}")
+        elif recipe.threshold is not None:
+            side = ">" if recipe.method.endswith("_high") else "<"
+            why = f"no row has {recipe.method.split('_')[0]} {side} {recipe.threshold:g}; move the threshold"
+        elif recipe.method == "rmi_band":
+            why = f"no row's RMI rank falls in ({recipe.lo:g}, {recipe.hi:g}]; widen the band"
+        else:
+            why = "no row can be selected (skipped, unscored, or excluded)"
+        notes.append(f"the recipe keeps 0 of {n_rows} rows: {why}")
+    if small is not None:
+        notes.append(f"the smallest of the {len(rows)} strata of {recipe.stratify_model} has {small} rows "
+                     f"(fewer than {MIN_STRATUM_ROWS}), so its ranks move in steps of {1 / small:.0%}; {fix}")
+    return notes
+
+
 def attach_scores(data: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
     """Join a qaq score table onto the loaded dataset it was computed from, on ``id``.
 

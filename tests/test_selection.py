@@ -21,6 +21,7 @@ from qaq.selection import (
     parse_recipe,
     recipe_to_dict,
     select,
+    selection_notes,
     stratum_counts,
 )
 
@@ -459,3 +460,65 @@ def test_cli_help():
     for flag in ("--recipe", "--output", "--data", "--discarded", "--manifest", "--add-scores", "SCORES"):
         assert flag in res.output
     assert "select" in CliRunner().invoke(cli, ["--help"]).output
+
+
+# ---------------------------------------------------------------------------- notes on a selection
+
+
+def _notes(df: pd.DataFrame, recipe: dict) -> tuple[int, list[str]]:
+    r = parse_recipe(recipe)
+    out = select(df, r)
+    n = int(out["selected"].sum())
+    return n, selection_notes(stratum_counts(out, r), r, n_rows=len(df), n_selected=n)
+
+
+def _spread(n: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return table(rng.normal(size=n), rng.normal(size=n), strong_nll=rng.uniform(1, 4, n), weak_nll=rng.uniform(1, 4, n))
+
+
+def test_an_empty_band_on_small_strata_says_why_and_how_to_fix_it():
+    """The README's 50-75% band on 20 rows in 10 strata: two rows a stratum rank 0.5 and 1."""
+    n, notes = _notes(_spread(20), {"method": "rmi_band", "model": "s", "lo": 0.5, "hi": 0.75})
+    assert n == 0 and len(notes) == 2
+    assert notes[0].startswith("the recipe keeps 0 of 20 rows: with strata of 2 rows")
+    assert "none falls in (0.5, 0.75]" in notes[0] and '"ranking": "global"' in notes[0]
+    assert notes[1].startswith("the smallest of the 10 strata of s has 2 rows (fewer than 20)")
+    assert '"bins": 1 or less' in notes[1]
+    # Global ranks of the same 20 rows: the band keeps some, and nothing is said.
+    n, notes = _notes(_spread(20), {"method": "rmi_band", "model": "s", "lo": 0.5, "hi": 0.75, "ranking": "global"})
+    assert n == 5 and notes == []
+
+
+def test_too_many_bins_for_the_rows_is_noted():
+    n, notes = _notes(_spread(700), {"method": "rmi_band", "model": "s", "lo": 0.5, "hi": 0.75, "bins": 1000})
+    assert n == 0 and "keeps 0 of 700 rows" in notes[0] and '"bins": 35 or less' in notes[1]
+    n, notes = _notes(_spread(700), {"method": "rmi_band", "model": "s", "lo": 0.5, "hi": 0.75})
+    assert n == 170 and notes == []  # 70 rows a stratum: ranks k/70, 17 of them in (0.5, 0.75]
+    n, notes = _notes(_spread(700), {"method": "diff_high", "strong": "s", "weak": "w", "budget": 0.25, "bins": 50})
+    assert n == 175 and len(notes) == 1 and "has 14 rows" in notes[0]
+
+
+def test_other_empty_selections_name_their_rule():
+    df = _spread(400)
+    n, notes = _notes(df, {"method": "diff_high", "strong": "s", "weak": "w", "threshold": 5, "ranking": "global"})
+    assert n == 0 and notes == ["the recipe keeps 0 of 400 rows: no row has diff > 5; move the threshold"]
+    n, notes = _notes(df, {"method": "rmi_band", "model": "s", "lo": 0.999, "hi": 0.9995, "ranking": "global"})
+    assert n == 0 and notes == ["the recipe keeps 0 of 400 rows: no row's RMI rank falls in (0.999, 0.9995]; widen the band"]
+    n, notes = _notes(df, {"method": "random", "budget": 10, "exclude": df["id"].tolist()})
+    assert n == 0 and notes[0].endswith("no row can be selected (skipped, unscored, or excluded)")
+
+
+def test_cli_warns_about_an_empty_selection(tmp_path):
+    df = _spread(20)
+    df.drop(columns=["row", "skip"]).to_parquet(tmp_path / "scores.parquet")
+    data = tmp_path / "data.jsonl"
+    data.write_text("".join(json.dumps({"id": i, "instruction": "q", "output": "a"}) + "\n" for i in df["id"]))
+    res = CliRunner().invoke(cli, ["select", str(tmp_path / "scores.parquet"), "--data", str(data), "-r",
+                                   '{"method": "rmi_band", "model": "s", "lo": 0.5, "hi": 0.75}',
+                                   "-o", str(tmp_path / "out.jsonl")])
+    assert res.exit_code == 0, res.output
+    assert "selected 0 of 20 rows" in res.output
+    assert "warning: the recipe keeps 0 of 20 rows: with strata of 2 rows" in res.output
+    assert "warning: the smallest of the 10 strata of s has 2 rows" in res.output
+    assert (tmp_path / "out.jsonl").read_text() == ""

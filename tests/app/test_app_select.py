@@ -183,3 +183,20 @@ def test_downloads_and_the_command_line_reproduce_the_selection(pair, tmp_path, 
     assert (tmp_path / "selected.jsonl").read_bytes() == files["selected.jsonl"]
     ids = [json.loads(line)["id"] for line in sel_lines]
     assert ids_sha256(ids) == manifest["ids_sha256"]
+
+
+def test_small_strata_and_empty_selections_are_explained(pair):
+    """60 rows in K = 10 strata: 6 rows a stratum, and the 50-75% band keeps nothing; K = 2 fixes both."""
+    data, scores = pair
+    at = open_app(data, scores, page="select")
+    no_exception(at)
+    assert [w.value for w in at.main.warning] == [
+        "The smallest of the 10 strata of strong has 5 rows (fewer than 20), so its ranks move in steps of 20%; "
+        'use fewer strata ("bins": 2 or less gives 20+ rows each) or "ranking": "global".']
+    at.selectbox(key="sel_method").set_value("rmi_band").run()
+    at.slider(key="sel_band").set_value((0.5, 0.55)).run()
+    assert metrics(at)["Selected"] == "0"
+    warnings = [w.value for w in at.main.warning]
+    assert warnings[0].startswith("The recipe keeps 0 of 60 rows") and len(warnings) == 2
+    at.sidebar.slider(key="bins").set_value(2).run()
+    assert metrics(at)["Selected"] != "0" and not at.main.warning
