@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -20,6 +21,20 @@ DEFAULT_CACHE_DIR = Path(os.environ.get("QAQ_CACHE_DIR", Path.home() / ".cache" 
 
 # What one cached row stores: the four mean NLLs, the span token counts and the truncated count.
 VALUE_FIELDS = ("nll_q", "nll_a_given_q", "nll_q_given_a", "nll_a", "n_tokens_q", "n_tokens_a", "truncated")
+
+
+class CacheError(RuntimeError):
+    """The score cache cannot be opened, read or written (a full disk, a read-only folder ...)."""
+
+
+@contextmanager
+def _sqlite(path: Path) -> Iterator[None]:
+    """SQLite failures as one CacheError naming the file and what to do."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as e:
+        raise CacheError(f"score cache {path}: {e}; free space there, point --cache-dir (or QAQ_CACHE_DIR) "
+                         "elsewhere, or use --no-cache (batches committed before this one are kept)") from None
 
 
 def run_key(*, model_identity: str, template_sha256: str, max_length: int, dtype: str) -> str:
@@ -46,13 +61,14 @@ class ScoreCache:
 
     def __init__(self, directory: str | Path = DEFAULT_CACHE_DIR) -> None:
         self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
         self.path = self.directory / "scores.sqlite"
-        self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        cols = ", ".join(f"{f} {'INTEGER' if f.startswith(('n_', 'trunc')) else 'REAL'}" for f in VALUE_FIELDS)
-        self._db.execute(f"CREATE TABLE IF NOT EXISTS scores (key TEXT PRIMARY KEY, {cols})")
+        with _sqlite(self.path):
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            cols = ", ".join(f"{f} {'INTEGER' if f.startswith(('n_', 'trunc')) else 'REAL'}" for f in VALUE_FIELDS)
+            self._db.execute(f"CREATE TABLE IF NOT EXISTS scores (key TEXT PRIMARY KEY, {cols})")
 
     def close(self) -> None:
         self._db.close()
@@ -70,15 +86,17 @@ class ScoreCache:
         for lo in range(0, len(keys), step):
             part = list(keys[lo : lo + step])
             marks = ",".join("?" * len(part))
-            for row in self._db.execute(f"SELECT key, {', '.join(VALUE_FIELDS)} FROM scores WHERE key IN ({marks})", part):
-                found[row[0]] = tuple(row[1:])
+            with _sqlite(self.path):
+                query = f"SELECT key, {', '.join(VALUE_FIELDS)} FROM scores WHERE key IN ({marks})"
+                for row in self._db.execute(query, part):
+                    found[row[0]] = tuple(row[1:])
         return found
 
     def put_many(self, keys: Sequence[str], values: Iterable[Sequence[float]]) -> None:
         """Store one batch atomically: all rows or none."""
         rows = [(k, *[_plain(v) for v in vals]) for k, vals in zip(keys, values)]
         marks = ",".join("?" * (1 + len(VALUE_FIELDS)))
-        with self._db:  # BEGIN ... COMMIT, rolled back on error
+        with _sqlite(self.path), self._db:  # BEGIN ... COMMIT, rolled back on error
             self._db.execute("BEGIN")
             self._db.executemany(f"INSERT OR REPLACE INTO scores VALUES ({marks})", rows)
 

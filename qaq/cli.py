@@ -119,7 +119,7 @@ def score_command(input_path: str, output: str | None, model_specs: tuple[str, .
 
     Example: qaq score shards/ --engine ray --ray-address auto -m strong=/models/dsc-6.7b -o scores.parquet
     """
-    from qaq.cache import ScoreCache
+    from qaq.cache import CacheError, ScoreCache
     from qaq.data import DataError, load_dataset, refuse_inputs, skipped_rows
     from qaq.scorefile import check_scores_path, write_scores
     from qaq.models import ModelNotFound
@@ -184,6 +184,9 @@ def score_command(input_path: str, output: str | None, model_specs: tuple[str, .
         if dry_run:
             for name, sm in loaded.items():
                 est = estimate_cost(sm, data, config=config)
+                if not est["rows"]:
+                    click.echo(f"{name}: nothing to score: every row has an empty query or answer", err=True)
+                    continue
                 click.echo(f"{name}: {est['rows']} rows, {est['tokens']:,} tokens forwarded "
                            f"({est['truncated_rows']} rows truncated at {max_length}); calibration on "
                            f"{est['calibration_rows']} rows: {est['calibration_tokens_per_s']:,.0f} tokens/s "
@@ -200,7 +203,9 @@ def score_command(input_path: str, output: str | None, model_specs: tuple[str, .
             progress.close()
             if cache is not None:
                 cache.close()
-    except (ModelNotFound, TemplateError, DataError) as exc:
+        meta = dict(scores.attrs["qaq_run"], source=data.attrs.get("qaq_source", {}))
+        write_scores(scores, output, meta)
+    except (ModelNotFound, TemplateError, DataError, CacheError) as exc:
         raise click.ClickException(str(exc)) from None
     except Exception as exc:
         from qaq.backend import ScoringError
@@ -208,8 +213,6 @@ def score_command(input_path: str, output: str | None, model_specs: tuple[str, .
         if isinstance(exc, ScoringError):
             raise click.ClickException(str(exc)) from None
         raise
-    meta = dict(scores.attrs["qaq_run"], source=data.attrs.get("qaq_source", {}))
-    write_scores(scores, output, meta)
     for name, run in meta["models"].items():
         click.echo(f"{name}: {run['rows_scored']} rows scored, {run['rows_cached']} from cache, "
                    f"{run['seconds']:.1f} s", err=True)

@@ -205,6 +205,8 @@ def format_of(path: Path, fmt: str | None) -> str:
             while not head and (chunk := f.read(65536)):
                 head = chunk.lstrip()
         fmt = "json" if head.startswith(b"[") else "jsonl"
+        if head.startswith(b"{") and (error := _json_object_error(path)) is not None:
+            raise error
     return fmt
 
 
@@ -243,13 +245,42 @@ def read_text(path: Path) -> str:
         return _decode(f.read().removeprefix(b"\xef\xbb\xbf"), path)
 
 
-def _json_array(path: Path) -> list[Any]:
-    text = read_text(path)
+def _loads(text: str, path: Path, line: int = 1, *, jsonl: bool = False) -> Any:
+    """Parse JSON text that starts on ``line``; errors say where, and what the file looks like."""
     try:
-        items = json.loads(text)
+        return json.loads(text)
+    except RecursionError:
+        raise DataError("JSON nested too deeply to read (beyond Python's recursion limit): flatten it",
+                        path=path, line=line) from None
     except json.JSONDecodeError as e:
-        raise DataError(f"invalid JSON: {e.msg} (column {e.colno})", path=path, line=e.lineno) from None
-    return items  # a list: format_of saw "[" first
+        where = line + e.lineno - 1
+        if jsonl and text.rstrip().endswith(("{", "[", ",", ":")):
+            raise DataError(f"invalid JSON ({e.msg}, column {e.colno}): the record does not end on its line, as "
+                            "in pretty-printed JSON; a .jsonl file holds one complete JSON object per line "
+                            "(write one object per line, or save a JSON array as .json)", path=path,
+                            line=where) from None
+        raise DataError(f"invalid JSON: {e.msg} (column {e.colno})", path=path, line=where) from None
+
+
+def _json_array(path: Path) -> list[Any]:
+    return _loads(read_text(path), path)  # a list: format_of saw "[" first
+
+
+def _json_object_error(path: Path) -> DataError | None:
+    """For a .json file that is one JSON object: what it holds and what qaq expects, or None when
+    the file is not one object (JSON Lines saved as .json, say)."""
+    try:
+        obj = json.loads(read_text(path))
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    if not isinstance(obj, dict):
+        return None
+    lists = [k for k, v in obj.items() if isinstance(v, list) and v and all(isinstance(r, dict) for r in v)]
+    holds = (f"its records are a list under {lists[0]!r} ({len(obj[lists[0]])} records)" if lists else
+             f"keys {', '.join(map(repr, list(obj)[:5]))}")
+    return DataError(f"the file is one JSON object ({holds}); qaq reads a JSON array of records or JSON Lines "
+                     "(one object per line)" + (f": save the list under {lists[0]!r} by itself" if lists else ""),
+                     path=path, line=1)
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
@@ -313,6 +344,12 @@ def record_dicts(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any]]]:
     if fmt == "csv":
         rows = _csv_rows(path)
         header_line, header = next(rows, (1, []))
+        other = next((d for d in (";", "\t", "|") if len(header) == 1 and d in header[0]), None)
+        if other is not None:
+            name = {";": "';'", "\t": "tab", "|": "'|'"}[other]
+            raise DataError(f"the header is one field holding {name} characters: this looks like a {name}-delimited "
+                            "file; qaq reads comma-separated CSV (save it with commas, or as JSONL)",
+                            path=path, line=header_line)
         if len(set(header)) != len(header):
             raise DataError(f"duplicate column names in the header: {header}", path=path, line=header_line)
         for line, cells in rows:
@@ -323,10 +360,7 @@ def record_dicts(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any]]]:
         return
     for line, record in read_records(path, fmt):
         if fmt == "jsonl":
-            try:
-                record = json.loads(record)
-            except json.JSONDecodeError as e:
-                raise DataError(f"invalid JSON: {e.msg} (column {e.colno})", path=path, line=line) from None
+            record = _loads(record, path, line, jsonl=True)
         if not isinstance(record, dict):
             raise DataError(f"expected a JSON object, got {type_name(record)}", path=path, line=line)
         yield line, record
@@ -355,7 +389,18 @@ def _text(record: Mapping[str, Any], field: str, *, optional: bool = False,
         value = value[0] if value else ""
     if not isinstance(value, str):
         raise DataError(f"expected a string, got {type_name(value)}", field=field)
+    _check_encodable(value, field)
     return value
+
+
+def _check_encodable(value: str, field: str) -> None:
+    """A lone UTF-16 surrogate (a broken ``\\ud83d`` escape) is not text: say where it is."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise DataError(f"holds a lone UTF-16 surrogate ({value[e.start]!r} at character {e.start}), which is not "
+                        "text: fix the \\u escape in the file (a surrogate pair needs both halves)",
+                        field=field) from None
 
 
 def _chat(value: Any, field: str) -> tuple[str, str, str]:
@@ -379,6 +424,7 @@ def _chat(value: Any, field: str) -> tuple[str, str, str]:
         if not isinstance(role, str) or not isinstance(content, (str, type(None))):
             raise DataError(f"message {i}: role and content must be strings, got "
                             f"{type_name(role)} and {type_name(content)}", field=field)
+        _check_encodable(content or "", f"{field}[{i}].content")
         turns.append({"role": role, "content": content or ""})
     roles = [t["role"] for t in turns]
     if "assistant" not in roles:
@@ -412,6 +458,7 @@ def _file_id(record: Mapping[str, Any], field: str) -> str:
         raise DataError(f"expected a string or an integer id, got {type_name(value)}", field=field)
     if not str(value).strip():
         raise DataError("empty id", field=field)
+    _check_encodable(str(value), field)
     return str(value)
 
 
@@ -578,13 +625,24 @@ def atomic_path(path: Path) -> Iterator[Path]:
 
     Every qaq output (score files, exports, manifests) is written this way: a reader sees the
     old file or the new one, never half of one, and a failed write leaves nothing behind.
+
+    Raises:
+        DataError: writing failed (full disk, no permission ...), naming ``path``.
     """
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise DataError(f"cannot write the file: {e.strerror or e}", path=path) from None
     os.close(fd)
     tmp = Path(name)
     try:
         yield tmp
         os.chmod(tmp, 0o644)  # mkstemp makes it private; a score file is not
         os.replace(tmp, path)
+    except OSError as e:
+        if e.filename not in (None, name, str(path)):
+            raise  # another file's error (an input that could not be read): its own message
+        # A full disk, a quota, a vanished folder: one line naming the file; the old one stays.
+        raise DataError(f"cannot write the file: {e.strerror or e}", path=path) from None
     finally:
         tmp.unlink(missing_ok=True)

@@ -31,7 +31,8 @@ import io
 import json
 import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ContextManager
 
@@ -42,7 +43,7 @@ import pyarrow.parquet as pq
 
 from qaq import __version__
 from qaq.columns import SCORE_FIELDS, score_column, scored_models
-from qaq.data import atomic_path, file_sha256, read_records
+from qaq.data import DataError, atomic_path, file_sha256, read_records
 from qaq.selection import Recipe, recipe_to_dict, stratum_counts
 
 OUTPUT_FORMATS: dict[str, str] = {".jsonl": "jsonl", ".csv": "csv", ".parquet": "parquet"}
@@ -551,20 +552,38 @@ def export_selection(
         for target, rows_mask in parts:
             staged.append((_staged_name(target), target))
             scores = table.loc[rows_mask, add].reset_index(drop=True) if score_prefix is not None else None
-            write_selection(source_path, table.loc[rows_mask, "row"].astype("int64").tolist(), staged[-1][0],
-                            scores=scores, score_prefix=score_prefix)
+            with _named(target):
+                write_selection(source_path, table.loc[rows_mask, "row"].astype("int64").tolist(), staged[-1][0],
+                                scores=scores, score_prefix=score_prefix)
         if manifest_path is not None:
             staged.append((_staged_name(Path(manifest_path)), Path(manifest_path)))
-            written = write_manifest(staged[-1][0], **manifest)
+            with _named(Path(manifest_path)):
+                written = write_manifest(staged[-1][0], **manifest)
         else:
             written = _manifest_dict(**manifest)
         for tmp, target in staged:
-            os.replace(tmp, target)
+            with _named(target):
+                os.replace(tmp, target)
         staged = []
     finally:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
     return written
+
+
+@contextmanager
+def _named(target: Path) -> Iterator[None]:
+    """A failed write of a staged file, reported under the file the user asked for."""
+    try:
+        yield
+    except DataError as e:
+        if e.path is None or not Path(e.path).name.startswith(f".{target.name}."):
+            raise
+        raise DataError(e.reason, path=target) from None
+    except OSError as e:
+        if e.filename is not None and not Path(e.filename).name.startswith(f".{target.name}."):
+            raise
+        raise DataError(f"cannot write the file: {e.strerror or e}", path=target) from None
 
 
 def _staged_name(target: Path) -> Path:

@@ -80,6 +80,10 @@ def resolve_model(spec: str, *, local_files_only: bool = False) -> ModelSource:
                 f"model {spec!r}: the directory has no config.json"
                 + (f" and {len(ggufs)} .gguf files (name one)" if ggufs else " and no .gguf file")
             )
+        if not any(f.suffix in _WEIGHT_SUFFIXES for f in p.iterdir() if f.is_file()):
+            raise ModelNotFound(f"model {spec!r}: the directory has config.json but no weight files "
+                                f"({', '.join('*' + x for x in _WEIGHT_SUFFIXES)}): copy or download the weights "
+                                "into it")
         return ModelSource(spec, "local", p.resolve(), None, _dir_identity(p))
     tried.append(f"local path {str(p)!r}: " + ("not a .gguf file or model directory" if p.exists() else "does not exist"))
     if _looks_like_hub_id(key) and not local_files_only:

@@ -155,6 +155,12 @@ def load_scores(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, A
             return from_authors_format(data), {"format": _AUTHORS_FORMAT}
         except DataError as e:
             raise e.at(path) from None
+    if metadata is None and not scored_models(columns):
+        shown = ", ".join(map(repr, columns[:6])) + (", ..." if len(columns) > 6 else "")
+        raise DataError(f"holds no scores (its columns: {shown}); a score file has NAME_nll_q, NAME_nll_q_given_a "
+                        "and NAME_rmi per model (qaq score), or the QAQ authors' NAME_log_PPL_Q, NAME_log_PPL_Q_A "
+                        "and NAME_RMI: if this is the dataset, give it with --data and the score file first",
+                        path=path)
     try:
         return _restore_dtypes(frame), metadata or {}
     except DataError as e:

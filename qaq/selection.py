@@ -233,12 +233,12 @@ def recipe_to_dict(recipe: Recipe) -> dict[str, Any]:
 def _load_spec(spec: Mapping[str, Any] | str | Path) -> Mapping[str, Any]:
     if isinstance(spec, Mapping):
         return spec
-    if isinstance(spec, str) and spec.lstrip().startswith("{"):
+    if isinstance(spec, str) and spec.lstrip().startswith(("{", "[")):
         text, where = spec, "recipe"
     elif isinstance(spec, (str, Path)):
         path = Path(spec)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8-sig")  # a BOM is accepted, as in data files
         except FileNotFoundError:
             raise RecipeError(f"recipe file not found: {path}") from None
         except (OSError, UnicodeDecodeError) as e:
@@ -251,7 +251,9 @@ def _load_spec(spec: Mapping[str, Any] | str | Path) -> Mapping[str, Any]:
     except json.JSONDecodeError as e:
         raise RecipeError(f"{where} is not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})") from None
     if not isinstance(data, dict):
-        raise RecipeError(f"{where} must hold a JSON object, got {type(data).__name__}")
+        kind = "a JSON array" if isinstance(data, list) else f"JSON {type(data).__name__}"
+        raise RecipeError(f"{where} must be one JSON object such as "
+                          f'{{"method": "diff_high", "strong": "S", "weak": "W", "budget": 0.25}}, got {kind}')
     return data
 
 

@@ -329,7 +329,7 @@ def test_recipe_sources_and_round_trip(tmp_path):
     with pytest.raises(RecipeError, match="not valid JSON"):
         parse_recipe(tmp_path / "bad.json")
     (tmp_path / "list.json").write_text("[1]")
-    with pytest.raises(RecipeError, match="must hold a JSON object"):
+    with pytest.raises(RecipeError, match="must be one JSON object such as .*, got a JSON array"):
         parse_recipe(tmp_path / "list.json")
     assert isinstance(parse_recipe(specs[0]), Recipe)
 
