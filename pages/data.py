@@ -6,6 +6,7 @@ import streamlit as st
 
 from qaq import plots, ui, views
 from qaq.data import DataError, detect_mapping
+from qaq.scoring import TRUNCATION_NOTICE_SHARE
 
 ws = ui.current()
 st.title("Data")
@@ -126,6 +127,11 @@ if len(report["skipped"]):
 if len(report["duplicate_pairs"]):
     with st.expander(f"{len(report['duplicate_pairs']):,} rows repeat an earlier (Q, A) pair"):
         st.dataframe(report["duplicate_pairs"], hide_index=True, key="duplicate_rows")
+for model, cut in report["truncated"].items():
+    st.warning(f"{len(cut):,} rows lost more than {TRUNCATION_NOTICE_SHARE:.0%} of their tokens to the "
+               f"max length when **{model}** scored them: their scores describe the kept part only.")
+    with st.expander(f"Rows cut by {model}"):
+        st.dataframe(cut, hide_index=True, key=f"truncated_rows_{model}")
 
 unit_choices = ["characters"] + [m for m in ws.models]
 unit = st.radio("Lengths in", unit_choices, horizontal=True, key="length_unit",

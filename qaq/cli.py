@@ -123,7 +123,8 @@ def score_command(input_path: str, output: str | None, model_specs: tuple[str, .
     from qaq.data import DataError, load_dataset, refuse_inputs, skipped_rows
     from qaq.scorefile import check_scores_path, write_scores
     from qaq.models import ModelNotFound
-    from qaq.scoring import ScoringConfig, estimate_cost, load_scoring_model, score_frame
+    from qaq.scoring import (TRUNCATION_NOTICE_SHARE, ScoringConfig, estimate_cost, heavily_truncated,
+                             load_scoring_model, score_frame)
     from qaq.templates import DEFAULT_REVERSE_INSTRUCTION, DEFAULT_SYSTEM, TemplateError
 
     if not output and not dry_run:
@@ -216,6 +217,13 @@ def score_command(input_path: str, output: str | None, model_specs: tuple[str, .
     for name, run in meta["models"].items():
         click.echo(f"{name}: {run['rows_scored']} rows scored, {run['rows_cached']} from cache, "
                    f"{run['seconds']:.1f} s", err=True)
+        cut = heavily_truncated(scores.assign(line=data["line"]), name)
+        if len(cut):
+            shown = ", ".join(f"{r.id} (line {r.line}: {r.tokens_cut:,} of {r.tokens:,} tokens)"
+                              for r in cut.head(5).itertuples())
+            click.echo(f"warning: {name}: {len(cut)} rows lost more than {TRUNCATION_NOTICE_SHARE:.0%} of their "
+                       f"tokens to --max-length {max_length}: {shown}{' ...' if len(cut) > 5 else ''} "
+                       f"({name}_truncated has every row's count)", err=True)
     click.echo(f"wrote {output} ({len(scores)} rows)", err=True)
 
 

@@ -35,6 +35,7 @@ from qaq.export import export_selection, file_sha256
 from qaq.labels import labels_path, load_labels
 from qaq.labels import overrides as _overrides
 from qaq.models import DEFAULT_MODELS
+from qaq.scoring import heavily_truncated
 from qaq.selection import parse_recipe
 from qaq.strata import add_disagreement, add_ranks, add_strata
 
@@ -203,12 +204,16 @@ def validation_report(table: pd.DataFrame) -> dict[str, Any]:
 
     Returns:
         ``rows``; ``to_score`` (rows minus skipped); ``skipped`` (:func:`qaq.data.skipped_rows`);
-        ``duplicate_pairs``: ``id`` and ``line`` of each row repeating an earlier (Q, A) pair.
+        ``duplicate_pairs``: ``id`` and ``line`` of each row repeating an earlier (Q, A) pair;
+        ``truncated``: per scored model with such rows, :func:`qaq.scoring.heavily_truncated`.
     """
     skipped = skipped_rows(table)
     dup = table.duplicated(subset=["query", "answer"], keep="first")
+    truncated = {m: heavily_truncated(table, m) for m in scored_models(table.columns)
+                 if score_column(m, "truncated") in table.columns}
     return {"rows": len(table), "to_score": len(table) - len(skipped), "skipped": skipped,
-            "duplicate_pairs": table.loc[dup, ["id", "line"]]}
+            "duplicate_pairs": table.loc[dup, ["id", "line"]],
+            "truncated": {m: t for m, t in truncated.items() if len(t)}}
 
 
 # --------------------------------------------------------------------------------------------

@@ -92,3 +92,18 @@ def test_outputs_are_checked_before_any_model_loads(tmp_path):
         assert "Traceback" not in res.output
         assert data.read_bytes() == original and (folder / "a.jsonl").read_bytes() == original
         assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+def test_heavy_truncation_is_reported(tiny_model_dir, tmp_path):
+    data = tmp_path / "long.jsonl"
+    data.write_text(json.dumps({"id": "big", "instruction": "Sum a list.", "output": "total += x\n" * 400}) + "\n"
+                    + json.dumps({"id": "small", "instruction": "Sum a list.", "output": "sum(xs)"}) + "\n")
+    out = tmp_path / "s.parquet"
+    res = CliRunner().invoke(cli, ["score", str(data), "-m", f"t={tiny_model_dir}", "--dtype", "fp32", "--max-length",
+                                   "300", "-o", str(out), "--no-cache", "-q"])
+    assert res.exit_code == 0, res.output
+    df, _ = load_scores(out)
+    cut = int(df.loc[df["id"] == "big", "t_truncated"].iloc[0])
+    assert cut > 1000 and int(df.loc[df["id"] == "small", "t_truncated"].iloc[0]) == 0
+    assert (f"warning: t: 1 rows lost more than 10% of their tokens to --max-length 300: big (line 1: {cut:,} of "
+            in res.output) and "small" not in res.output.split("warning:")[1]

@@ -182,6 +182,16 @@ def test_validation_report():
     assert report["skipped"]["id"].tolist() == ["c"]
     pd.testing.assert_frame_equal(report["duplicate_pairs"],
                                   pd.DataFrame({"id": ["d"], "line": [5]}, index=[3]))
+    assert report["truncated"] == {}  # nothing scored yet
+
+
+def test_validation_report_lists_heavily_truncated_rows():
+    t = pd.DataFrame({"id": ["a", "b", "c"], "line": [1, 2, 3], "query": ["q"] * 3, "answer": ["x"] * 3,
+                      "skip": [""] * 3, "m_nll_q": 1.0, "m_nll_q_given_a": 1.0, "m_rmi": 0.0,
+                      "m_n_tokens_q": [10, 10, 10], "m_n_tokens_a": [90, 30, 88], "m_truncated": [5, 900, 12]})
+    cut = views.validation_report(t)["truncated"]["m"]
+    pd.testing.assert_frame_equal(cut, pd.DataFrame({"id": ["b", "c"], "line": [2, 3], "tokens_cut": [900, 12],
+                                                     "tokens": [940, 110], "share_cut": [0.957, 0.109]}))
 
 
 # ------------------------------------------------------------------------------ the Score page

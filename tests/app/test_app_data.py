@@ -114,3 +114,21 @@ def test_csv_and_parquet_sources(tmp_path, fmt):
     assert metrics(at)["Rows"] == "9"
     assert at.selectbox(key=f"map_query:{path}").options == ["id", "task", "defect", "instruction", "response"]
     assert at.selectbox(key=f"map_answer:{path}").value == "response"
+
+
+def test_heavily_truncated_rows_are_reported(tmp_path):
+    from qaq.scorefile import load_scores, write_scores
+
+    data, scores = app_tables.write_pair(tmp_path, 30)
+    at = open_app(data, scores)
+    assert not at.main.warning  # nothing cut
+    t, meta = load_scores(scores)
+    t.loc[[5, 9], "weak_truncated"] = 10_000  # far more than the rows' own tokens
+    write_scores(t, scores, meta)
+    at = open_app(data, scores)
+    no_exception(at)
+    assert [w.value for w in at.main.warning] == [
+        "2 rows lost more than 10% of their tokens to the max length when **weak** scored them: their scores "
+        "describe the kept part only."]
+    cut = next(df.value for df in at.dataframe if "tokens_cut" in df.value.columns)
+    assert sorted(cut["id"]) == sorted(t.loc[[5, 9], "id"]) and set(cut["tokens_cut"]) == {10_000}
