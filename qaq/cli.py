@@ -331,6 +331,7 @@ def select_command(scores_path: str, recipe_spec: str, output: str, data_path: s
     """
     from pathlib import Path
 
+    from qaq.columns import QA_HASH
     from qaq.data import DataError, load_dataset, refuse_inputs
     from qaq.scorefile import load_scores
     from qaq.export import ExportError, export_selection, file_sha256, output_format, read_manifest
@@ -366,10 +367,12 @@ def select_command(scores_path: str, recipe_spec: str, output: str, data_path: s
             data = load_dataset(data_path, query=mapping.get("query"), answer=mapping.get("answer"),
                                 input_field=mapping.get("input"), messages=mapping.get("messages"),
                                 id_field=(mapping.get("id") or "") if mapping else None)
-            table, source = attach_scores(data, scores), data_path
-            if source_info.get("sha256") not in (None, data.attrs["qaq_source"]["sha256"]):
-                click.echo(f"warning: {data_path} is not the file that was scored (sha256 differs); "
-                           "rows were matched on id", err=True)
+            table, source = attach_scores(data, scores), data_path  # checks each row's text (qa_hash)
+            if QA_HASH not in scores.columns and source_info.get("sha256") not in (
+                    None, data.attrs["qaq_source"]["sha256"]):
+                click.echo(f"warning: {data_path} is not the file that was scored (sha256 differs) and this score "
+                           "file has no per-row text hashes (qa_hash) to check the rows by: they were matched on "
+                           "id alone", err=True)
         elif meta.get("format") == "qaq-authors" or {"row", "query", "answer"} <= set(scores.columns):
             table, source = scores, scores_path  # the authors' files carry the rows themselves
         else:

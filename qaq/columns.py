@@ -21,7 +21,10 @@ skip       str     why the row is not scored ("empty query", "empty answer"); ""
 Every other field of the source passes through as its own column; a source field whose name
 clashes with one of the above is kept as ``src_<name>``.
 
-Per scoring model NAME (see :func:`score_column`): ``NAME_nll_q``, ``NAME_nll_q_given_a``,
+A score table has ``id``, ``qa_hash`` (:data:`QA_HASH`: 16 hex digits of sha256 over the row's
+Q and A as scored, :func:`qaq.data.hash_id`; joining scores onto data checks it, so a row
+whose text changed since scoring is never matched by its id alone) and, per scoring model
+NAME (see :func:`score_column`): ``NAME_nll_q``, ``NAME_nll_q_given_a``,
 ``NAME_nll_a``, ``NAME_nll_a_given_q`` (mean token NLL, nats), ``NAME_rmi``, ``NAME_ifd``,
 ``NAME_n_tokens_q``, ``NAME_n_tokens_a`` (tokens scored), ``NAME_truncated`` (tokens dropped by
 ``max_length``). Derived by :mod:`qaq.strata`: ``NAME_stratum``, ``NAME_rank`` and, for a
@@ -43,6 +46,9 @@ DATA_COLUMNS: dict[str, str] = {
     "line": "int64",
     "skip": "string",
 }
+
+# The per-row text fingerprint of a score table (see the module docstring).
+QA_HASH = "qa_hash"
 
 # Per-model score fields, in output order, with their pandas dtype.
 SCORE_FIELDS: dict[str, str] = {

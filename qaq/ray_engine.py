@@ -46,7 +46,7 @@ from qaq.cache import VALUE_FIELDS, sample_key
 from qaq.columns import score_column
 from qaq.data import DataError, load_dataset
 from qaq.scorefile import load_scores, write_scores
-from qaq.scoring import ModelRun, ProgressFn, ScoringConfig, run_metadata, score_fields
+from qaq.scoring import ModelRun, ProgressFn, ScoringConfig, run_metadata, score_fields, score_table_base
 
 log = logging.getLogger("qaq")
 
@@ -409,7 +409,7 @@ def score_with_ray(
     answers = data["answer"].to_numpy()[scorable]
     identities = {name: resolve_model(spec).identity for name, spec in models.items()}
 
-    out = pd.DataFrame({"id": data["id"].to_numpy()}, index=data.index)
+    out = score_table_base(data)
     runs: dict[str, ModelRun] = {}
     engine_info: dict[str, Any] = {"address": address, "shards_dir": str(shards.resolve()),
                                    "rows_per_shard": rows_per_shard, "models": {}}

@@ -27,7 +27,8 @@ import pandas as pd
 
 from qaq import __version__
 from qaq.cache import ScoreCache, run_key, sample_key
-from qaq.columns import SCORE_FIELDS, score_column
+from qaq.columns import QA_HASH, SCORE_FIELDS, score_column
+from qaq.data import hash_id
 from qaq.templates import DEFAULT_REVERSE_INSTRUCTION, DEFAULT_SYSTEM, check_reverse_instruction
 
 if TYPE_CHECKING:
@@ -221,11 +222,12 @@ def score_frame(
         progress: called after each batch with (model name, rows done, rows total).
 
     Returns:
-        A new frame: ``id`` then, per model NAME, the columns of :data:`qaq.columns.SCORE_FIELDS`
+        A new frame: ``id``, ``qa_hash`` (:func:`score_table_base`) then, per model NAME, the
+        columns of :data:`qaq.columns.SCORE_FIELDS`
         (rmi = nll_q - nll_q_given_a, ifd = nll_a_given_q / nll_a). Its ``attrs["qaq_run"]`` holds
         the run metadata (models, templates, versions, device, dtype, timings).
     """
-    out = pd.DataFrame({"id": data["id"].to_numpy()}, index=data.index)
+    out = score_table_base(data)
     runs: dict[str, ModelRun] = {}
     for name, spec in models.items():
         sm = load_scoring_model(spec, config) if isinstance(spec, str) else spec
@@ -235,6 +237,12 @@ def score_frame(
             out[score_column(name, field_name)] = col
     out.attrs["qaq_run"] = run_metadata(config, runs, n_rows=len(data))
     return out
+
+
+def score_table_base(data: pd.DataFrame) -> pd.DataFrame:
+    """The columns every score table starts with: ``id`` and :data:`qaq.columns.QA_HASH`."""
+    hashes = [hash_id(q, a) for q, a in zip(data["query"].tolist(), data["answer"].tolist())]
+    return pd.DataFrame({"id": data["id"].to_numpy(), QA_HASH: hashes}, index=data.index)
 
 
 def _score_one(

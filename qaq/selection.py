@@ -55,7 +55,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from qaq.columns import score_column, scored_models
+from qaq.columns import QA_HASH, score_column, scored_models
+from qaq.data import hash_id
 from qaq.strata import RANKINGS, add_disagreement, add_ranks, add_strata, row_order
 
 BUDGET_METHODS: tuple[str, ...] = ("diff_high", "diff_low", "sum_high", "sum_low")
@@ -519,8 +520,10 @@ def attach_scores(data: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
         score column's name is replaced.
 
     Raises:
-        ValueError: no ``id`` column, repeated ids, or ids that are not the same set on both
-            sides (the message counts and shows a few of each).
+        ValueError: no ``id`` column, repeated ids, ids that are not the same set on both
+            sides (the message counts and shows a few of each), or rows whose Q or A differ from
+            what was scored (the score table's ``qa_hash``; line endings, a BOM or another file
+            format do not change it).
     """
     for name, t in (("scores", scores), ("data", data)):
         if "id" not in t.columns:
@@ -536,6 +539,9 @@ def attach_scores(data: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
             if x
         ]
         raise ValueError("the ids of the scores and the data do not match: " + "; ".join(parts))
+    if QA_HASH in scores.columns:
+        _check_texts(data, scores)
+        scores = scores.drop(columns=[QA_HASH])
     extra = [c for c in scores.columns if c != "id"]
     left = data.drop(columns=[c for c in extra if c in data.columns])
     right = scores.assign(id=scores["id"].astype(str))
@@ -544,3 +550,18 @@ def attach_scores(data: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
     out.index = data.index
     out.attrs = dict(data.attrs)
     return out
+
+
+def _check_texts(data: pd.DataFrame, scores: pd.DataFrame) -> None:
+    """Raise ValueError naming the rows whose text is not the text their scores were computed from."""
+    scored = dict(zip(scores["id"].astype(str), scores[QA_HASH].astype(str)))
+    now = [hash_id(q, a) for q, a in zip(data["query"].tolist(), data["answer"].tolist())]
+    changed = [i for i, (row_id, h) in enumerate(zip(data["id"].astype(str), now)) if scored.get(row_id) != h]
+    if changed:
+        lines = data["line"].tolist() if "line" in data.columns else [None] * len(data)
+        ids = data["id"].astype(str).tolist()
+        shown = ", ".join(f"{ids[i]!r}" + (f" (line {lines[i]})" if lines[i] is not None else "") for i in changed[:5])
+        raise ValueError(f"{len(changed)} of {len(data)} rows have another query or answer than when they were "
+                         f"scored, e.g. {shown}: rows are matched on id, so these scores belong to other text. "
+                         "Give the data file that was scored, or score this one again (qaq score takes the "
+                         "unchanged rows from its cache)")

@@ -165,3 +165,63 @@ def test_a_full_disk_under_a_selection(tmp_path, full_disk, scored):
     _fails(["select", str(scores), "--data", str(data), "-r", '{"method": "random", "budget": 0.9}',
             "-o", str(existing)], f"{existing}: cannot write the file: No space left on device", tmp_path)
     assert existing.read_text() == "an earlier selection\n" and [p.name for p in full_disk.iterdir()] == ["sel.jsonl"]
+
+
+# ------------------------------------------------------------------ the data is not what was scored
+
+
+@pytest.fixture
+def really_scored(tmp_path, tiny_model_dir):
+    """12 rows scored for real by `qaq score` (the tiny model), and the data they were scored from."""
+    data = tmp_path / "data.jsonl"
+    rows = [{"id": f"q{i}", "instruction": f"Write function number {i} that adds {i} to x.",
+             "output": f"def f{i}(x):\n    return x + {i}"} for i in range(12)]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    scores = tmp_path / "scores.parquet"
+    res = CliRunner().invoke(cli, ["score", str(data), "-m", f"t={tiny_model_dir}", "--dtype", "fp32", "-o",
+                                   str(scores), "--cache-dir", str(tmp_path / "cache"), "-q"])
+    assert res.exit_code == 0, res.output
+    return rows, data, scores
+
+
+RECIPE = '{"method": "rmi_band", "model": "t", "lo": 0.5, "hi": 1, "ranking": "global"}'
+
+
+def test_rows_whose_text_changed_since_scoring_are_an_error(tmp_path, really_scored):
+    """Same ids, every text shifted by one row: the ids match, the texts do not."""
+    rows, _, scores = really_scored
+    shifted = tmp_path / "in" / "shifted.jsonl"
+    shifted.parent.mkdir()
+    texts = rows[1:] + rows[:1]
+    shifted.write_text("".join(json.dumps({**t, "id": r["id"]}) + "\n" for r, t in zip(rows, texts)))
+    out = _fails(["select", str(scores), "--data", str(shifted), "-r", RECIPE, "-o", str(tmp_path / "sel.jsonl")],
+                 "12 of 12 rows have another query or answer than when they were scored, e.g. 'q0' (line 1), "
+                 "'q1' (line 2)", tmp_path)
+    assert "score this one again" in out and not (tmp_path / "sel.jsonl").exists()
+    one = tmp_path / "in" / "one.jsonl"  # one edited answer among unchanged rows
+    one.write_text("".join(json.dumps({**r, "output": r["output"] + " # edited"} if r["id"] == "q7" else r) + "\n"
+                           for r in rows))
+    _fails(["select", str(scores), "--data", str(one), "-r", RECIPE, "-o", str(tmp_path / "sel.jsonl")],
+           "1 of 12 rows have another query or answer than when they were scored, e.g. 'q7' (line 8)", tmp_path)
+
+
+def test_harmless_copies_of_the_scored_data_say_nothing(tmp_path, really_scored):
+    """CRLF line endings, a BOM, blank lines and the same rows as CSV: the same selection, no warning."""
+    import csv
+
+    rows, data, scores = really_scored
+    crlf = tmp_path / "crlf.jsonl"
+    crlf.write_bytes(b"\xef\xbb\xbf" + b"\n".join(data.read_bytes().splitlines()).replace(b"\n", b"\r\n\r\n"))
+    as_csv = tmp_path / "rows.csv"
+    with open(as_csv, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=["id", "instruction", "output"])
+        writer.writeheader()
+        writer.writerows(rows)
+    picked = {}
+    for source in (data, crlf, as_csv):
+        out = tmp_path / f"sel-{source.stem}.jsonl"
+        res = CliRunner().invoke(cli, ["select", str(scores), "--data", str(source), "-r", RECIPE, "-o", str(out)])
+        assert res.exit_code == 0, res.output
+        assert "warning" not in res.output, res.output
+        picked[source.name] = [json.loads(line)["id"] for line in out.read_text(encoding="utf-8-sig").splitlines()]
+    assert len(set(map(tuple, picked.values()))) == 1 and len(picked["data.jsonl"]) == 6

@@ -18,7 +18,7 @@ import pytest
 from qaq.backend import ScoringModel
 from qaq.cache import ScoreCache
 from qaq.columns import score_columns
-from qaq.data import load_dataset
+from qaq.data import hash_id, load_dataset
 from qaq.scorefile import load_scores
 from qaq.models import resolve_model
 from qaq.scoring import (
@@ -68,8 +68,9 @@ def data(tmp_path) -> pd.DataFrame:
 
 def test_score_frame_columns_and_formulas(sm, data):
     out = score_frame(data, {"t": sm}, config=FP32)
-    assert list(out.columns) == ["id", *score_columns("t")]
+    assert list(out.columns) == ["id", "qa_hash", *score_columns("t")]
     assert out["id"].tolist() == data["id"].tolist()
+    assert out["qa_hash"].tolist() == [hash_id(q, a) for q, a in zip(data["query"], data["answer"])]
     assert out.loc[3, score_columns("t")].isna().all()  # the empty answer: a row with empty scores
     ok = out.drop(index=3)
     np.testing.assert_allclose(ok["t_rmi"], ok["t_nll_q"] - ok["t_nll_q_given_a"])

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from qaq.columns import score_column
+from qaq.columns import QA_HASH, score_column
+from qaq.data import hash_id
 from qaq.scorefile import write_scores
 
 # A query that would run script if any page rendered sample text as HTML.
@@ -51,12 +52,13 @@ def write_data(path: Path, rows: list[dict]) -> Path:
 
 
 def scores(rows: list[dict], models: tuple[str, ...] = ("weak", "strong"), *, seed: int = 0) -> pd.DataFrame:
-    """A qaq score table for ``rows``: id + every score column of each model."""
+    """A qaq score table for ``rows``: id, qa_hash (the rows' text, as qaq score writes it) and
+    every score column of each model."""
     rng = np.random.default_rng(seed + 1)
     n = len(rows)
     defect = np.array([r["defect"] for r in rows])
     skipped = np.array([not r["instruction"].strip() or not r["response"].strip() for r in rows])
-    out = pd.DataFrame({"id": [r["id"] for r in rows]})
+    out = pd.DataFrame({"id": [r["id"] for r in rows], QA_HASH: [hash_id(r["instruction"], r["response"]) for r in rows]})
     for j, m in enumerate(models):
         nll_q = rng.normal(3.0 + 0.3 * j, 0.8, n).clip(0.2)
         rmi = 0.15 * nll_q + rng.normal(0.4, 0.3, n)

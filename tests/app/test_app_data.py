@@ -32,7 +32,7 @@ def test_length_histograms_in_characters_then_tokens(pair):
 
 def test_a_custom_mapping_is_applied(pair):
     data, scores = pair
-    at = open_app(data, scores)
+    at = open_app(data)
     path = str(data.resolve())
     at.selectbox(key=f"map_answer:{path}").set_value("task")
     at.button(key="apply_mapping").click().run()
@@ -41,6 +41,9 @@ def test_a_custom_mapping_is_applied(pair):
     preview = table(at, columns=("id", "query", "answer", "row"))
     assert set(preview["answer"]) == {"lists"}
     assert "response" in preview.columns  # the unused field passes through
+    # The scores were computed on the responses: with the answers mapped to another field, they are refused.
+    at = open_app(data, scores, mapping={"query": "instruction", "answer": "task", "id_field": "id"})
+    assert "60 of 60 rows have another query or answer than when they were scored" in at.main.error[0].value
 
 
 def test_chat_files_are_detected(tmp_path):
@@ -132,3 +135,16 @@ def test_heavily_truncated_rows_are_reported(tmp_path):
         "describe the kept part only."]
     cut = next(df.value for df in at.dataframe if "tokens_cut" in df.value.columns)
     assert sorted(cut["id"]) == sorted(t.loc[[5, 9], "id"]) and set(cut["tokens_cut"]) == {10_000}
+
+
+def test_data_whose_text_changed_since_scoring_is_refused(tmp_path):
+    data, scores = app_tables.write_pair(tmp_path, 30)
+    rows = [json.loads(line) for line in data.read_text().splitlines()]
+    rows[4], rows[5] = {**rows[5], "id": rows[4]["id"]}, {**rows[4], "id": rows[5]["id"]}  # two texts swapped
+    app_tables.write_data(data, rows)
+    at = open_app(data, scores)
+    no_exception(at)
+    errors = [e.value for e in at.main.error]
+    assert len(errors) == 1 and errors[0].startswith(
+        f"The data cannot be loaded: 2 of 30 rows have another query or answer than when they were scored, e.g. "
+        f"'{rows[4]['id']}' (line 5), '{rows[5]['id']}' (line 6)")
