@@ -155,15 +155,17 @@ def _csv_header(path: Path) -> list[str]:
     return []
 
 
-def _read_selected(source: Path, rows: Sequence[int]) -> tuple[str, list[Any] | pa.Table, list[str]]:
+def _read_selected(source: Path, rows: Sequence[int]) -> tuple[str, list[Any] | pa.Table, list[str], list[int]]:
     """The selected records of ``source`` in the order of ``rows``.
 
     Returns:
-        (kind, records, csv header): kind is ``jsonl`` (records are line texts), ``json``
-        (parsed values), ``csv`` (cell lists) or ``parquet`` (a pyarrow Table of the rows).
+        (kind, records, csv header, lines): kind is ``jsonl`` (records are line texts), ``json``
+        (parsed values), ``csv`` (cell lists) or ``parquet`` (a pyarrow Table of the rows);
+        lines are the records' lines in the file (JSON arrays, Parquet: record numbers).
     """
     wanted: dict[int, int] = {r: i for i, r in enumerate(rows)}
     got: list[Any] = [None] * len(rows)
+    lines = [r + 1 for r in rows]
     kind = ""
     n = 0
     for index, (_line, record) in enumerate(read_records(source)):
@@ -176,14 +178,14 @@ def _read_selected(source: Path, rows: Sequence[int]) -> tuple[str, list[Any] | 
         n = index + 1
         at = wanted.get(index)
         if at is not None:
-            got[at] = record
+            got[at], lines[at] = record, _line
     if kind == "parquet":
         table = pq.read_table(source)
         n = table.num_rows
     _check_rows_in_range(rows, n, source)
     if kind == "parquet":
-        return kind, table.take(pa.array(np.asarray(rows, dtype=np.int64))), []
-    return kind, got, _csv_header(source) if kind == "csv" else []
+        return kind, table.take(pa.array(np.asarray(rows, dtype=np.int64))), [], lines
+    return kind, got, _csv_header(source) if kind == "csv" else [], lines
 
 
 def _check_rows(rows: Sequence[int]) -> list[int]:
@@ -246,13 +248,14 @@ def write_selection(
         raise ExportError(f"added score names repeat: {added}")
     extra = _score_records(scores, prefix) if scores is not None else None
 
-    kind, records, header = _read_selected(source, rows)
+    kind, records, header, lines = _read_selected(source, rows)
     try:
         with _atomic(out) as tmp:
             if kind == "parquet":
                 _write_from_table(records, tmp, fmt, scores, prefix)  # type: ignore[arg-type]
             else:
-                _write_from_records(kind, records, header, tmp, fmt, extra, added)  # type: ignore[arg-type]
+                _write_from_records(kind, records, header, tmp, fmt, extra, added,  # type: ignore[arg-type]
+                                    lines=lines)
     except (pa.ArrowException, TypeError) as e:
         raise ExportError(f"cannot write these records as {fmt}: {e}") from None
     return len(rows)
@@ -277,6 +280,18 @@ def _with_scores(obj: Any, extra: Mapping[str, Any]) -> dict[str, Any]:
     return {**obj, **extra}
 
 
+def _column_type_error(name: str, values: list[Any], lines: Sequence[int], error: Exception) -> str:
+    """Why a field cannot be one Parquet column: the first record whose value's type differs."""
+    first = next(((i, v) for i, v in enumerate(values) if v is not None), None)
+    other = None if first is None else next(
+        ((i, v) for i, v in enumerate(values) if v is not None and type(v) is not type(first[1])), None)
+    if first is None or other is None:
+        return f"field {name!r} cannot be a Parquet column: {error}"
+    return (f"field {name!r} cannot be a Parquet column: line {lines[other[0]]} holds {type(other[1]).__name__} "
+            f"where line {lines[first[0]]} holds {type(first[1]).__name__} (a Parquet column has one type): "
+            "write the selection as .jsonl, or give the field one type in the data")
+
+
 def _write_from_records(
     kind: str,
     records: list[Any],
@@ -285,6 +300,7 @@ def _write_from_records(
     fmt: str,
     extra: list[dict[str, Any]] | None,
     added: list[str],
+    lines: Sequence[int] = (),
 ) -> None:
     if fmt == "jsonl":
         with open(tmp, "w", encoding="utf-8", newline="") as f:
@@ -337,7 +353,14 @@ def _write_from_records(
     else:
         # One array per column, so pyarrow infers each column's type from all its values
         # (Table.from_pylist would take the schema from the first record alone).
-        pq.write_table(pa.table({k: pa.array([o.get(k) for o in objs]) for k in names}), tmp)
+        columns = {}
+        for k in names:
+            values = [o.get(k) for o in objs]
+            try:
+                columns[k] = pa.array(values)
+            except (pa.ArrowException, TypeError) as e:
+                raise ExportError(_column_type_error(k, values, lines, e)) from None
+        pq.write_table(pa.table(columns), tmp)
 
 
 def _write_from_table(

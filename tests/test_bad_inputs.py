@@ -225,3 +225,17 @@ def test_harmless_copies_of_the_scored_data_say_nothing(tmp_path, really_scored)
         assert "warning" not in res.output, res.output
         picked[source.name] = [json.loads(line)["id"] for line in out.read_text(encoding="utf-8-sig").splitlines()]
     assert len(set(map(tuple, picked.values()))) == 1 and len(picked["data.jsonl"]) == 6
+
+
+def test_a_field_of_mixed_types_cannot_be_exported_as_parquet(tmp_path, tiny_model_dir):
+    data = tmp_path / "mixed.jsonl"
+    data.write_text("".join(json.dumps({"id": f"m{i}", "instruction": f"Reverse string {i}.", "output": "s[::-1]",
+                                        "meta": i if i >= 2 else "text"}) + "\n" for i in range(6)))
+    scores = tmp_path / "s.parquet"
+    res = CliRunner().invoke(cli, ["score", str(data), "-m", f"t={tiny_model_dir}", "--dtype", "fp32", "-o",
+                                   str(scores), "--no-cache", "-q"])
+    assert res.exit_code == 0, res.output
+    _fails(["select", str(scores), "--data", str(data), "-r", '{"method": "random", "budget": 1.0}',
+            "-o", str(tmp_path / "sel.parquet")],
+           "field 'meta' cannot be a Parquet column: line 3 holds int where line 1 holds str (a Parquet column has "
+           "one type): write the selection as .jsonl", tmp_path)
