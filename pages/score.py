@@ -36,6 +36,7 @@ with run_tab:
                                      disabled=not on)
                 if on and spec.strip():
                     roles[role] = spec.strip()
+        dev = None
         try:
             dev = ui.device_summary()
             if dev["gpus"]:
@@ -48,10 +49,15 @@ with run_tab:
             st.warning(f"Could not detect the device: {e}")
         with st.expander("Options"):
             o1, o2, o3 = st.columns(3)
-            device = o1.selectbox("Device", ["auto", "cpu", "cuda"], key="score_device")
+            device = o1.selectbox("Device", ["auto", "cpu", "cuda", "mps"], key="score_device")
             dtype = o2.selectbox("Dtype", ["auto", "bf16", "bf16-mixed", "fp16", "fp32"], key="score_dtype",
-                                 help="auto: bf16 on GPUs and on CPUs with AMX/AVX512-BF16, else fp32. "
-                                      "bf16-mixed (CPU): closer to fp32 ranks, about 1.4x slower.")
+                                 help="auto: bf16 on GPUs and on CPUs that run it natively (AMX, AVX512-BF16, "
+                                      "ARM BF16), else fp32. bf16-mixed (CPU): closer to fp32 ranks, about 1.4x "
+                                      "slower than bf16.")
+            on_cpu = device == "cpu" or (device == "auto" and dev is not None and dev["device"] == "cpu")
+            if dev is not None and on_cpu and dtype in ("bf16", "bf16-mixed") and not dev["cpu_bf16"]:
+                st.warning(f"{dev['cpu']} has no native bf16: PyTorch emulates it, several times slower than fp32 "
+                           "(the job's log gives the factor timed there). auto picks fp32 on this CPU.")
             max_length = o3.number_input("Max tokens per pass", 64, 32768, 2048, step=256, key="score_max_length")
             o4, o5 = st.columns(2)
             batch_tokens = o4.number_input("Tokens per forward", 256, 1 << 20, None, step=1024, key="score_batch_tokens",

@@ -495,6 +495,13 @@ def app_command(port: int, data_path: str | None, scores_path: str | None, addre
 
 def main() -> None:
     """Console-script entry point."""
+    import logging
+
+    # The library's warnings (slow emulated bf16, a failed compile) on stderr, marked as such.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    handler.setLevel(logging.WARNING)
+    logging.getLogger("qaq").addHandler(handler)
     cli(prog_name="qaq")
 
 

@@ -12,6 +12,7 @@ import time
 import app_tables
 import pandas as pd
 import pytest
+import streamlit as st
 from conftest import charts, no_exception, open_app
 
 from qaq import jobs, ui
@@ -24,6 +25,27 @@ def test_device_and_default_models_are_shown(pair):
     assert at.text_input(key="score_spec_weak").value == "smollm2-135m"
     assert at.text_input(key="score_spec_strong").value == "gemma3-270m"
     assert "The table has scores for: weak, strong" in at.success[0].value
+
+
+def test_device_line_names_the_cpu_and_bf16_where_it_is_emulated_warns(pair, monkeypatch):
+    from qaq import hardware
+
+    monkeypatch.setattr(hardware, "cpu_info", lambda: hardware.CpuInfo("AMD EPYC", "x86_64", "", 2))
+    at = open_app(*pair, page="score")
+    no_exception(at)
+    line = next(m.value for m in at.markdown if m.value.startswith("**Device**"))
+    if "cuda" not in line:
+        assert line.endswith("AMD EPYC, 2 threads, no native bf16: dtype auto → `fp32`.")
+    assert not at.warning
+    at.selectbox(key="score_device").set_value("cpu").run()
+    at.selectbox(key="score_dtype").set_value("bf16").run()
+    assert [w.value for w in at.warning] == [
+        "AMD EPYC has no native bf16: PyTorch emulates it, several times slower than fp32 (the job's log gives the "
+        "factor timed there). auto picks fp32 on this CPU."]
+    monkeypatch.setattr(hardware, "cpu_info", lambda: hardware.CpuInfo("Xeon", "x86_64", "AMX", 2))
+    st.cache_data.clear()  # the device summary is cached per session
+    at.run()
+    assert not at.warning
 
 
 def _fake_job(data, *, done: int, total: int) -> tuple[str, subprocess.Popen]:
