@@ -160,10 +160,10 @@ class ScoringModel:
         # bf16-mixed (CPU): fp32 weights and residual stream, bf16 matmuls (autocast). Pure bf16
         # lets the residual stream drift over 30 layers enough to reorder close RMI values
         # (Spearman vs fp32 0.9990 on 120 sample rows, 0.9997 mixed); pure bf16 is about 1.4x faster.
-        self.mode = self.dtype  # the precision as asked: fp32, bf16, fp16 or bf16-mixed
-        weight_dtype = _WEIGHT_DTYPE[self.mode]
-        self.mixed = self.mode == "bf16-mixed"
-        self.dtype = "bf16" if self.mixed else self.mode
+        self._precision = self.dtype  # as asked: fp32, bf16, fp16 or bf16-mixed
+        weight_dtype = _WEIGHT_DTYPE[self._precision]
+        self.mixed = self._precision == "bf16-mixed"
+        self.dtype = "bf16" if self.mixed else self._precision  # the matmuls' dtype
         if model is None:
             model, tokenizer = load_causal_lm(
                 source, device=self.device, dtype=weight_dtype, trust_remote_code=trust_remote_code
@@ -203,7 +203,7 @@ class ScoringModel:
         self.reuse_prefix = reuse_prefix and not self.pack
         self._skip = self._reusable_prefixes()  # per pass: leading tokens run once for all rows
         self._cache_argument = _cache_keyword(self.body)
-        self._prefix: dict[int, _Prefix] = {}
+        self._prefix: dict[str, _Prefix] = {}  # per pass, once computed
         if self.device == "cpu":
             torch.set_num_threads(cpu_info().threads)
         # Span sums are float64; MPS has no float64, so they are accumulated on the CPU there.
@@ -226,7 +226,7 @@ class ScoringModel:
     def precision(self) -> str:
         """What the numbers were computed in: ``fp32``, ``bf16``, ``fp16`` or ``bf16-mixed`` (CPU;
         its :attr:`dtype` is bf16, the matmuls')."""
-        return self.mode
+        return self._precision
 
     @property
     def compiled(self) -> bool:
