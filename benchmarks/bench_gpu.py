@@ -71,7 +71,11 @@ def random_model(arch: str, *, tokenizer_spec: str, device: str, dtype: str, att
         config = AutoConfig.from_pretrained(shape_dir)
         tokenizer_spec = str(shape_dir)
         arch = shape_dir.name
-    tok_source = resolve_model(tokenizer_spec)
+    # A --save-shapes directory has a tokenizer and no weights: resolve_model would refuse it as a model.
+    tok_dir = Path(tokenizer_spec)
+    tok_source = (ModelSource(spec=tokenizer_spec, kind="local", path=tok_dir.resolve(), gguf_file=None,
+                              identity=f"tokenizer:{tok_dir.name}")
+                  if tok_dir.is_dir() else resolve_model(tokenizer_spec))
     tokenizer = load_tokenizer(tok_source)
     if attn:
         config._attn_implementation = attn
