@@ -96,12 +96,13 @@ def browser():
 # Streamlit's app root says where the script run is (data-test-script-state: initial, running,
 # rerunRequested, notRunning) and whether the page is connected. The browser may still be drawing
 # what the run sent when it says notRunning (seen: the sidebar's widgets a moment after the
-# page's heading), so the tests also wait for the elements they expect; never on fixed sleeps,
+# page's heading, and element placeholders, stSkeleton, for two seconds after it), so the tests
+# also wait for the placeholders to go and for the elements they expect; never on fixed sleeps,
 # so a busy machine only makes them slower.
 _IDLE = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
   return app && app.dataset.testConnectionState === 'CONNECTED' && app.dataset.testScriptState === 'notRunning'
-    && !document.querySelector('[data-testid="stStatusWidget"]');
+    && !document.querySelector('[data-testid="stStatusWidget"]') && !document.querySelector('[data-testid="stSkeleton"]');
 }"""
 # Every Plotly chart on the page has drawn its SVG (charts draw after the script run ends).
 _CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
