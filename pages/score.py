@@ -6,6 +6,7 @@ import streamlit as st
 
 from qaq import jobs, scoring, ui, views
 from qaq.data import DataError
+from qaq.hardware import DTYPES
 from qaq.models import DEFAULT_MODELS, EMBEDDED_MODELS
 from qaq.scorefile import load_scores
 
@@ -50,7 +51,7 @@ with run_tab:
         with st.expander("Options"):
             o1, o2, o3 = st.columns(3)
             device = o1.selectbox("Device", ["auto", "cpu", "cuda", "mps"], key="score_device")
-            dtype = o2.selectbox("Dtype", ["auto", "bf16", "bf16-mixed", "fp16", "fp32"], key="score_dtype",
+            dtype = o2.selectbox("Dtype", DTYPES, key="score_dtype",
                                  help="auto: bf16 on GPUs and on CPUs that run it natively (AMX, AVX512-BF16, "
                                       "ARM BF16), else fp32. bf16-mixed (CPU): closer to fp32 ranks, about 1.4x "
                                       "slower than bf16.")

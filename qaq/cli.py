@@ -8,6 +8,7 @@ import sys
 import click
 
 from qaq import __version__
+from qaq.hardware import DTYPES
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -52,7 +53,7 @@ def _parse_models(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "json", "csv", "parquet"]), help="Input format (default: from the suffix).")
 @click.option("--device", default="auto", show_default=True,
               help="auto (CUDA, else Apple MPS, else the CPU), cpu, cuda, cuda:N or mps.")
-@click.option("--dtype", default="auto", show_default=True, type=click.Choice(["auto", "bf16", "bf16-mixed", "fp16", "fp32"]),
+@click.option("--dtype", default="auto", show_default=True, type=click.Choice(DTYPES),
               help="auto: bf16 on CUDA GPUs and on CPUs that run it natively (AMX, AVX512-BF16, ARM BF16), "
                    "fp32 on other CPUs (there bf16 is emulated and several times slower: asking for it "
                    "warns with the factor timed on the spot); MPS: bf16, or fp16 before macOS 14. "

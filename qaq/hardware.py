@@ -19,11 +19,10 @@ import platform
 import subprocess
 import time
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any
 
 DEVICES = ("auto", "cpu", "cuda", "cuda:N", "mps")
-Dtype = Literal["auto", "bf16", "bf16-mixed", "fp16", "fp32"]
-DTYPES: tuple[str, ...] = ("auto", "bf16", "bf16-mixed", "fp16", "fp32")
+DTYPES = ("auto", "bf16", "bf16-mixed", "fp16", "fp32")  # what --dtype takes (CLI, app, library)
 
 
 class HardwareError(RuntimeError):
