@@ -58,8 +58,8 @@ def random_model(arch: str, *, tokenizer_spec: str, device: str, dtype: str, att
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    from qaq.backend import ScoringModel, load_tokenizer
-    from qaq.models import ModelSource, resolve_model
+    from qaq.scoring.backend import ScoringModel, load_tokenizer
+    from qaq.scoring.models import ModelSource, resolve_model
 
     if arch in ARCHS:
         cfg = dict(ARCHS[arch])
@@ -88,7 +88,7 @@ def random_model(arch: str, *, tokenizer_spec: str, device: str, dtype: str, att
 
 def padded_fraction(sm: Any, encoded: list, batch_tokens: int) -> float:
     """Share of computed positions that are padding under qaq's batching (0 when packing)."""
-    from qaq.scoring import plan_batches
+    from qaq.scoring.engine import plan_batches
 
     if sm.pack:
         return 0.0
@@ -102,8 +102,8 @@ def padded_fraction(sm: Any, encoded: list, batch_tokens: int) -> float:
 
 def save_shapes(specs: list[str], out_dir: Path) -> None:
     """Write each model's config and tokenizer, without weights, to ``out_dir/<name>/``."""
-    from qaq.backend import ScoringModel
-    from qaq.models import resolve_model
+    from qaq.scoring.backend import ScoringModel
+    from qaq.scoring.models import resolve_model
 
     for spec in specs:
         sm = ScoringModel(resolve_model(spec), device="cpu", dtype="fp32")
@@ -118,7 +118,7 @@ def fp32_copy(sm: Any) -> Any:
     """An fp32 ScoringModel with ``sm``'s weights (call before ``sm.compile()``)."""
     import copy
 
-    from qaq.backend import ScoringModel
+    from qaq.scoring.backend import ScoringModel
 
     return ScoringModel(sm.source, device=sm.device, dtype="fp32", model=copy.deepcopy(sm.model),
                         tokenizer=sm.tokenizer, pack=sm.pack)
@@ -128,13 +128,13 @@ def check_parity(sm: Any, fp32: Any, encoded: list, *, batch_tokens: int) -> dic
     """The fast path on this device against the naive reference, in fp32, and the timed dtype's drift.
 
     ``fp32`` (see :func:`fp32_copy`) is scored by qaq's batches and by
-    :func:`qaq.reference.reference_sums`; returns the largest per-span mean-NLL difference between
+    :func:`qaq.scoring.reference.reference_sums`; returns the largest per-span mean-NLL difference between
     the two, and between ``sm`` itself (its dtype, compiled or not) and the fp32 batches.
     """
     import numpy as np
 
-    from qaq.reference import reference_sums
-    from qaq.scoring import iter_scores
+    from qaq.scoring.reference import reference_sums
+    from qaq.scoring.engine import iter_scores
 
     def means(model: Any) -> np.ndarray:
         out = np.full((len(encoded), 4), np.nan)
@@ -153,7 +153,7 @@ def check_parity(sm: Any, fp32: Any, encoded: list, *, batch_tokens: int) -> dic
 def measure(sm: Any, encoded: list, *, batch_tokens: int, runs: int, peak_tflops: float) -> dict[str, Any]:
     import torch
 
-    from qaq.scoring import iter_scores
+    from qaq.scoring.engine import iter_scores
 
     def once() -> float:
         if sm.device.startswith("cuda"):
@@ -219,8 +219,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
 
     from bench_scoring import synthetic_pairs
 
-    from qaq.backend import ScoringModel
-    from qaq.models import resolve_model
+    from qaq.scoring.backend import ScoringModel
+    from qaq.scoring.models import resolve_model
 
     df = synthetic_pairs(args.rows)
     models = [random_model(arch, tokenizer_spec=args.tokenizer, device=args.device, dtype=args.dtype, attn=args.attn)

@@ -1,8 +1,8 @@
 """Scoring speed: qaq's fast path against a naive reference scorer, measured side by side.
 
 Naive reference (how existing IFD tools score): one sample at a time, one forward per span (four
-per sample), fp32, full-vocabulary logits and the transformers loss (qaq.reference).
-Fast path (qaq.backend): two forwards per sample, each pass's template prefix run once and its
+per sample), fp32, full-vocabulary logits and the transformers loss (qaq.scoring.reference).
+Fast path (qaq.scoring.backend): two forwards per sample, each pass's template prefix run once and its
 keys/values reused, chunked LM head over target rows only, length-sorted token-budget batches,
 bf16 where the CPU/GPU runs it natively (fp32 elsewhere), dense GGUF weights; timed eager, with
 torch.compile'd layers, and eager without prefix reuse (--modes eager,compiled,no-reuse). The
@@ -49,7 +49,7 @@ def synthetic_pairs(n: int, *, seed: int = 0) -> pd.DataFrame:
     Query and answer lengths (characters) are log-normal: medians about 150 and 900, capped at
     1,500 and 6,000, so a few long samples dominate the token count as in real data.
     """
-    from qaq.data import load_dataset
+    from qaq.io.datasets import load_dataset
 
     src = load_dataset(SAMPLE)
     text_q = "\n".join(src["query"])
@@ -72,7 +72,7 @@ def length_stratified(encoded: list, k: int) -> list[int]:
 
 
 def time_fast(sm, encoded, batch_tokens: int, runs: int) -> list[float]:
-    from qaq.scoring import iter_scores
+    from qaq.scoring.engine import iter_scores
 
     times = []
     for _ in range(runs):
@@ -84,7 +84,7 @@ def time_fast(sm, encoded, batch_tokens: int, runs: int) -> list[float]:
 
 
 def time_naive(sm32, encoded, runs: int) -> list[float]:
-    from qaq.reference import reference_sums
+    from qaq.scoring.reference import reference_sums
 
     times = []
     for _ in range(runs):
@@ -107,7 +107,7 @@ def matmul_flops(sm, encoded: list) -> float:
 
 def machine_report() -> dict:
     """The machine, and its measured matmul rate per dtype (printed first)."""
-    from qaq import hardware
+    from qaq.scoring import hardware
 
     info = hardware.describe_machine("cpu")
     rates = hardware.matmul_rates(("fp32", "bf16"))
@@ -119,10 +119,10 @@ def machine_report() -> dict:
 
 
 def bench(args: argparse.Namespace, machine: dict) -> dict:
-    from qaq.backend import ScoringModel, load_causal_lm
-    from qaq.data import load_dataset
-    from qaq.models import resolve_model
-    from qaq.scoring import ScoringConfig, batch_budget
+    from qaq.scoring.backend import ScoringModel, load_causal_lm
+    from qaq.io.datasets import load_dataset
+    from qaq.scoring.models import resolve_model
+    from qaq.scoring.engine import ScoringConfig, batch_budget
 
     source = resolve_model(args.model)
     t0 = time.perf_counter()
@@ -198,7 +198,7 @@ def peak_rss_child(args: argparse.Namespace, rows: int) -> float:
     code = (
         "import resource, sys; sys.path.insert(0, %r)\n"
         "from bench_scoring import synthetic_pairs\n"
-        "from qaq.scoring import ScoringConfig, score_frame\n"
+        "from qaq.scoring.engine import ScoringConfig, score_frame\n"
         "df = synthetic_pairs(%d)\n"
         "score_frame(df, {'m': %r}, config=ScoringConfig(device=%r, dtype=%r, batch_tokens=%r, max_length=%d))\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
@@ -208,11 +208,11 @@ def peak_rss_child(args: argparse.Namespace, rows: int) -> float:
 
 
 def spearman_bf16_fp32(args: argparse.Namespace) -> dict:
-    from qaq.backend import ScoringModel, load_causal_lm
-    from qaq.data import load_dataset
-    from qaq.models import resolve_model
-    from qaq.scoring import ScoringConfig, score_frame
-    from qaq.strata import spearman
+    from qaq.scoring.backend import ScoringModel, load_causal_lm
+    from qaq.io.datasets import load_dataset
+    from qaq.scoring.models import resolve_model
+    from qaq.scoring.engine import ScoringConfig, score_frame
+    from qaq.select.strata import spearman
 
     source = resolve_model(args.model)
     model32, tok = load_causal_lm(source, device="cpu", dtype="fp32")
@@ -255,11 +255,11 @@ def int8_probe(args: argparse.Namespace) -> dict:
     import torch
     from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
-    from qaq.backend import ScoringModel, load_causal_lm
-    from qaq.data import load_dataset
-    from qaq.models import resolve_model
-    from qaq.scoring import ScoringConfig, batch_budget, iter_scores
-    from qaq.strata import spearman
+    from qaq.scoring.backend import ScoringModel, load_causal_lm
+    from qaq.io.datasets import load_dataset
+    from qaq.scoring.models import resolve_model
+    from qaq.scoring.engine import ScoringConfig, batch_budget, iter_scores
+    from qaq.select.strata import spearman
 
     source = resolve_model(args.model)
     model32, tok = load_causal_lm(source, device="cpu", dtype="fp32")
@@ -305,9 +305,9 @@ def profile_split(args: argparse.Namespace) -> dict:
     import torch
     import torch._inductor.config as inductor_config
 
-    from qaq.backend import ScoringModel
-    from qaq.models import resolve_model
-    from qaq.scoring import ScoringConfig, batch_budget, iter_scores
+    from qaq.scoring.backend import ScoringModel
+    from qaq.scoring.models import resolve_model
+    from qaq.scoring.engine import ScoringConfig, batch_budget, iter_scores
 
     inductor_config.cpp.enable_kernel_profile = True  # compiled C++ kernels show up by name
     sm = ScoringModel(resolve_model(args.model), device=args.device, dtype=args.dtype)

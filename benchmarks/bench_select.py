@@ -1,6 +1,6 @@
 """Benchmark: stratify + rank + select on a synthetic 1,000,000-row score table (two models).
 
-Times ``qaq.selection.select`` with the QAQ recipe (stratified Diff-High, 25%), which bins both
+Times ``qaq.select.selection.select`` with the QAQ recipe (stratified Diff-High, 25%), which bins both
 models' PPL(Q) into 10 quantile strata, ranks each model's RMI within its strata, computes
 Diff/Sum and keeps the top quarter. Prints the median of the runs (target: < 1 s on 2 cores).
 
@@ -18,7 +18,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from qaq.selection import parse_recipe, select
+from qaq.select.selection import parse_recipe, select
 
 QAQ = {"method": "diff_high", "strong": "strong", "weak": "weak", "budget": 0.25, "ranking": "stratified"}
 OTHERS = {

@@ -4,14 +4,14 @@
     python benchmarks/detection.py [--scores sample_data/code_instructions.scores.parquet]
         [--data sample_data/code_instructions.jsonl] [--out benchmarks/detection.md] [--limit N]
 
-Joins a qaq score table (:func:`qaq.scorefile.load_scores`) on ``id`` with the labelled sample
-(:func:`qaq.data.load_dataset`, label field ``defect``: ``"none"`` = clean) and reports:
+Joins a qaq score table (:func:`qaq.io.scorefile.load_scores`) on ``id`` with the labelled sample
+(:func:`qaq.io.datasets.load_dataset`, label field ``defect``: ``"none"`` = clean) and reports:
 
 1. ROC AUC per defect type (clean vs that type) and for any defect, per scored model, of the
-   detectors of :func:`qaq.detection.suspicion_scores` (higher = more suspicious; an AUC below
+   detectors of :func:`qaq.select.detection.suspicion_scores` (higher = more suspicious; an AUC below
    0.5 means the opposite direction detects the defect);
 2. the same for average precision (chance = the base rate);
-3. the defect share inside the paper's 25% selections (:mod:`qaq.selection` recipes: the RMI
+3. the defect share inside the paper's 25% selections (:mod:`qaq.select.selection` recipes: the RMI
    50-75% band per model, Diff-High, IFD per model, random), with the whole data as a baseline.
 
 The Markdown goes to ``--out`` and to stdout. ``--limit N`` keeps the first N data rows only.
@@ -30,9 +30,9 @@ from typing import Any
 import pandas as pd
 
 from qaq.columns import score_column, score_columns, scored_models
-from qaq.data import DataError, load_dataset
-from qaq.scorefile import load_scores
-from qaq.detection import (
+from qaq.io.datasets import DataError, load_dataset
+from qaq.io.scorefile import load_scores
+from qaq.select.detection import (
     ANY_DEFECT,
     DETECTORS,
     LOW_DIFF,
@@ -40,7 +40,7 @@ from qaq.detection import (
     detection_table,
     suspicion_scores,
 )
-from qaq.selection import RecipeError, select
+from qaq.select.selection import RecipeError, select
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SCORES = ROOT / "sample_data" / "code_instructions.scores.parquet"
@@ -142,7 +142,7 @@ def metric_table(df: pd.DataFrame, table: pd.DataFrame, metric: str) -> pd.DataF
 
 def selection_masks(df: pd.DataFrame, models: Sequence[str], *, strong: str | None, weak: str | None
                     ) -> dict[str, pd.Series]:
-    """The paper's 25% selections, built with qaq.selection recipes."""
+    """The paper's 25% selections, built with qaq.select.selection recipes."""
     recipes: dict[str, dict[str, Any]] = {}
     for m in models:
         recipes[f"RMI 50-75% band ({m})"] = {"method": "rmi_band", "model": m, "lo": 0.5, "hi": 0.75}

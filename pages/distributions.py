@@ -1,43 +1,5 @@
-"""Distributions: RMI per model with the current selection, why strata, RMI vs IFD."""
+"""Opens the distributions page of qaq/app/pages/ inside the app frame (a direct link before app.py ran)."""
 
-import streamlit as st
+from qaq.app.frame import run
 
-from qaq import plots, ui, views
-
-ws = ui.current()
-st.title("Distributions")
-table = ui.require_scores(ws)
-
-ui.valid_choice("dist_models", list(ws.models), default=list(ws.models))
-models = st.multiselect("Models", ws.models, key="dist_models")
-recipe = st.session_state["recipe"]
-selected, error = ui.current_selection(ws, recipe)
-if recipe is None:
-    st.caption("No selection yet: build a recipe on the Select & export page to see the selected rows here.")
-elif error:
-    st.caption(f"The current recipe does not apply to this table: {error}")
-else:
-    st.caption(f"Solid bars / dashed lines: the {int(selected.sum()):,} rows the current recipe "
-               f"(`{recipe['method']}`) selects.")
-if models:
-    left, right = st.columns(2)
-    with left:
-        ui.plotly(plots.rmi_histogram(table, models, selected=selected), key="rmi_histogram")
-    with right:
-        ui.plotly(plots.rmi_ecdf(table, models, selected=selected), key="rmi_ecdf")
-else:
-    st.info("Pick at least one model.")
-
-st.subheader("Why stratify")
-st.markdown("RMI has a lower ceiling for easy queries (low PPL(Q)): a global RMI sort drops simple but valid "
-            "rows. QAQ ranks RMI within K quantile bins of PPL(Q) instead. " + views.STRATA_NOTE)
-ui.valid_choice("dist_model", list(ws.models))
-model = st.selectbox("Model", ws.models, key="dist_model")
-ui.plotly(plots.rmi_vs_ppl(table, model, bins=ws.bins), key="rmi_vs_ppl")
-kind = st.radio("Per stratum as", ["box", "violin"], horizontal=True, key="dist_kind")
-ui.plotly(plots.rmi_by_stratum(table, model, bins=ws.bins, kind=kind), key="rmi_by_stratum")
-
-st.subheader("RMI and IFD")
-st.markdown("IFD (Cherry LLM) = log PPL(A|Q) / log PPL(A): how much the query helps predict the answer. "
-            "The paper reports Spearman(RMI, IFD) = 0.252 on WarriorCoder: the two scores see different things.")
-ui.plotly(plots.ifd_vs_rmi(table, model), key="ifd_vs_rmi")
+run()

@@ -8,7 +8,7 @@ import sys
 import click
 
 from qaq import __version__
-from qaq.hardware import DTYPES
+from qaq.scoring.hardware import DTYPES
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -19,7 +19,7 @@ def cli() -> None:
 
 def _parse_models(values: tuple[str, ...]) -> dict[str, str]:
     """``("weak=smollm2-135m", ...)`` -> {"weak": "smollm2-135m", ...}."""
-    from qaq.models import DEFAULT_MODELS
+    from qaq.scoring.models import DEFAULT_MODELS
 
     if not values:
         return dict(DEFAULT_MODELS)
@@ -120,13 +120,13 @@ def score_command(input_path: str, output: str | None, model_specs: tuple[str, .
 
     Example: qaq score shards/ --engine ray --ray-address auto -m strong=/models/dsc-6.7b -o scores.parquet
     """
-    from qaq.cache import CacheError, ScoreCache
-    from qaq.data import DataError, load_dataset, refuse_inputs, skipped_rows
-    from qaq.scorefile import check_scores_path, write_scores
-    from qaq.models import ModelNotFound
-    from qaq.scoring import (TRUNCATION_NOTICE_SHARE, ScoringConfig, estimate_cost, heavily_truncated,
+    from qaq.scoring.cache import CacheError, ScoreCache
+    from qaq.io.datasets import DataError, load_dataset, refuse_inputs, skipped_rows
+    from qaq.io.scorefile import check_scores_path, write_scores
+    from qaq.scoring.models import ModelNotFound
+    from qaq.scoring.engine import (TRUNCATION_NOTICE_SHARE, ScoringConfig, estimate_cost, heavily_truncated,
                              load_scoring_model, score_frame)
-    from qaq.templates import DEFAULT_REVERSE_INSTRUCTION, DEFAULT_SYSTEM, TemplateError
+    from qaq.scoring.templates import DEFAULT_REVERSE_INSTRUCTION, DEFAULT_SYSTEM, TemplateError
 
     if not output and not dry_run:
         raise click.UsageError("give -o/--output (or --dry-run)")
@@ -154,7 +154,7 @@ def score_command(input_path: str, output: str | None, model_specs: tuple[str, .
             trust_remote_code=trust_remote_code,
         )
         if engine == "ray":
-            from qaq.ray_engine import RayNotInstalled, load_inputs, require_ray
+            from qaq.scoring.ray_engine import RayNotInstalled, load_inputs, require_ray
 
             try:
                 require_ray()
@@ -210,7 +210,7 @@ def score_command(input_path: str, output: str | None, model_specs: tuple[str, .
     except (ModelNotFound, TemplateError, DataError, CacheError) as exc:
         raise click.ClickException(str(exc)) from None
     except Exception as exc:
-        from qaq.backend import ScoringError
+        from qaq.scoring.backend import ScoringError
 
         if isinstance(exc, ScoringError):
             raise click.ClickException(str(exc)) from None
@@ -231,10 +231,10 @@ def score_command(input_path: str, output: str | None, model_specs: tuple[str, .
 def _score_on_ray(data, models: dict[str, str], *, config, output: str, address: str | None, gpus_per_worker: float,
                   concurrency: int | None, shards_dir: str | None, rows_per_shard: int, quiet: bool,
                   progress_file: str | None) -> None:
-    """The --engine ray branch of `qaq score` (qaq.ray_engine writes the output and its metadata)."""
-    from qaq.data import DataError
-    from qaq.models import ModelNotFound
-    from qaq.ray_engine import RayEngineError, score_with_ray
+    """The --engine ray branch of `qaq score` (qaq.scoring.ray_engine writes the output and its metadata)."""
+    from qaq.io.datasets import DataError
+    from qaq.scoring.models import ModelNotFound
+    from qaq.scoring.ray_engine import RayEngineError, score_with_ray
 
     click.echo(f"ray: {address or 'a local Ray instance'}; shards in {shards_dir or str(output) + '.shards'}", err=True)
     progress = _Progress(quiet=quiet, progress_file=progress_file)
@@ -333,10 +333,10 @@ def select_command(scores_path: str, recipe_spec: str, output: str, data_path: s
     from pathlib import Path
 
     from qaq.columns import QA_HASH
-    from qaq.data import DataError, load_dataset, refuse_inputs
-    from qaq.scorefile import load_scores
-    from qaq.export import ExportError, export_selection, file_sha256, output_format, read_manifest
-    from qaq.selection import RecipeError, attach_scores, parse_recipe, select, selection_notes, stratum_counts
+    from qaq.io.datasets import DataError, load_dataset, refuse_inputs
+    from qaq.io.scorefile import load_scores
+    from qaq.io.export import ExportError, export_selection, file_sha256, output_format, read_manifest
+    from qaq.select.selection import RecipeError, attach_scores, parse_recipe, select, selection_notes, stratum_counts
 
     # Everything that can be checked is checked before anything is written.
     targets = [Path(p).resolve() for p in (output, discarded, manifest) if p]
@@ -421,7 +421,7 @@ def env_command(device: str, dtype: str, matmul: bool, as_json: bool) -> None:
     """
     import json
 
-    from qaq import hardware
+    from qaq.scoring import hardware
 
     info = hardware.describe_machine(device, dtype)
     if matmul:
@@ -457,40 +457,36 @@ def env_command(device: str, dtype: str, matmul: bool, as_json: bool) -> None:
 def app_command(port: int, data_path: str | None, scores_path: str | None, address: str, no_browser: bool) -> None:
     """Open the qaq web app: explore scores, audit examples, tune a recipe, export the selection.
 
-    Runs `streamlit run app.py` on localhost. With no options it opens the bundled sample and its
-    precomputed scores (both embedded models), so there is nothing to wait for. Uploads are limited
-    to the size the app states on its Data page.
+    Runs the app (qaq/app, part of the package) with Streamlit on localhost. With no options it
+    opens the bundled sample and its precomputed scores (both embedded models), so there is
+    nothing to wait for. Uploads are limited to the size the app states on its Data page.
 
     Example: qaq app --data data.jsonl --scores scores.parquet --port 8502
     """
     import os
     from pathlib import Path
 
-    app = Path(__file__).resolve().parent.parent / "app.py"
-    if not app.is_file() or not (app.parent / "pages").is_dir():
-        raise click.ClickException(
-            f"the app's files are missing: expected {app} and {app.parent / 'pages'} beside the qaq package "
-            "(qaq app runs from a source checkout of qaq: pip install -e .)")
-    # What app.py reads (qaq.ui.ENV_DATA, ENV_SCORES) and the upload limit of .streamlit/config.toml;
-    # tests/app keep them equal.
-    # Not imported: qaq.ui imports streamlit, which only the app's own process should load.
-    env_data, env_scores, upload_limit_mb = "QAQ_APP_DATA", "QAQ_APP_SCORES", 200
+    from qaq.app import paths  # no streamlit: only the app's own process loads it
 
+    if not paths.MAIN_FILE.is_file():
+        raise click.ClickException(f"the app's entry script is missing ({paths.MAIN_FILE}): reinstall qaq")
     env = dict(os.environ)
-    for name, value in ((env_data, data_path), (env_scores, scores_path)):
+    for name, value in ((paths.ENV_DATA, data_path), (paths.ENV_SCORES, scores_path)):
         env.pop(name, None)
         if value:
             env[name] = str(Path(value).resolve())
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", address,
-           "--server.port", str(port), "--server.maxUploadSize", str(upload_limit_mb),
-           "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer",
-           # Watching the source tree (a .venv inside it included) is for developing the app, not using it.
-           "--server.fileWatcherType", "none"]
+    options = {**paths.SERVER_OPTIONS, "server.address": address, "server.port": port,
+               "client.toolbarMode": "viewer",
+               # Watching the source tree (a .venv inside it included) is for developing the app, not using it.
+               "server.fileWatcherType": "none"}
     if no_browser:
-        cmd += ["--server.headless", "true"]
+        options["server.headless"] = True
+    cmd = [sys.executable, "-m", "streamlit", "run", str(paths.MAIN_FILE)]
+    for name, value in options.items():
+        cmd += [f"--{name}", str(value).lower() if isinstance(value, bool) else str(value)]
     click.echo(f"qaq app on http://{address}:{port} (Ctrl+C stops it)", err=True)
-    # Become the server (no child left behind when this process is signalled).
-    os.chdir(app.parent)
+    # Become the server (no child left behind when this process is signalled); relative paths typed
+    # on the Data page resolve against the folder qaq app was started in.
     os.execve(sys.executable, cmd, env)
 
 

@@ -22,12 +22,12 @@ Every other field of the source passes through as its own column; a source field
 clashes with one of the above is kept as ``src_<name>``.
 
 A score table has ``id``, ``qa_hash`` (:data:`QA_HASH`: 16 hex digits of sha256 over the row's
-Q and A as scored, :func:`qaq.data.hash_id`; joining scores onto data checks it, so a row
+Q and A as scored, :func:`qaq.io.datasets.hash_id`; joining scores onto data checks it, so a row
 whose text changed since scoring is never matched by its id alone) and, per scoring model
 NAME (see :func:`score_column`): ``NAME_nll_q``, ``NAME_nll_q_given_a``,
 ``NAME_nll_a``, ``NAME_nll_a_given_q`` (mean token NLL, nats), ``NAME_rmi``, ``NAME_ifd``,
 ``NAME_n_tokens_q``, ``NAME_n_tokens_a`` (tokens scored), ``NAME_truncated`` (tokens dropped by
-``max_length``). Derived by :mod:`qaq.strata`: ``NAME_stratum``, ``NAME_rank`` and, for a
+``max_length``). Derived by :mod:`qaq.select.strata`: ``NAME_stratum``, ``NAME_rank`` and, for a
 strong/weak pair, ``diff`` and ``sum``.
 """
 
@@ -64,7 +64,7 @@ SCORE_FIELDS: dict[str, str] = {
 }
 
 # The fields a score table must have for a model to count as scored. The QAQ authors' files
-# carry only these three (see qaq.scorefile.from_authors_format).
+# carry only these three (see qaq.io.scorefile.from_authors_format).
 REQUIRED_SCORE_FIELDS: tuple[str, ...] = ("nll_q", "nll_q_given_a", "rmi")
 
 # Column suffixes of the QAQ authors' script (rmi_math.py): {name}_log_PPL_Q etc.

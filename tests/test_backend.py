@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qaq.backend import ScoringError, ScoringModel, truncate_spans
-from qaq.models import resolve_model
-from qaq.reference import reference_sums
-from qaq.scoring import iter_scores
+from qaq.scoring.backend import ScoringError, ScoringModel, truncate_spans
+from qaq.scoring.models import resolve_model
+from qaq.scoring.reference import reference_sums
+from qaq.scoring.engine import iter_scores
 
 QUERIES = [
     "Write a function that adds two numbers.",
@@ -60,10 +60,10 @@ def test_packed_equals_reference(tiny_model_dir):
 
 def test_head_chunks_of_a_few_rows_equal_reference(sm, monkeypatch):
     """The LM head over target rows in many small chunks (7 rows each) gives the same numbers."""
-    import qaq.backend
+    import qaq.scoring.backend
 
     vocab = sm.head_weight.shape[0]
-    monkeypatch.setitem(qaq.backend.HEAD_CHUNK_BYTES, "cpu", 4 * vocab * 7)
+    monkeypatch.setitem(qaq.scoring.backend.HEAD_CHUNK_BYTES, "cpu", 4 * vocab * 7)
     encoded = sm.encode_many(QUERIES, ANSWERS, max_length=700)
     got = _means(sm, encoded, batch_tokens=900)
     np.testing.assert_allclose(got, _ref_means(sm, encoded), atol=1e-4, rtol=0)
@@ -217,9 +217,9 @@ def test_compiled_equals_reference(tiny_model_dir):
 _BROKEN_COMPILER = """
 import json, logging, sys
 import numpy as np
-from qaq.backend import ScoringError, ScoringModel
-from qaq.models import resolve_model
-from qaq.scoring import iter_scores
+from qaq.scoring.backend import ScoringError, ScoringModel
+from qaq.scoring.models import resolve_model
+from qaq.scoring.engine import iter_scores
 logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
 sm = ScoringModel(resolve_model(sys.argv[1]), device="cpu", dtype="fp32")
 enc = sm.encode_many(["add two numbers"], ["def add(a, b): return a + b"], max_length=700)

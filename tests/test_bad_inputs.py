@@ -56,7 +56,7 @@ def test_bad_data_files_are_located_and_explained(tmp_path, name, text, message)
 
 
 def test_a_jsonl_file_named_json_still_loads(tmp_path):
-    from qaq.data import load_dataset
+    from qaq.io.datasets import load_dataset
 
     data = tmp_path / "lines.json"
     data.write_text('{"instruction": "a", "output": "b"}\n{"instruction": "c", "output": "d"}\n')
@@ -84,7 +84,7 @@ def test_dry_run_with_nothing_to_score(tmp_path, tiny_model_dir):
 @pytest.fixture
 def scored(tmp_path):
     """A 3-row data file and its score table (written by hand, in qaq's format)."""
-    from qaq.scorefile import write_scores
+    from qaq.io.scorefile import write_scores
 
     import pandas as pd
 
@@ -154,7 +154,7 @@ def test_a_full_disk_under_the_output_or_the_cache(tmp_path, full_disk, tiny_mod
 def test_a_full_disk_under_a_selection(tmp_path, full_disk, scored):
     import pandas as pd
 
-    from qaq.scorefile import write_scores
+    from qaq.io.scorefile import write_scores
 
     data = _rows(tmp_path / "big.jsonl", 300)
     scores = tmp_path / "big.parquet"

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from qaq.scorefile import write_scores
-from qaq.selection import select
+from qaq.io.scorefile import write_scores
+from qaq.select.selection import select
 
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "detection.py"
 TYPES = ["none"] * 24 + ["mismatch"] * 6 + ["echo"] * 6 + ["truncated"] * 4

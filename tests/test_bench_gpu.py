@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from qaq.hardware import choose_dtype
+from qaq.scoring.hardware import choose_dtype
 
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_gpu.py"
 

@@ -7,7 +7,7 @@ import json
 from click.testing import CliRunner
 
 from qaq.cli import cli
-from qaq.scorefile import load_scores
+from qaq.io.scorefile import load_scores
 
 
 def _data(tmp_path):

@@ -1,4 +1,4 @@
-"""Tests for qaq.compare: overlap, retention curves, Diff/Sum quadrants."""
+"""Tests for qaq.select.compare: overlap, retention curves, Diff/Sum quadrants."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qaq.compare import overlap, quadrant_counts, retention_curve
+from qaq.select.compare import overlap, quadrant_counts, retention_curve
 
 NAN = float("nan")
 

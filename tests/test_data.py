@@ -1,4 +1,4 @@
-"""Tests for qaq.data: loading, field mapping, ids, errors, raw records and score files."""
+"""Tests for qaq.io.datasets: loading, field mapping, ids, errors, raw records and score files."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from qaq.columns import DATA_COLUMNS, SKIP_EMPTY_ANSWER, SKIP_EMPTY_QUERY, scored_models
-from qaq.data import DataError, FieldMapping, detect_mapping, load_dataset, read_records, skipped_rows
-from qaq.scorefile import from_authors_format, is_authors_format, load_scores, write_scores
+from qaq.io.datasets import DataError, FieldMapping, detect_mapping, load_dataset, read_records, skipped_rows
+from qaq.io.scorefile import from_authors_format, is_authors_format, load_scores, write_scores
 
 FIXTURES = Path(__file__).parent / "fixtures" / "data"
 DS = "deepseek-coder-6.7b-base"
@@ -594,7 +594,7 @@ def test_converted_authors_scores_round_trip_as_qaq_scores(tmp_path: Path) -> No
 
 
 def test_import_stays_light() -> None:
-    code = "import sys, qaq.data; print(sorted({'torch', 'streamlit'} & set(sys.modules)))"
+    code = "import sys, qaq.io.datasets; print(sorted({'torch', 'streamlit'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

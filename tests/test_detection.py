@@ -1,4 +1,4 @@
-"""Tests for qaq.detection: suspicion scores, detection metrics, defect shares and row flags."""
+"""Tests for qaq.select.detection: suspicion scores, detection metrics, defect shares and row flags."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
 
-from qaq.detection import (
+from qaq.select.detection import (
     ANY_DEFECT,
     DETECTORS,
     ECHO_THRESHOLD,
@@ -30,7 +30,7 @@ from qaq.detection import (
     row_flags,
     suspicion_scores,
 )
-from qaq.strata import add_disagreement, add_ranks
+from qaq.select.strata import add_disagreement, add_ranks
 
 
 def scored(n: int = 40, seed: int = 0) -> pd.DataFrame:
@@ -385,8 +385,8 @@ def test_row_flags_errors():
 
 
 def test_detection_and_labels_stay_light():
-    # sklearn loads on first use only: importing qaq.detection stays quick for the app.
+    # sklearn loads on first use only: importing qaq.select.detection stays quick for the app.
     heavy = ("torch", "transformers", "streamlit", "sklearn")
-    code = f"import sys, qaq.detection, qaq.labels\nprint(','.join(m for m in {heavy!r} if m in sys.modules))"
+    code = f"import sys, qaq.select.detection, qaq.io.labels\nprint(','.join(m for m in {heavy!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""

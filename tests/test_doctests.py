@@ -26,7 +26,7 @@ MODULES = _modules_with_examples()
 
 
 def test_the_modules_with_examples_are_found():
-    assert {"qaq.backend", "qaq.hardware", "qaq.scoring", "qaq.strata"} <= set(MODULES)
+    assert {"qaq.scoring.backend", "qaq.scoring.hardware", "qaq.scoring.engine", "qaq.select.strata"} <= set(MODULES)
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -15,14 +15,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qaq.backend import ScoringModel, load_causal_lm
-from qaq.data import load_dataset
-from qaq.hardware import choose_dtype, cpu_info
-from qaq.scorefile import load_scores
-from qaq.models import resolve_model
-from qaq.reference import reference_sums
-from qaq.scoring import ScoringConfig, iter_scores, score_frame
-from qaq.strata import spearman
+from qaq.scoring.backend import ScoringModel, load_causal_lm
+from qaq.io.datasets import load_dataset
+from qaq.scoring.hardware import choose_dtype, cpu_info
+from qaq.io.scorefile import load_scores
+from qaq.scoring.models import resolve_model
+from qaq.scoring.reference import reference_sums
+from qaq.scoring.engine import ScoringConfig, iter_scores, score_frame
+from qaq.select.strata import spearman
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""Tests for qaq.export: exact re-export in every format, atomic writes, manifests."""
+"""Tests for qaq.io.export: exact re-export in every format, atomic writes, manifests."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from qaq.export import (
+from qaq.io.export import (
     ExportError,
     export_selection,
     ids_sha256,
@@ -23,7 +23,7 @@ from qaq.export import (
     write_manifest,
     write_selection,
 )
-from qaq.selection import parse_recipe, select
+from qaq.select.selection import parse_recipe, select
 
 # Raw JSONL lines as a user's tool might have written them: odd spacing, escaped and raw
 # unicode, U+2028 inside a string, nested objects, fields that differ between records.

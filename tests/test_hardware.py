@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from qaq import hardware
-from qaq.hardware import CpuInfo, HardwareError, choose_device, choose_dtype, parse_cpuinfo
+from qaq.scoring import hardware
+from qaq.scoring.hardware import CpuInfo, HardwareError, choose_device, choose_dtype, parse_cpuinfo
 
 AMD = CpuInfo("AMD EPYC", "x86_64", "", 2)
 XEON = CpuInfo("Intel(R) Xeon(R) Platinum 8488C", "x86_64", "AMX", 2)

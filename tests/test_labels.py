@@ -1,4 +1,4 @@
-"""Tests for qaq.labels: persistence, validation, overrides, corrupt files and atomic writes."""
+"""Tests for qaq.io.labels: persistence, validation, overrides, corrupt files and atomic writes."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import qaq.labels as labels_mod
-from qaq.labels import (
+import qaq.io.labels as labels_mod
+from qaq.io.labels import (
     LABELS,
     LabelsError,
     labels_path,
@@ -21,7 +21,7 @@ from qaq.labels import (
     set_label,
     set_override,
 )
-from qaq.selection import select
+from qaq.select.selection import select
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from qaq.cli import cli
 
 def test_import_qaq_imports_neither_torch_nor_streamlit():
     code = (
-        "import sys, qaq, qaq.columns, qaq.data, qaq.scoring, qaq.templates, qaq.models, qaq.cache, qaq.jobs\n"
+        "import sys, qaq, qaq.columns, qaq.io.datasets, qaq.scoring.engine, qaq.scoring.templates, qaq.scoring.models, qaq.scoring.cache, qaq.jobs\n"
         "bad = [m for m in ('torch', 'transformers', 'streamlit') if m in sys.modules]\n"
         "print(','.join(bad))"
     )
@@ -30,7 +30,7 @@ def test_every_command_has_help():
 
 
 def test_env_names_the_cpu_and_the_choices_made_for_it():
-    from qaq import hardware
+    from qaq.scoring import hardware
 
     result = CliRunner().invoke(cli, ["env"])
     assert result.exit_code == 0, result.output

@@ -13,9 +13,9 @@ import plotly.graph_objects as go
 import pytest
 
 from qaq import plots
-from qaq.compare import quadrant_counts, retention_curve
-from qaq.selection import parse_recipe, select, stratum_counts
-from qaq.strata import add_disagreement, add_strata, spearman
+from qaq.select.compare import quadrant_counts, retention_curve
+from qaq.select.selection import parse_recipe, select, stratum_counts
+from qaq.select.strata import add_disagreement, add_strata, spearman
 
 N = 400
 NAN_STRONG = [3, 50, 51, 200, 399]  # rows whose strong scores are missing (skipped / failed)

@@ -18,10 +18,10 @@ from click.testing import CliRunner
 
 from qaq.cli import cli
 from qaq.columns import score_columns
-from qaq.data import DataError, load_dataset
-from qaq.scorefile import load_scores, write_scores
-from qaq.ray_engine import RayEngineError, load_inputs, shard_run_key
-from qaq.scoring import ScoringConfig, score_frame
+from qaq.io.datasets import DataError, load_dataset
+from qaq.io.scorefile import load_scores, write_scores
+from qaq.scoring.ray_engine import RayEngineError, load_inputs, shard_run_key
+from qaq.scoring.engine import ScoringConfig, score_frame
 
 FP32 = ScoringConfig(device="cpu", dtype="fp32", max_length=700, batch_tokens=2000)
 
@@ -73,7 +73,7 @@ def test_engine_ray_without_ray_names_the_extra(tmp_path, monkeypatch):
 
 
 def test_importing_the_engine_imports_neither_ray_nor_torch():
-    code = ("import sys, qaq.ray_engine, qaq.cli\n"
+    code = ("import sys, qaq.scoring.ray_engine, qaq.cli\n"
             "print(','.join(m for m in ('ray', 'torch', 'transformers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
@@ -135,7 +135,7 @@ def test_shard_keys_cover_what_changes_scores():
 
 def test_a_numbered_gpu_is_refused(tmp_path):
     pytest.importorskip("ray.data", reason='Ray Data is not installed: pip install "qaq[ray]"')
-    from qaq.ray_engine import score_with_ray
+    from qaq.scoring.ray_engine import score_with_ray
 
     with pytest.raises(RayEngineError, match="each actor sees its own GPU"):
         score_with_ray(tmp_path / "x.jsonl", {"t": "x"}, config=ScoringConfig(device="cuda:1"),
@@ -157,7 +157,7 @@ def ray_cluster():
 
 @pytest.mark.slow
 def test_ray_equals_local_engine_on_tiny_model(ray_cluster, tiny_model_dir, tmp_path):
-    from qaq.ray_engine import score_with_ray
+    from qaq.scoring.ray_engine import score_with_ray
 
     rows = make_rows(23)
     rows[5]["response"] = "   "  # skipped: a row with empty scores, never dropped
@@ -182,7 +182,7 @@ def test_ray_equals_local_engine_on_tiny_model(ray_cluster, tiny_model_dir, tmp_
 
 @pytest.mark.slow
 def test_ray_equals_local_engine_on_embedded_weak_model(ray_cluster, tmp_path):
-    from qaq.ray_engine import score_with_ray
+    from qaq.scoring.ray_engine import score_with_ray
 
     rows = [{"id": f"s{i}", "instruction": q, "response": a} for i, (q, a) in enumerate([
         ("Reverse a string in Python.", "def rev(s):\n    return s[::-1]"),
@@ -207,7 +207,7 @@ def test_ray_equals_local_engine_on_embedded_weak_model(ray_cluster, tmp_path):
 
 @pytest.mark.slow
 def test_an_actor_that_fails_stops_the_run_with_its_message(ray_cluster, tiny_plain_model_dir, tmp_path):
-    from qaq.ray_engine import score_with_ray
+    from qaq.scoring.ray_engine import score_with_ray
 
     data = write_jsonl(tmp_path / "d.jsonl", make_rows(3))
     chat = ScoringConfig(device="cpu", dtype="fp32", template="chat")  # the model has no chat template
@@ -221,7 +221,7 @@ def test_job_killed_mid_run_resumes_with_only_the_missing_shards(ray_cluster, ti
     """The app's path: start_ray_job on a running cluster, poll its progress, cancel it (SIGTERM to the
     driver), start it again: the rerun scores only the shards the first run did not finish."""
     from qaq.jobs import cancel_job
-    from qaq.ray_engine import start_ray_job
+    from qaq.scoring.ray_engine import start_ray_job
 
     address = ray_cluster.get_runtime_context().gcs_address
     n = 64  # two files of 32 rows: 16 shards of 4 rows

@@ -35,3 +35,14 @@ def test_quickstart_has_exactly_the_two_make_commands():
     assert commands == ["make app", "make test"]
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in ci.splitlines()[-1]
+
+
+def test_development_map_has_a_line_per_sub_package_and_top_level_module():
+    readme = (ROOT / "README.md").read_text()
+    dev = readme[readme.index("## Development"):]
+    block = dev[dev.index("```") + 3: dev.index("```", dev.index("```") + 3)]
+    listed = {line.split()[0] for line in block.splitlines() if line.startswith("qaq/")}
+    package = ROOT / "qaq"
+    tree = {f"qaq/{p.parent.name}/" for p in package.glob("*/__init__.py")}
+    tree |= {f"qaq/{p.name}" for p in package.glob("*.py") if p.name != "__init__.py"}
+    assert listed == tree

@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qaq.backend import ScoringModel
-from qaq.cache import ScoreCache
+from qaq.scoring.backend import ScoringModel
+from qaq.scoring.cache import ScoreCache
 from qaq.columns import score_columns
-from qaq.data import hash_id, load_dataset
-from qaq.scorefile import load_scores
-from qaq.models import resolve_model
-from qaq.scoring import (
+from qaq.io.datasets import hash_id, load_dataset
+from qaq.io.scorefile import load_scores
+from qaq.scoring.models import resolve_model
+from qaq.scoring.engine import (
     COMPILE_MIN_TOKENS,
     COMPILE_MIN_TOKENS_GPU,
     ScoringConfig,
@@ -160,7 +160,7 @@ def test_score_frame_records_compilation(tiny_model_dir, data):
 
 
 def test_score_file_round_trip_with_metadata(sm, data, tmp_path):
-    from qaq.scorefile import write_scores
+    from qaq.io.scorefile import write_scores
 
     out = score_frame(data, {"t": sm}, config=FP32)
     write_scores(out, tmp_path / "s.parquet", out.attrs["qaq_run"])

@@ -1,4 +1,4 @@
-"""Tests for qaq.selection (recipes, select) and the ``qaq select`` command."""
+"""Tests for qaq.select.selection (recipes, select) and the ``qaq select`` command."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from qaq.cli import cli
-from qaq.scorefile import load_scores
-from qaq.export import ids_sha256
-from qaq.selection import (
+from qaq.io.scorefile import load_scores
+from qaq.io.export import ids_sha256
+from qaq.select.selection import (
     Recipe,
     RecipeError,
     attach_scores,

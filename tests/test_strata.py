@@ -1,4 +1,4 @@
-"""Tests for qaq.strata: quantile strata, stratified/global ranks, disagreement, Spearman."""
+"""Tests for qaq.select.strata: quantile strata, stratified/global ranks, disagreement, Spearman."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from qaq import strata
-from qaq.strata import (
+from qaq.select import strata
+from qaq.select.strata import (
     add_disagreement,
     add_ranks,
     add_strata,

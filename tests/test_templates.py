@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qaq.templates import (
+from qaq.scoring.templates import (
     DEFAULT_REVERSE_INSTRUCTION,
     TemplateError,
     build_layout,

@@ -1,4 +1,4 @@
-"""Tests for qaq.views: the workspace and the views of its table that the app's pages show."""
+"""Tests for qaq.app.views: the workspace and the views of its table that the app's pages show."""
 
 from __future__ import annotations
 
@@ -12,14 +12,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qaq import jobs, scoring, views
+from qaq import jobs
+from qaq.app import views
+from qaq.scoring import engine
 from qaq.columns import score_column
-from qaq.data import DataError, load_dataset, skipped_rows
-from qaq.detection import defect_share, detection_table, suspicion_scores
-from qaq.labels import LabelsError, labels_path, set_label, set_override
-from qaq.scoring import ScoringConfig
-from qaq.strata import add_disagreement, add_ranks, add_strata
-from qaq.views import Workspace
+from qaq.io.datasets import DataError, load_dataset, skipped_rows
+from qaq.select.detection import defect_share, detection_table, suspicion_scores
+from qaq.io.labels import LabelsError, labels_path, set_label, set_override
+from qaq.scoring.engine import ScoringConfig
+from qaq.select.strata import add_disagreement, add_ranks, add_strata
+from qaq.app.views import Workspace
 
 NAN = float("nan")
 
@@ -198,7 +200,7 @@ def test_validation_report_lists_heavily_truncated_rows():
 
 
 def test_device_summary_on_cpu_and_on_cuda(monkeypatch):
-    from qaq import hardware
+    from qaq.scoring import hardware
 
     monkeypatch.setattr(hardware, "choose_device", lambda spec: ("cpu", "auto: no CUDA or MPS device"))
     monkeypatch.setattr(hardware, "cpu_info", lambda: hardware.CpuInfo("AMD EPYC", "x86_64", "", 16))
@@ -231,10 +233,10 @@ def test_device_summary_on_cpu_and_on_cuda(monkeypatch):
 
 def test_scoring_config_from_metadata_and_overrides():
     meta = {"config": {"max_length": 512, "template": "plain", "not_a_field": 1}}
-    assert scoring.scoring_config(meta, device="cpu") == ScoringConfig(max_length=512, template="plain", device="cpu")
-    assert scoring.scoring_config(meta, max_length=64).max_length == 64  # an override wins
-    assert scoring.scoring_config() == ScoringConfig()
-    text = scoring.config_json(ScoringConfig(max_length=300))
+    assert engine.scoring_config(meta, device="cpu") == ScoringConfig(max_length=512, template="plain", device="cpu")
+    assert engine.scoring_config(meta, max_length=64).max_length == 64  # an override wins
+    assert engine.scoring_config() == ScoringConfig()
+    text = engine.config_json(ScoringConfig(max_length=300))
     assert list(json.loads(text)) == sorted(json.loads(text))
     assert ScoringConfig(**json.loads(text)) == ScoringConfig(max_length=300)
 

@@ -7,7 +7,7 @@ against PPL(Q), per stratum), :mod:`~qaq.plots.scatter` (IFD against RMI, rank a
 The figure functions are all importable from here.
 
 The functions read a qaq table (columns per :mod:`qaq.columns`) or a small frame made by
-:mod:`qaq.strata`, :mod:`qaq.selection` or :mod:`qaq.compare`, and never mutate their input.
+:mod:`qaq.select.strata`, :mod:`qaq.select.selection` or :mod:`qaq.select.compare`, and never mutate their input.
 Nothing here imports Streamlit: the pages call these and hand the figure to ``st.plotly_chart``.
 
 Shared conventions:

@@ -10,7 +10,7 @@ import plotly.colors as pcolors
 import plotly.graph_objects as go
 
 from qaq.columns import score_column
-from qaq.strata import add_strata
+from qaq.select.strata import add_strata
 from qaq.plots.base import (
     MODEL_COLORS, _check_positive, _esc, _floats, _layout, _left_out, _message_figure, _require,
     _sample, _sample_note, _thin, _title,
@@ -47,7 +47,7 @@ def _strata_colors(k: int) -> list[str]:
 
 
 def _strata(df: pd.DataFrame, model: str, bins: int) -> np.ndarray:
-    """The model's PPL(Q) stratum per row (-1 where none), by :func:`qaq.strata.add_strata`."""
+    """The model's PPL(Q) stratum per row (-1 where none), by :func:`qaq.select.strata.add_strata`."""
     col = score_column(model, "stratum")
     return add_strata(df, model, bins=bins)[col].to_numpy(dtype=np.int64, na_value=-1)
 
@@ -168,7 +168,7 @@ def rmi_ecdf(df: pd.DataFrame, models: Sequence[str], *, selected: pd.Series | N
 def _stratum_edges(nll_q: np.ndarray, codes: np.ndarray, bins: int) -> list[tuple[int, float]]:
     """``(j, lowest log PPL(Q) in stratum j)`` for each non-empty stratum j = 1..K-1.
 
-    Strata are consecutive runs of the rows sorted by PPL(Q) (:func:`qaq.strata.add_strata`),
+    Strata are consecutive runs of the rows sorted by PPL(Q) (:func:`qaq.select.strata.add_strata`),
     so stratum j starts at its smallest value; a line there separates j-1 from j exactly
     (rows tied with it on the edge may sit in j-1, split by source row order).
     """
@@ -183,7 +183,7 @@ def rmi_vs_ppl(
     """RMI against log PPL(Q), colored by PPL(Q) stratum, with the stratum boundaries.
 
     Shows why QAQ ranks within strata: RMI's range shrinks for easy (low PPL(Q)) queries, so a
-    global RMI sort would drop them. The strata are :func:`qaq.strata.add_strata`'s K quantile
+    global RMI sort would drop them. The strata are :func:`qaq.select.strata.add_strata`'s K quantile
     bins over the *whole* table; only the drawing is sampled.
 
     Args:

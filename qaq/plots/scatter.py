@@ -9,8 +9,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from qaq.columns import score_column
-from qaq.compare import quadrant_counts
-from qaq.strata import spearman
+from qaq.select.compare import quadrant_counts
+from qaq.select.strata import spearman
 from qaq.plots.base import (
     DIVERGING, MODEL_COLORS, _check_positive, _esc, _floats, _layout, _left_out, _message_figure,
     _require, _sample, _sample_note, _title,
@@ -78,15 +78,15 @@ def rank_scatter(
 ) -> go.Figure:
     """Strong vs weak RMI rank, with the Diff and Sum threshold lines and quadrant counts.
 
-    ``diff = r_strong - r_weak`` and ``sum = r_strong + r_weak`` (:mod:`qaq.strata`), so with
+    ``diff = r_strong - r_weak`` and ``sum = r_strong + r_weak`` (:mod:`qaq.select.strata`), so with
     x = weak rank and y = strong rank the line ``diff = t`` is ``y = x + t`` and ``sum = s`` is
     ``y = s - x``. The four regions they cut are annotated with the counts of
-    :func:`qaq.compare.quadrant_counts` over *all* rows (not just the drawn sample); the title
+    :func:`qaq.select.compare.quadrant_counts` over *all* rows (not just the drawn sample); the title
     carries the Diff-High / Diff-Low / Sum-High / Sum-Low totals.
 
     Args:
         df: a table with ``id``, ``STRONG_rank`` and ``WEAK_rank``
-            (:func:`qaq.strata.add_disagreement`).
+            (:func:`qaq.select.strata.add_disagreement`).
         strong: the strong model NAME.
         weak: the weak model NAME.
         diff_threshold: t.
@@ -103,7 +103,7 @@ def rank_scatter(
         if not math.isfinite(t):
             raise ValueError(f"{name} must be a finite number, got {t!r}")
     rs_col, rw_col = score_column(strong, "rank"), score_column(weak, "rank")
-    _require(df, ["id", rs_col, rw_col], " (run qaq.strata.add_disagreement first)")
+    _require(df, ["id", rs_col, rw_col], " (run qaq.select.strata.add_disagreement first)")
     title = f"Strong vs weak RMI rank: {_esc(strong)} vs {_esc(weak)}"
     rs, rw = _floats(df, rs_col), _floats(df, rw_col)
     rows = np.flatnonzero(np.isfinite(rs) & np.isfinite(rw))

@@ -17,7 +17,7 @@ _UNIT_RANGE = (-0.02, 1.02)  # ROC / PR axes: [0, 1] with room for a line drawn 
 
 
 def retention_figure(curve: pd.DataFrame, *, score_name: str) -> go.Figure:
-    """Fraction of rows a threshold keeps, from :func:`qaq.compare.retention_curve`.
+    """Fraction of rows a threshold keeps, from :func:`qaq.select.compare.retention_curve`.
 
     Args:
         curve: columns ``threshold``, ``kept``, ``fraction``.
@@ -49,7 +49,7 @@ def stratum_counts_figure(counts: pd.DataFrame) -> go.Figure:
     """Selected and not-selected rows per PPL(Q) stratum, stacked (bar height = stratum size).
 
     Args:
-        counts: :func:`qaq.selection.stratum_counts` (``stratum``, ``rows``, ``selected``);
+        counts: :func:`qaq.select.selection.stratum_counts` (``stratum``, ``rows``, ``selected``);
             a ``<NA>`` stratum (rows without PPL(Q)) is drawn as ``none``.
 
     Returns:

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from qaq.columns import QA_HASH, score_column
-from qaq.data import hash_id
-from qaq.scorefile import write_scores
+from qaq.io.datasets import hash_id
+from qaq.io.scorefile import write_scores
 
 # A query that would run script if any page rendered sample text as HTML.
 XSS_QUERY = ('Write a function <script>window.__pwned = 1</script> that parses '

@@ -11,10 +11,11 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import app_tables
-from qaq import jobs, ui
+from qaq import jobs
+from qaq.app import paths
 
 REPO = Path(__file__).resolve().parents[2]
-APP = REPO / "app.py"
+APP = paths.MAIN_FILE  # the packaged entry script; page paths are relative to it
 PAGES = {
     "data": "pages/data.py",
     "score": "pages/score.py",
@@ -30,10 +31,10 @@ def isolated_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test starts with empty caches and its own upload, score-output and jobs folders."""
     st.cache_data.clear()
     st.cache_resource.clear()
-    for name in (ui.ENV_DATA, ui.ENV_SCORES):
+    for name in (paths.ENV_DATA, paths.ENV_SCORES):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(ui, "UPLOAD_DIR", tmp_path / "app" / "uploads")
-    monkeypatch.setattr(ui, "SCORES_DIR", tmp_path / "app" / "scores")
+    monkeypatch.setattr(paths, "UPLOAD_DIR", tmp_path / "app" / "uploads")
+    monkeypatch.setattr(paths, "SCORES_DIR", tmp_path / "app" / "scores")
     monkeypatch.setattr(jobs, "JOBS_DIR", tmp_path / "app" / "jobs")
     yield
     st.cache_data.clear()
@@ -56,7 +57,7 @@ def app_config() -> dict[str, Any]:
     """The server options in ``.streamlit/config.toml`` (what a plain `streamlit run app.py` gets)."""
     import tomllib
 
-    with open(ui.APP_CONFIG, "rb") as f:
+    with open(REPO / ".streamlit" / "config.toml", "rb") as f:
         return tomllib.load(f)
 
 

@@ -8,7 +8,7 @@ import app_tables
 import pytest
 from conftest import app_config, charts, metrics, no_exception, open_app, table
 
-from qaq import ui
+from qaq.app import paths
 
 
 def test_validation_report_counts_and_bad_rows(pair):
@@ -66,7 +66,7 @@ def test_upload_is_kept_and_opened(tmp_path):
     at.button(key="use_upload").click().run()
     no_exception(at)
     saved = at.session_state["data_path"]
-    assert saved.startswith(str(ui.UPLOAD_DIR)) and saved.endswith("my_data.jsonl")
+    assert saved.startswith(str(paths.UPLOAD_DIR)) and saved.endswith("my_data.jsonl")
     assert metrics(at)["Rows"] == "12"
     assert at.session_state["scores_path"] is None
     assert f"up to {app_config()['server']['maxUploadSize']} MB" in at.file_uploader(key="data_upload").label
@@ -97,12 +97,12 @@ def test_local_path_opens_or_explains(pair, tmp_path):
     assert metrics(at)["Rows"] == "60"
 
 
-@pytest.mark.skipif(not ui.SAMPLE_DATA.is_file(), reason="the bundled sample is not generated yet")
+@pytest.mark.skipif(not paths.SAMPLE_DATA.is_file(), reason="the bundled sample is not generated yet")
 def test_sample_button_reopens_the_bundled_sample(pair):
     at = open_app(*pair)
     at.button(key="open_sample").click().run()
     no_exception(at)
-    assert at.session_state["data_path"] == str(ui.SAMPLE_DATA)
+    assert at.session_state["data_path"] == str(paths.SAMPLE_DATA)
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
@@ -120,7 +120,7 @@ def test_csv_and_parquet_sources(tmp_path, fmt):
 
 
 def test_heavily_truncated_rows_are_reported(tmp_path):
-    from qaq.scorefile import load_scores, write_scores
+    from qaq.io.scorefile import load_scores, write_scores
 
     data, scores = app_tables.write_pair(tmp_path, 30)
     at = open_app(data, scores)

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from conftest import PAGES, charts, metrics, no_exception, open_app, table, values
 
-from qaq import ui, views
-from qaq.compare import quadrant_counts
-from qaq.data import load_dataset
-from qaq.scorefile import load_scores, write_scores
-from qaq.labels import labels_path, load_labels
-from qaq.selection import attach_scores
-from qaq.strata import add_disagreement, strong_weak_spearman
+from qaq.app import state, views
+from qaq.select.compare import quadrant_counts
+from qaq.io.datasets import load_dataset
+from qaq.io.scorefile import load_scores, write_scores
+from qaq.io.labels import labels_path, load_labels
+from qaq.select.selection import attach_scores
+from qaq.select.strata import add_disagreement, strong_weak_spearman
 
 
 def reference_table(data, scores, **kw):
@@ -206,4 +206,4 @@ def test_token_view_with_a_tiny_model(tmp_path, tiny_model_dir):
     at.run()
     assert "browse_example_heatmap" in charts(at)
     assert json.dumps(fig).count("heatmap") >= 2
-    assert views.model_spec(at.session_state[ui.WORKSPACE_KEY], "weak") == str(tiny_model_dir)
+    assert views.model_spec(at.session_state[state.WORKSPACE_KEY], "weak") == str(tiny_model_dir)

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from conftest import APP, PAGES, REPO, app_config, charts, no_exception, open_app
 from streamlit.testing.v1 import AppTest
 
-from qaq import ui
+from qaq.app import paths
 from qaq.cli import cli
 
 TITLES = {"data": "Data", "score": "Score", "distributions": "Distributions", "disagreement": "Disagreement",
@@ -37,14 +37,30 @@ def test_every_page_runs_through_the_frame(pair):
 
 def test_navigation_lists_exactly_the_six_pages(pair):
     at = open_app(*pair)
-    registered = sorted(Path(str(p["script_path"])).relative_to(REPO).as_posix()
+    registered = sorted(Path(str(p["script_path"])).relative_to(paths.APP_DIR).as_posix()
                         for p in at._registered_pages.values())
     assert registered == sorted(PAGES.values())
 
 
 def test_pages_folder_holds_only_registered_pages():
     # st.navigation turns off auto-discovery; a stray file in pages/ would still be a surprise.
-    assert sorted(p.relative_to(REPO).as_posix() for p in (REPO / "pages").glob("*.py")) == sorted(PAGES.values())
+    packaged = sorted(p.relative_to(paths.APP_DIR).as_posix() for p in paths.PAGES_DIR.glob("*.py"))
+    assert packaged == sorted(PAGES.values())
+    # The checkout's pages/ only hands a direct link to the frame: one launcher per page, nothing else.
+    launchers = sorted(p.relative_to(REPO).as_posix() for p in (REPO / "pages").glob("*.py"))
+    assert launchers == sorted(PAGES.values())
+    for path in launchers:
+        code = [line for line in (REPO / path).read_text().splitlines() if line and not line.startswith('"""')]
+        assert code == ["from qaq.app.frame import run", "run()"], path
+
+
+def test_the_checkout_app_py_runs_the_same_frame(pair):
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.session_state["data_path"], at.session_state["scores_path"] = map(str, pair)
+    at.run()
+    no_exception(at)
+    assert [t.value for t in at.title] == ["Data"]
+    assert [s.label for s in at.sidebar.selectbox] == ["Strong model", "Weak model"]
 
 
 def test_sidebar_k_and_roles_reach_the_table(pair):
@@ -75,21 +91,21 @@ def test_ranking_global_changes_the_ranks(pair):
 
 def test_environment_chooses_the_sources(pair, monkeypatch):
     data, scores = pair
-    monkeypatch.setenv(ui.ENV_DATA, str(data))
-    monkeypatch.setenv(ui.ENV_SCORES, str(scores))
+    monkeypatch.setenv(paths.ENV_DATA, str(data))
+    monkeypatch.setenv(paths.ENV_SCORES, str(scores))
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     no_exception(at)
     assert at.session_state["data_path"] == str(data)
     assert at.metric[0].value == "60"
 
 
-@pytest.mark.skipif(not ui.SAMPLE_DATA.is_file(), reason="the bundled sample is not generated yet")
+@pytest.mark.skipif(not paths.SAMPLE_DATA.is_file(), reason="the bundled sample is not generated yet")
 def test_opens_on_the_bundled_sample_by_default():
     at = AppTest.from_file(str(APP), default_timeout=120).run()
     no_exception(at)
-    assert at.session_state["data_path"] == str(ui.SAMPLE_DATA)
-    if ui.SAMPLE_SCORES.is_file():
-        assert at.session_state["scores_path"] == str(ui.SAMPLE_SCORES)
+    assert at.session_state["data_path"] == str(paths.SAMPLE_DATA)
+    if paths.SAMPLE_SCORES.is_file():
+        assert at.session_state["scores_path"] == str(paths.SAMPLE_SCORES)
         at.switch_page(PAGES["distributions"]).run()
         no_exception(at)
         assert "rmi_histogram" in charts(at)
@@ -147,7 +163,6 @@ def test_scores_that_do_not_match_the_data_are_explained(pair, single):
 def _capture_exec(monkeypatch) -> list:
     calls = []
     monkeypatch.setattr(os, "execve", lambda path, cmd, env: calls.append((path, cmd, env, os.getcwd())))
-    monkeypatch.setattr(os, "chdir", lambda path: None)
     return calls
 
 
@@ -156,7 +171,8 @@ def test_qaq_app_runs_streamlit_on_localhost(monkeypatch, pair):
     data, scores = pair
     result = CliRunner().invoke(cli, ["app", "--port", "8999", "--data", str(data), "--scores", str(scores)])
     assert result.exit_code == 0, result.output
-    (path, cmd, env, _), = calls
+    (path, cmd, env, cwd), = calls
+    assert cwd == os.getcwd()  # relative paths on the Data page mean what they meant where qaq app started
     assert path == sys.executable
     assert cmd[:4] == [sys.executable, "-m", "streamlit", "run"] and cmd[4] == str(APP)
     opts = dict(zip(cmd[5::2], cmd[6::2]))
@@ -164,17 +180,18 @@ def test_qaq_app_runs_streamlit_on_localhost(monkeypatch, pair):
     assert opts["--server.port"] == "8999"
     # The same values as .streamlit/config.toml, which `streamlit run app.py` reads.
     assert opts["--server.maxUploadSize"] == str(app_config()["server"]["maxUploadSize"])
+    assert opts["--server.fileWatcherType"] == "none" and "--server.headless" not in opts
     assert opts["--browser.gatherUsageStats"] == "false"
     assert opts["--client.toolbarMode"] == "viewer"  # no Deploy button; the running indicator stays
-    assert env[ui.ENV_DATA] == str(data.resolve()) and env[ui.ENV_SCORES] == str(scores.resolve())
+    assert env[paths.ENV_DATA] == str(data.resolve()) and env[paths.ENV_SCORES] == str(scores.resolve())
 
 
 def test_qaq_app_without_options_clears_inherited_sources(monkeypatch):
     calls = _capture_exec(monkeypatch)
-    monkeypatch.setenv(ui.ENV_DATA, "/elsewhere/data.jsonl")
+    monkeypatch.setenv(paths.ENV_DATA, "/elsewhere/data.jsonl")
     assert CliRunner().invoke(cli, ["app"]).exit_code == 0
     env = calls[0][2]
-    assert ui.ENV_DATA not in env and ui.ENV_SCORES not in env
+    assert paths.ENV_DATA not in env and paths.ENV_SCORES not in env
 
 
 def test_qaq_app_rejects_a_missing_data_file(tmp_path):
@@ -183,21 +200,9 @@ def test_qaq_app_rejects_a_missing_data_file(tmp_path):
 
 
 def test_qaq_app_explains_a_missing_app_file(monkeypatch, tmp_path):
-    import qaq.cli as qcli
-
-    monkeypatch.setattr(qcli, "__file__", str(tmp_path / "qaq" / "cli.py"))
+    monkeypatch.setattr(paths, "MAIN_FILE", tmp_path / "qaq" / "app" / "main.py")
     result = CliRunner().invoke(cli, ["app"])
-    assert result.exit_code == 1 and "the app's files are missing" in result.output
-
-
-def test_streamlit_is_imported_only_by_the_ui_module():
-    code = ("import sys, qaq, qaq.plots, qaq.strata, qaq.selection, qaq.detection, qaq.labels, qaq.export, "
-            "qaq.views, qaq.cli; print('streamlit' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
-    users = sorted(p.relative_to(REPO).as_posix() for p in (REPO / "qaq").glob("*.py")
-                   if "import streamlit" in p.read_text())
-    assert users == ["qaq/ui.py"]
+    assert result.exit_code == 1 and "the app's entry script is missing" in result.output
 
 
 def test_listening_beyond_localhost_is_flagged(pair):
@@ -224,12 +229,16 @@ def test_the_server_config_keeps_the_app_private():
             config.get_option(f"{section}.{name}")  # raises RuntimeError for an unknown option
 
 
+def test_the_checkout_config_holds_the_server_options_qaq_app_passes():
+    assert {f"{s}.{n}": v for s, values in app_config().items() for n, v in values.items()} == paths.SERVER_OPTIONS
+
+
 def test_streamlit_reads_the_server_config_from_the_app_folder(tmp_path):
     """From another working directory, `streamlit run app.py` still gets .streamlit/config.toml beside app.py."""
     code = ("import json, sys; from streamlit import config; config._main_script_path = sys.argv[1]; "
             "print(json.dumps({k: config.get_option(k) for k in sys.argv[2:]}))")
     keys = [f"{s}.{n}" for s, values in app_config().items() for n in values]
-    out = subprocess.run([sys.executable, "-c", code, str(APP), *keys], cwd=tmp_path, capture_output=True,
+    out = subprocess.run([sys.executable, "-c", code, str(REPO / "app.py"), *keys], cwd=tmp_path, capture_output=True,
                          text=True, check=True)
     loaded = json.loads(out.stdout)
     assert loaded == {f"{s}.{n}": v for s, values in app_config().items() for n, v in values.items()}

@@ -15,7 +15,8 @@ import pytest
 import streamlit as st
 from conftest import charts, no_exception, open_app
 
-from qaq import jobs, ui
+from qaq import jobs
+from qaq.app import paths, runs
 
 
 def test_device_and_default_models_are_shown(pair):
@@ -28,7 +29,7 @@ def test_device_and_default_models_are_shown(pair):
 
 
 def test_device_line_names_the_cpu_and_bf16_where_it_is_emulated_warns(pair, monkeypatch):
-    from qaq import hardware
+    from qaq.scoring import hardware
 
     monkeypatch.setattr(hardware, "cpu_info", lambda: hardware.CpuInfo("AMD EPYC", "x86_64", "", 2))
     at = open_app(*pair, page="score")
@@ -54,7 +55,7 @@ def _fake_job(data, *, done: int, total: int) -> tuple[str, subprocess.Popen]:
     job_id = "20260101-000000-abcdef"
     d = jobs.JOBS_DIR / job_id
     d.mkdir(parents=True)
-    cmd = [sys.executable, "-m", "qaq.cli", "score", str(data), "-o", str(ui.score_output(str(data)))]
+    cmd = [sys.executable, "-m", "qaq.cli", "score", str(data), "-o", str(runs.score_output(str(data)))]
     (d / "job.json").write_text(json.dumps({"id": job_id, "pid": proc.pid, "cmd": cmd, "started": time.time()}))
     (d / "progress.json").write_text(json.dumps({"current": "weak", "models": {"weak": {
         "done": done, "total": total, "rows_per_s": 12.5, "eta_s": (total - done) / 12.5}}}))
@@ -90,10 +91,10 @@ def test_a_finished_job_offers_its_scores(pair, tmp_path):
     job_id, proc = _fake_job(data, done=59, total=59)
     proc.kill()
     proc.wait()
-    out = ui.score_output(str(data))
+    out = runs.score_output(str(data))
     out.parent.mkdir(parents=True)
     rows = app_tables.records(60)
-    from qaq.scorefile import write_scores
+    from qaq.io.scorefile import write_scores
 
     write_scores(app_tables.scores(rows, ("weak",)), out, {"models": {"weak": {"spec": "x"}}})
     (jobs.JOBS_DIR / job_id / "log.txt").write_text(f"wrote {out} (60 rows)\n")
@@ -119,14 +120,14 @@ def test_start_a_real_job_with_a_tiny_model(pair, tiny_model_dir, tmp_path, monk
     job_id = at.session_state["job_id"]
     assert job_id
     deadline = time.time() + 120
-    while ui.job_status(job_id)["state"] == "running" and time.time() < deadline:
+    while runs.job_status(job_id)["state"] == "running" and time.time() < deadline:
         time.sleep(0.5)
-    status = ui.job_status(job_id)
+    status = runs.job_status(job_id)
     assert status["state"] == "finished", status["log_tail"]
     at.run()
     at.button(key="use_job_scores").click().run()
     no_exception(at)
-    assert at.session_state["scores_path"] == str(ui.score_output(str(data)))
+    assert at.session_state["scores_path"] == str(runs.score_output(str(data)))
     at.switch_page("pages/distributions.py").run()
     no_exception(at)
     assert [t["name"] for t in charts(at)["rmi_histogram"]["data"]] == ["weak"]
@@ -193,7 +194,7 @@ def test_upload_a_qaq_score_file_for_the_open_data(pair):
     at.button(key="load_scores").click().run()
     no_exception(at)
     assert at.session_state["data_path"] == str(data)
-    assert at.session_state["scores_path"].startswith(str(ui.UPLOAD_DIR))
+    assert at.session_state["scores_path"].startswith(str(paths.UPLOAD_DIR))
     assert "The table has scores for: weak, strong" in at.success[0].value
 
 
@@ -210,7 +211,7 @@ def test_a_bad_score_file_is_explained(pair, tmp_path):
 
 def test_start_a_job_on_a_ray_cluster(pair, monkeypatch):
     """The Ray engine starts `qaq score --engine ray --ray-address ADDR` as a job (no cluster: the starter is faked)."""
-    from qaq import ray_engine
+    from qaq.scoring import ray_engine
 
     monkeypatch.setattr(ray_engine, "ray_available", lambda: True)
     started = []
@@ -237,15 +238,15 @@ def test_start_a_job_on_a_ray_cluster(pair, monkeypatch):
     (args,) = started
     assert args[args.index("--engine"):args.index("--engine") + 2] == ["--engine", "ray"]
     assert args[args.index("--ray-address") + 1] == "ray://head:10001"
-    assert args[0] == str(data) and args[args.index("-o") + 1] == str(ui.score_output(str(data)))
+    assert args[0] == str(data) and args[args.index("-o") + 1] == str(runs.score_output(str(data)))
     assert "weak=smollm2-135m" in args and "--gpus-per-worker" in args
-    status = ui.job_status(at.session_state["job_id"])
+    status = runs.job_status(at.session_state["job_id"])
     assert "--engine" in status["cmd"] and "ray://head:10001" in status["cmd"]
     assert any("**Job** `20260101-000000-rayray`" in m.value for m in at.markdown)  # the usual progress panel
 
 
 def test_without_ray_the_page_says_what_to_install(pair, monkeypatch):
-    from qaq import ray_engine
+    from qaq.scoring import ray_engine
 
     monkeypatch.setattr(ray_engine, "ray_available", lambda: False)
     at = open_app(*pair, page="score")

@@ -9,13 +9,13 @@ import pytest
 from click.testing import CliRunner
 from conftest import charts, metrics, no_exception, open_app, table, values
 
-from qaq import ui
+from qaq.app import cached_views, state
 from qaq.cli import cli
-from qaq.data import load_dataset
-from qaq.scorefile import load_scores
-from qaq.export import ids_sha256
-from qaq.labels import labels_path, set_label, set_override
-from qaq.selection import attach_scores, select
+from qaq.io.datasets import load_dataset
+from qaq.io.scorefile import load_scores
+from qaq.io.export import ids_sha256
+from qaq.io.labels import labels_path, set_label, set_override
+from qaq.select.selection import attach_scores, select
 
 
 def reference(data, scores, recipe):
@@ -161,7 +161,7 @@ def test_downloads_and_the_command_line_reproduce_the_selection(pair, tmp_path, 
     no_exception(at)
     assert [b.label for b in at.get("download_button")] == ["Selected rows (24)", "Discarded rows (36)", "Manifest"]
     recipe = at.session_state["recipe"]
-    files = ui.export_files(at.session_state[ui.WORKSPACE_KEY], recipe)
+    files = cached_views.export_files(at.session_state[state.WORKSPACE_KEY], recipe)
     assert sorted(files) == ["discarded.jsonl", "manifest.json", "selected.jsonl"]
     source = data.read_bytes().splitlines(keepends=True)
     sel_lines = files["selected.jsonl"].splitlines(keepends=True)

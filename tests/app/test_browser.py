@@ -12,15 +12,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import app_tables
 import pytest
+from browsing import CHROMIUM, browser, free_port, new_page, settle, idle, wait_healthy  # noqa: F401 (fixture)
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = REPO / "artifacts" / "screenshots"
 PAGES = {"data": "", "score": "score", "distributions": "distributions", "disagreement": "disagreement",
          "browse": "browse", "select_export": "select_export"}
@@ -33,23 +31,17 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("localhost", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, tiny_model_dir):
     tmp = tmp_path_factory.mktemp("browser")
     data, scores = app_tables.write_pair(tmp, 80)
     # The token view loads the weak model named in the score metadata: a tiny one, built offline.
-    from qaq.scorefile import load_scores, write_scores
+    from qaq.io.scorefile import load_scores, write_scores
 
     table, _ = load_scores(scores)
     write_scores(table, scores, {"models": {m: {"spec": str(tiny_model_dir)} for m in ("weak", "strong")},
                                  "config": {"device": "cpu", "dtype": "fp32", "max_length": 256}})
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, QAQ_APP_DATA=str(data), QAQ_APP_SCORES=str(scores), QAQ_APP_DIR=str(tmp / "app"),
                QAQ_JOBS_DIR=str(tmp / "jobs"))
     log = open(tmp / "streamlit.log", "wb")
@@ -61,16 +53,7 @@ def server(tmp_path_factory, tiny_model_dir):
         cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://localhost:{port}"
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(f"streamlit did not start: {(tmp / 'streamlit.log').read_text()}")
-                time.sleep(0.3)
+        wait_healthy(url, proc, tmp / "streamlit.log")
         yield url, data, port
     finally:
         proc.terminate()
@@ -79,54 +62,6 @@ def server(tmp_path_factory, tiny_model_dir):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"])
-        yield b
-        b.close()
-
-
-# Streamlit's app root says where the script run is (data-test-script-state: initial, running,
-# rerunRequested, notRunning) and whether the page is connected. The browser may still be drawing
-# what the run sent when it says notRunning (seen: the sidebar's widgets a moment after the
-# page's heading, and element placeholders, stSkeleton, for two seconds after it), so the tests
-# also wait for the placeholders to go and for the elements they expect; never on fixed sleeps,
-# so a busy machine only makes them slower.
-_IDLE = """() => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  return app && app.dataset.testConnectionState === 'CONNECTED' && app.dataset.testScriptState === 'notRunning'
-    && !document.querySelector('[data-testid="stStatusWidget"]') && !document.querySelector('[data-testid="stSkeleton"]');
-}"""
-# Every Plotly chart on the page has drawn its SVG (charts draw after the script run ends).
-_CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
-  .every(c => c.querySelector('.main-svg'))"""
-
-
-def _idle(page, timeout: int = 120_000) -> None:
-    """Wait until Streamlit has finished running the script and every chart has drawn."""
-    page.wait_for_function(_IDLE, timeout=timeout)
-    page.wait_for_function(_CHARTS_DRAWN, timeout=timeout)
-
-
-def _settle(page, title: str) -> None:
-    """Wait until the page's title and the frame's sidebar show and the script run has finished."""
-    page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=120_000)
-    page.get_by_text("Strata K (PPL(Q) quantile bins)").wait_for(timeout=120_000)  # the frame's last widget
-    _idle(page)
-
-
-def _new_page(browser):
-    page = browser.new_page(viewport={"width": 1400, "height": 2600})
-    dialogs = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    return page, dialogs
 
 
 def test_server_listens_on_localhost_only(server):
@@ -141,12 +76,12 @@ def test_server_listens_on_localhost_only(server):
 def test_every_page_by_url(server, browser):
     url, *_ = server
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page, dialogs = _new_page(browser)
+    page, dialogs = new_page(browser)
     # The first request of a fresh server opens a page URL, not the root: Streamlit would run that page
-    # without app.py if the app did not catch it (see qaq.ui.current).
+    # without app.py if the app did not catch it (see qaq.workspace.current).
     for name in ["distributions", "data", "score", "disagreement", "browse", "select_export"]:
         page.goto(f"{url}/{PAGES[name]}")
-        _settle(page, TITLES[name])
+        settle(page, TITLES[name])
         assert page.locator('[data-testid="stException"]').count() == 0, name
         # Opened by URL, the page still runs inside app.py: the app's own navigation and sidebar.
         nav = page.locator('[data-testid="stSidebarNav"]')
@@ -166,11 +101,11 @@ def test_sidebar_navigation_and_a_slider(server, browser):
     from playwright.sync_api import expect
 
     url, *_ = server
-    page, _ = _new_page(browser)
+    page, _ = new_page(browser)
     page.goto(url)
-    _settle(page, "Data")
+    settle(page, "Data")
     page.locator('[data-testid="stSidebarNav"]').get_by_text("Select & export").click()
-    _settle(page, "Select & export")
+    settle(page, "Select & export")
     selected = page.locator('[data-testid="stMetricValue"]').first
     before = selected.inner_text()
     slider = page.get_by_role("slider", name="Budget (% of all rows)")
@@ -178,7 +113,7 @@ def test_sidebar_navigation_and_a_slider(server, browser):
     # started (a rerun ending between two presses redraws the slider with its value, dropping a press).
     slider.focus()
     for _ in range(60):
-        _idle(page)
+        idle(page)
         value = int(slider.input_value())
         if value == 35:
             break
@@ -188,7 +123,7 @@ def test_sidebar_navigation_and_a_slider(server, browser):
         page.wait_for_function("([el, v]) => el.getAttribute('aria-valuenow') !== v",
                                arg=[slider.element_handle(), str(value)], timeout=120_000)
     expect(selected).to_have_text("28", timeout=120_000)  # 25% -> 35% of 80 rows
-    _idle(page)
+    idle(page)
     expect(slider).to_have_value("35")
     assert before == "20"
     assert page.locator('[data-testid="stException"]').count() == 0
@@ -196,7 +131,7 @@ def test_sidebar_navigation_and_a_slider(server, browser):
     page.get_by_role("tab", name="Detection quality").click()
     expect(page.get_by_text("The discarded rows as a defect filter")).to_have_count(1, timeout=120_000)
     expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(4, timeout=120_000)
-    _idle(page)
+    idle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
     page.screenshot(path=str(SHOTS / "select_export_detection.png"), full_page=True)
     page.close()
@@ -204,15 +139,15 @@ def test_sidebar_navigation_and_a_slider(server, browser):
 
 def test_planted_html_never_runs_and_shows_as_text(server, browser):
     url, *_ = server
-    page, dialogs = _new_page(browser)
+    page, dialogs = new_page(browser)
     page.goto(f"{url}/browse")
-    _settle(page, "Browse")
+    settle(page, "Browse")
     box = page.get_by_label("Search in Q and A (plain text, case-insensitive)")
     box.fill("__pwned")
     box.press("Enter")
     code = page.locator('[data-testid="stCode"]').filter(has_text="__pwned").first
     code.wait_for(timeout=120_000)
-    _idle(page)
+    idle(page)
     text = code.inner_text()
     assert "<script>window.__pwned = 1</script>" in text
     assert '<img src=x onerror="window.__pwned = 2">' in text
@@ -227,14 +162,14 @@ def test_planted_html_never_runs_and_shows_as_text(server, browser):
 
 def test_token_view_draws_a_heatmap(server, browser):
     url, *_ = server
-    page, _ = _new_page(browser)
+    page, _ = new_page(browser)
     page.goto(f"{url}/browse")
-    _settle(page, "Browse")
+    settle(page, "Browse")
     page.get_by_role("button", name="Compute the token view").click()
     # Plotly draws each heatmap as an <image> inside a .hm group; a failed draw leaves none.
     heatmaps = page.locator('[data-testid="stPlotlyChart"] .hm image')
     heatmaps.nth(1).wait_for(timeout=180_000)
-    _idle(page)
+    idle(page)
     page.screenshot(path=str(SHOTS / "browse_token_view.png"), full_page=True)
     assert page.locator('[data-testid="stException"]').count() == 0
     assert heatmaps.count() >= 2

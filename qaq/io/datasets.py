@@ -1,4 +1,4 @@
-"""Load instruction data into the qaq table (see :mod:`qaq.columns`); score files are :mod:`qaq.scorefile`.
+"""Load instruction data into the qaq table (see :mod:`qaq.columns`); score files are :mod:`qaq.io.scorefile`.
 
 Formats: JSONL (``.jsonl``, ``.ndjson``), JSON arrays (``.json``; a ``.json`` file that does not
 start with ``[`` is read as JSONL), CSV and Parquet. JSON and CSV files may be gzip-compressed

@@ -55,7 +55,7 @@ def retention_curve(
         kept(t) = #{v : v > t}  (keep="greater")   or   #{v : v < t}  (keep="less")
         fraction(t) = kept(t) / #{v : v is not NaN}
 
-    Strict comparisons, as in the threshold recipes of :mod:`qaq.selection`; NaN is never kept.
+    Strict comparisons, as in the threshold recipes of :mod:`qaq.select.selection`; NaN is never kept.
     Cherry's IFD rule keeps IFD <= 1: read it as ``1 - fraction`` of ``keep="greater"`` at 1.
 
     >>> retention_curve([0.1, 0.2, 0.3, float("nan")], [0.0, 0.2]).to_dict("list")
@@ -105,7 +105,7 @@ def quadrant_counts(
     {'Sum-High': 1, 'Sum-Low': 1, 'total': 2}
 
     Args:
-        df: a table with ``diff`` and ``sum`` (see :func:`qaq.strata.add_disagreement`).
+        df: a table with ``diff`` and ``sum`` (see :func:`qaq.select.strata.add_disagreement`).
         diff_threshold: the Diff split (default 0: strong and weak rank a row alike).
         sum_threshold: the Sum split (default 1: the middle of [0, 2]).
 
@@ -115,7 +115,7 @@ def quadrant_counts(
     """
     for c in ("diff", "sum"):
         if c not in df.columns:
-            raise KeyError(f"no column {c!r}: run qaq.strata.add_disagreement first")
+            raise KeyError(f"no column {c!r}: run qaq.select.strata.add_disagreement first")
     d = df["diff"].to_numpy(dtype=np.float64, na_value=np.nan)
     s = df["sum"].to_numpy(dtype=np.float64, na_value=np.nan)
     dh, dl = d > diff_threshold, d < diff_threshold

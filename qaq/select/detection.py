@@ -2,7 +2,7 @@
 
 Labels come from a column of the table: the bundled sample's ``defect`` (``"none"`` = clean, or
 one of ``mismatch``, ``fabricated``, ``non_code``, ``echo``, ``truncated``, ``boilerplate``) or
-the user's labels from :mod:`qaq.labels` (``"ok"`` = clean). A missing or blank label means
+the user's labels from :mod:`qaq.io.labels` (``"ok"`` = clean). A missing or blank label means
 *unlabelled*: the row takes part in no comparison.
 
 Every detector is a **suspicion score: higher = more suspicious** (see :func:`suspicion_scores`).
@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from qaq.columns import score_column
-from qaq.strata import add_disagreement, add_ranks
+from qaq.select.strata import add_disagreement, add_ranks
 
 LOW_RMI = "low RMI"
 RMI_TWO_SIDED = "RMI two-sided"
@@ -64,11 +64,11 @@ def suspicion_scores(
     ========================= =========================================================================
     ``"low RMI"``             ``-NAME_rmi``: the answer does not explain the query (mismatch,
                               fabricated terms, non-code requests).
-    ``"RMI two-sided"``       ``|r - 0.5|`` with ``r`` the stratified RMI rank (:func:`qaq.strata.add_ranks`,
+    ``"RMI two-sided"``       ``|r - 0.5|`` with ``r`` the stratified RMI rank (:func:`qaq.select.strata.add_ranks`,
                               ``bins`` quantile bins of ``NAME_nll_q``): both tails are suspicious,
                               low RMI as above and excessively high RMI (echoes, templated answers).
     ``"low Diff"``            ``-diff`` with ``diff = r_strong - r_weak`` (stratified ranks,
-                              :func:`qaq.strata.add_disagreement`); only when ``strong`` and ``weak``
+                              :func:`qaq.select.strata.add_disagreement`); only when ``strong`` and ``weak``
                               are given. The paper keeps *high* Diff ("valid yet challenging"), so
                               low Diff is taken as suspicious here; an AUC below 0.5 says that high
                               Diff marks the defect instead.

@@ -12,7 +12,7 @@ layout yields both of its spans: two forwards per sample for all four values.
 
 Spans are never found by character offsets. A layout is rendered once with sentinel strings in
 place of Q and A and split at the sentinels into literal pieces; the pieces, Q and A are tokenized
-separately and the ids joined (see :mod:`qaq.backend`), so the prefix before Q is the same token
+separately and the ids joined (see :mod:`qaq.scoring.backend`), so the prefix before Q is the same token
 sequence in every pass.
 
 Nothing here imports torch; a tokenizer is used only through ``apply_chat_template``.

@@ -1,4 +1,4 @@
-"""An obviously correct, slow scorer: the yardstick for :mod:`qaq.backend`'s fast path.
+"""An obviously correct, slow scorer: the yardstick for :mod:`qaq.scoring.backend`'s fast path.
 
 It scores the way existing IFD tools do: one sample at a time, one forward per span (four per
 sample), full-vocabulary logits, and the loss that transformers computes from ``labels`` over
@@ -13,12 +13,12 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from qaq.backend import Encoded, ScoringModel
+from qaq.scoring.backend import Encoded, ScoringModel
 
 
 @torch.inference_mode()
 def reference_sums(sm: ScoringModel, encoded: Sequence[Encoded]) -> np.ndarray:
-    """Summed NLL of the four spans (``qaq.backend.SPANS`` order) for each sample, naively.
+    """Summed NLL of the four spans (``qaq.scoring.backend.SPANS`` order) for each sample, naively.
 
     Each span is scored by its own forward over the sequence up to the span's end, with
     ``labels`` set to -100 outside the span; the model's mean loss times the span length is

@@ -5,12 +5,12 @@ The pipeline, per model::
     driver: load_dataset per file -> content-addressed units of distinct (Q, A) pairs
       -> Ray Data: map_batches(_Tokenize)   CPU actors: token ids of Q and A
       -> Ray Data: map_batches(_Score)      one actor per GPU (num_gpus), model loaded once:
-                                            ScoringModel.encode_ids + qaq.scoring.iter_scores,
+                                            ScoringModel.encode_ids + qaq.scoring.engine.iter_scores,
                                             7 values per sample out, no per-token data
     driver: one Parquet shard per finished unit (atomic), then the merged score table
 
-Scores come from the same functions as the local engine (:func:`qaq.scoring.iter_scores` for
-the values, :func:`qaq.scoring.score_fields` for the columns), so the merged table has exactly
+Scores come from the same functions as the local engine (:func:`qaq.scoring.engine.iter_scores` for
+the values, :func:`qaq.scoring.engine.score_fields` for the columns), so the merged table has exactly
 the local engine's schema and, in fp32, its values (to float rounding).
 
 Resume: a unit is a run of up to ``rows_per_shard`` distinct pairs of one input file; its shard
@@ -42,11 +42,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from qaq.cache import VALUE_FIELDS, sample_key
+from qaq.scoring.cache import VALUE_FIELDS, sample_key
 from qaq.columns import score_column
-from qaq.data import DataError, load_dataset
-from qaq.scorefile import load_scores, write_scores
-from qaq.scoring import ModelRun, ProgressFn, ScoringConfig, run_metadata, score_fields, score_table_base
+from qaq.io.datasets import DataError, load_dataset
+from qaq.io.scorefile import load_scores, write_scores
+from qaq.scoring.engine import ModelRun, ProgressFn, ScoringConfig, run_metadata, score_fields, score_table_base
 
 log = logging.getLogger("qaq")
 
@@ -113,7 +113,7 @@ def input_files(path: str | os.PathLike[str], *, fmt: str | None = None) -> list
 
 
 def load_inputs(path: str | os.PathLike[str], **options: Any) -> pd.DataFrame:
-    """Load a file or a directory of shards as one qaq table, each file with :func:`qaq.data.load_dataset`.
+    """Load a file or a directory of shards as one qaq table, each file with :func:`qaq.io.datasets.load_dataset`.
 
     Rows keep file order, then record order. Hash ids (files without an id field) are
     numbered over the whole table as one file would be (a pair repeated in two shards gets
@@ -121,14 +121,14 @@ def load_inputs(path: str | os.PathLike[str], **options: Any) -> pd.DataFrame:
 
     Args:
         path: a data file or a directory of them (see :func:`input_files`).
-        **options: passed to :func:`qaq.data.load_dataset` (``query=``, ``answer=``, ``fmt=``...).
+        **options: passed to :func:`qaq.io.datasets.load_dataset` (``query=``, ``answer=``, ``fmt=``...).
 
     Returns:
         The table; ``attrs["qaq_source"]`` is the file's source record, or for a directory
         ``{"path", "files": [one record per file], "n_rows", "n_skipped"}``.
 
     Raises:
-        DataError: as :func:`qaq.data.load_dataset`, or an id repeated across files.
+        DataError: as :func:`qaq.io.datasets.load_dataset`, or an id repeated across files.
     """
     files = input_files(path, fmt=options.get("fmt"))
     frames = [load_dataset(f, **options) for f in files]
@@ -137,8 +137,8 @@ def load_inputs(path: str | os.PathLike[str], **options: Any) -> pd.DataFrame:
     data = pd.concat(frames, ignore_index=True)
     hashed = np.concatenate([np.full(len(f), f.attrs["qaq_source"]["mapping"]["id"] is None) for f in frames])
     if hashed.any():
-        # The id rule of qaq.data for files without ids, applied across files.
-        from qaq.data import hash_ids
+        # The id rule of qaq.io.datasets for files without ids, applied across files.
+        from qaq.io.datasets import hash_ids
 
         pairs = list(zip(data["query"][hashed], data["answer"][hashed]))
         data.loc[hashed, "id"] = hash_ids(pairs)
@@ -210,7 +210,7 @@ def _shard_done(path: Path) -> bool:
 
 
 def _write_shard(path: Path, frame: pd.DataFrame, *, model: str, description: dict[str, Any]) -> None:
-    # qaq.scorefile.write_scores writes to a temporary file and renames it: a shard is whole or absent.
+    # qaq.io.scorefile.write_scores writes to a temporary file and renames it: a shard is whole or absent.
     write_scores(frame[["key", *VALUE_FIELDS]].reset_index(drop=True), path,
                  {"qaq_shard": 1, "model": model, "description": description, "rows": len(frame)})
 
@@ -233,7 +233,7 @@ def tokenizer_fingerprint(tokenizer: Any) -> str:
 
 def _resolve_here(spec: str, identity: str) -> Any:
     """Resolve a model spec on this node and check it is the driver's model."""
-    from qaq.models import resolve_model
+    from qaq.scoring.models import resolve_model
 
     source = resolve_model(spec)
     if source.identity != identity:
@@ -245,13 +245,13 @@ def _resolve_here(spec: str, identity: str) -> Any:
 class _Tokenize:
     """CPU stage: the token ids of every query and answer (the model-free part of encoding).
 
-    Only the tokenizer is loaded, with the arguments :func:`qaq.backend.load_causal_lm` uses;
+    Only the tokenizer is loaded, with the arguments :func:`qaq.scoring.backend.load_causal_lm` uses;
     the scoring stage checks the fingerprint of every batch against its own tokenizer, so a
     tokenizer that differs (another transformers version on a CPU node) stops the run.
     """
 
     def __init__(self, spec: str, identity: str, trust_remote_code: bool) -> None:
-        from qaq.backend import load_tokenizer
+        from qaq.scoring.backend import load_tokenizer
 
         source = _resolve_here(spec, identity)
         self.tokenizer = load_tokenizer(source, trust_remote_code=trust_remote_code)
@@ -271,7 +271,7 @@ class _Score:
     """Scoring stage: one loaded model per actor (one per GPU); 7 values per sample out."""
 
     def __init__(self, spec: str, identity: str, config: ScoringConfig) -> None:
-        from qaq.scoring import load_scoring_model
+        from qaq.scoring.engine import load_scoring_model
 
         _resolve_here(spec, identity)
         self.config = config
@@ -280,7 +280,7 @@ class _Score:
         self.description = json.dumps(self.sm.describe())
 
     def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
-        from qaq.scoring import batch_budget, iter_scores, prepare_model
+        from qaq.scoring.engine import batch_budget, iter_scores, prepare_model
 
         if (batch["tokenizer"] != self.fingerprint).any():
             raise RayEngineError(f"the tokenization stage's tokenizer ({batch['tokenizer'].iloc[0]}) differs from "
@@ -369,7 +369,7 @@ def score_with_ray(
             or 1 on a cluster without GPUs.
         shards_dir: where finished shards go; default ``<output>.shards`` (required without output).
         rows_per_shard: distinct samples per unit of work and of resume.
-        load_options: passed to :func:`qaq.data.load_dataset` for each file.
+        load_options: passed to :func:`qaq.io.datasets.load_dataset` for each file.
         progress: called with (model name, rows done, rows total) as shards finish.
 
     Returns:
@@ -378,12 +378,12 @@ def score_with_ray(
 
     Raises:
         RayNotInstalled: Ray Data is not importable.
-        DataError: as :func:`qaq.data.load_dataset`.
+        DataError: as :func:`qaq.io.datasets.load_dataset`.
         ModelNotFound: a spec resolves to nothing on the driver.
         RayEngineError: bad engine settings, or the Ray run failed (finished shards are kept).
     """
     require_ray()
-    from qaq.models import resolve_model
+    from qaq.scoring.models import resolve_model
 
     if rows_per_shard < 1:
         raise ValueError(f"rows_per_shard must be positive, got {rows_per_shard}")

@@ -8,9 +8,9 @@ with the data. It holds one entry per row id the user touched::
                          "updated": "2026-11-25T19:20:00.123456+00:00"}}}
 
 - ``label``: one of :data:`LABELS` or null. ``"ok"`` means clean; use it as ``clean="ok"`` with
-  :func:`qaq.detection.detection_table` after joining :func:`load_labels` on ``id``.
+  :func:`qaq.select.detection.detection_table` after joining :func:`load_labels` on ``id``.
 - ``override``: ``"include"`` / ``"exclude"`` / null; :func:`overrides` turns them into a
-  selection recipe's ``include`` / ``exclude`` lists (:mod:`qaq.selection`).
+  selection recipe's ``include`` / ``exclude`` lists (:mod:`qaq.select.selection`).
 - ``updated``: when the entry last changed (ISO 8601, UTC).
 
 An entry with neither a label nor an override is removed. Writes are atomic (a temporary file

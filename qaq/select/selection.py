@@ -11,7 +11,7 @@ A recipe names one selection arm of the QAQ paper (METHOD.md section 4)::
 
 Semantics (the decisions, in one place):
 
-- **Ranks** are :mod:`qaq.strata` ranks in (0, 1]: ``rank(pct=True)`` over the table
+- **Ranks** are :mod:`qaq.select.strata` ranks in (0, 1]: ``rank(pct=True)`` over the table
   (``"global"``) or within each of ``bins`` quantile strata of the model's own PPL(Q)
   (``"stratified"``, the default).
 - **rmi_band** keeps ``lo < NAME_rank <= hi`` (half-open, so adjacent bands partition the rows).
@@ -39,7 +39,7 @@ Semantics (the decisions, in one place):
 - **include / exclude** (lists of ids) win over the rule: excluded rows are taken out before the
   rule fills its budget, included rows are added on top of it. An included id must exist and be
   eligible; excluded ids absent from the table are ignored (a shared blocklist).
-- A manifest written by :func:`qaq.export.write_manifest` is accepted as a recipe: the recipe
+- A manifest written by :func:`qaq.io.export.write_manifest` is accepted as a recipe: the recipe
   under its ``"recipe"`` key is used.
 """
 
@@ -56,8 +56,8 @@ import numpy as np
 import pandas as pd
 
 from qaq.columns import QA_HASH, score_column, scored_models
-from qaq.data import hash_id
-from qaq.strata import RANKINGS, add_disagreement, add_ranks, add_strata, row_order
+from qaq.io.datasets import hash_id
+from qaq.select.strata import RANKINGS, add_disagreement, add_ranks, add_strata, row_order
 
 BUDGET_METHODS: tuple[str, ...] = ("diff_high", "diff_low", "sum_high", "sum_low")
 METHODS: tuple[str, ...] = ("rmi_band", *BUDGET_METHODS, "ifd", "random")
@@ -512,8 +512,8 @@ def attach_scores(data: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
     """Join a qaq score table onto the loaded dataset it was computed from, on ``id``.
 
     Args:
-        data: the dataset (:func:`qaq.data.load_dataset`), whose ``row`` locates each record.
-        scores: a score table (``id`` + score columns), as :func:`qaq.scorefile.load_scores` reads it.
+        data: the dataset (:func:`qaq.io.datasets.load_dataset`), whose ``row`` locates each record.
+        scores: a score table (``id`` + score columns), as :func:`qaq.io.scorefile.load_scores` reads it.
 
     Returns:
         ``data`` (its order, columns and ``attrs``) with the score columns; a data column with a

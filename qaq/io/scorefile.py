@@ -2,7 +2,7 @@
 
 A score table is ``id`` plus per-model score columns (:mod:`qaq.columns`). Parquet files keep
 the run metadata in their schema metadata (key ``b"qaq"``); CSV and JSONL files in a sidecar
-``<path>.meta.json``. Every file is written atomically (:func:`qaq.data.atomic_path`).
+``<path>.meta.json``. Every file is written atomically (:func:`qaq.io.datasets.atomic_path`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from qaq.columns import AUTHORS_SUFFIXES, DATA_COLUMNS, SCORE_FIELDS, score_column, scored_models
-from qaq.data import (
+from qaq.io.datasets import (
     SUFFIX_FORMATS,
     DataError,
     atomic_path,

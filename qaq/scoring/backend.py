@@ -1,11 +1,11 @@
 """The torch scoring backend: load a causal LM, encode pairs, score them in batches.
 
-This is the only module (with :mod:`qaq.reference`) that imports torch or transformers.
+This is the only module (with :mod:`qaq.scoring.reference`) that imports torch or transformers.
 
 The fast path (METHOD.md section 7):
 
 * two forwards per sample: the forward layout yields ``nll_q`` and ``nll_a_given_q``, the reverse
-  layout ``nll_q_given_a`` and ``nll_a`` (see :mod:`qaq.templates`);
+  layout ``nll_q_given_a`` and ``nll_a`` (see :mod:`qaq.scoring.templates`);
 * no ``(batch, tokens, vocab)`` log-softmax: the decoder body runs once, then the LM head is
   applied only to the rows that predict a target token, in chunks, with an fp32 logsumexp;
 * batches are cut to a token budget by the caller after sorting by length (longest first);
@@ -26,9 +26,9 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from qaq.hardware import HardwareError, choose_device, choose_dtype, cpu_info, device_kind, emulated_bf16_warning
-from qaq.models import ModelSource
-from qaq.templates import DEFAULT_REVERSE_INSTRUCTION, DEFAULT_SYSTEM, Layout, TemplateKind, build_layout
+from qaq.scoring.hardware import HardwareError, choose_device, choose_dtype, cpu_info, device_kind, emulated_bf16_warning
+from qaq.scoring.models import ModelSource
+from qaq.scoring.templates import DEFAULT_REVERSE_INSTRUCTION, DEFAULT_SYSTEM, Layout, TemplateKind, build_layout
 
 log = logging.getLogger("qaq")
 
@@ -120,10 +120,10 @@ class ScoringModel:
 
     Args:
         source: the resolved model.
-        device: ``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps`` (see :func:`qaq.hardware.choose_device`).
+        device: ``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps`` (see :func:`qaq.scoring.hardware.choose_device`).
         dtype: ``auto``, ``bf16``, ``bf16-mixed``, ``fp16`` or ``fp32`` (see
-            :func:`qaq.hardware.choose_dtype`).
-        template: ``auto``, ``chat`` or ``plain`` (see :func:`qaq.templates.build_layout`).
+            :func:`qaq.scoring.hardware.choose_dtype`).
+        template: ``auto``, ``chat`` or ``plain`` (see :func:`qaq.scoring.templates.build_layout`).
         system: the system prompt.
         reverse_instruction: the reverse-generation instruction, containing ``{answer}``.
         trust_remote_code: passed to transformers; off unless asked.

@@ -1,6 +1,6 @@
 """Write selected rows back out, each exactly as read, plus a manifest to reproduce the selection.
 
-The rows are re-read from the *source file* with :func:`qaq.data.read_records` (raw JSONL line
+The rows are re-read from the *source file* with :func:`qaq.io.datasets.read_records` (raw JSONL line
 text, raw CSV cells, Parquet rows), never rebuilt from the table, so what comes out is what
 went in:
 
@@ -43,8 +43,8 @@ import pyarrow.parquet as pq
 
 from qaq import __version__
 from qaq.columns import SCORE_FIELDS, score_column, scored_models
-from qaq.data import DataError, atomic_path, file_sha256, read_records
-from qaq.selection import Recipe, recipe_to_dict, stratum_counts
+from qaq.io.datasets import DataError, atomic_path, file_sha256, read_records
+from qaq.select.selection import Recipe, recipe_to_dict, stratum_counts
 
 OUTPUT_FORMATS: dict[str, str] = {".jsonl": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 MANIFEST_VERSION = 1
@@ -85,7 +85,7 @@ def ids_sha256(ids: Iterable[Any]) -> str:
 
 
 def _atomic(path: Path) -> ContextManager[Path]:
-    """:func:`qaq.data.atomic_path`, after checking that the folder exists (a clear error)."""
+    """:func:`qaq.io.datasets.atomic_path`, after checking that the folder exists (a clear error)."""
     if not path.parent.is_dir():
         raise ExportError(f"cannot write {os.fspath(path)!r}: no such folder {os.fspath(path.parent)!r}")
     return atomic_path(path)
@@ -143,7 +143,7 @@ def _score_records(scores: pd.DataFrame, prefix: str) -> list[dict[str, Any]]:
 
 
 def _csv_header(path: Path) -> list[str]:
-    """The header row of a CSV file (gzip-aware, BOM stripped), read like qaq.data reads it."""
+    """The header row of a CSV file (gzip-aware, BOM stripped), read like qaq.io.datasets reads it."""
     with open(path, "rb") as f:
         gz = f.read(2) == b"\x1f\x8b"
     opener = gzip.open if gz else open
@@ -221,7 +221,7 @@ def write_selection(
     """Write records of ``source_path`` to ``out_path``, each exactly as read.
 
     Args:
-        source_path: the original file (any format :func:`qaq.data.read_records` reads).
+        source_path: the original file (any format :func:`qaq.io.datasets.read_records` reads).
         rows: 0-based record indices (the table's ``row`` column), written in this order.
         out_path: the output; its suffix picks the format (``.jsonl``, ``.csv``, ``.parquet``).
         scores: optional values to append to each record, one line per entry of ``rows``
@@ -235,7 +235,7 @@ def write_selection(
         ExportError: unknown output suffix, missing folder, a bad or out-of-range row, a
             ``scores`` frame of the wrong length, an added name that clashes with a source
             field, or records the output format cannot hold. Nothing is written then.
-        qaq.data.DataError: unreadable or malformed source.
+        qaq.io.datasets.DataError: unreadable or malformed source.
     """
     source, out = Path(source_path), Path(out_path)
     fmt = output_format(out)
@@ -416,13 +416,13 @@ def write_manifest(
 
     Args:
         path: the JSON file to write.
-        recipe: a :class:`qaq.selection.Recipe` (or its dict), stored under ``"recipe"``.
+        recipe: a :class:`qaq.select.selection.Recipe` (or its dict), stored under ``"recipe"``.
         inputs: the input files, e.g. ``{"scores": {"path": ..., "sha256": ...}}``.
         n_selected: rows selected.
         ids_sha256: :func:`ids_sha256` of the selected ids in source order.
         models: scoring-model metadata (from the score file).
         templates: prompt/template settings used for scoring.
-        counts: rows and selected rows per stratum (:func:`qaq.selection.stratum_counts`).
+        counts: rows and selected rows per stratum (:func:`qaq.select.selection.stratum_counts`).
         qaq_version: defaults to the running qaq's version.
         extra: more JSON-ready keys (e.g. ``n_rows``, ``outputs``).
 
@@ -523,11 +523,11 @@ def export_selection(
     the targets are replaced only once every file is written.
 
     Args:
-        selected: the output of :func:`qaq.selection.select` (needs ``row``, ``selected``;
+        selected: the output of :func:`qaq.select.selection.select` (needs ``row``, ``selected``;
             ``id`` for the manifest's ``ids_sha256``).
         source_path: the original file the ``row`` indices point into.
         out_path: where the selected rows go (format from the suffix).
-        recipe: the :class:`qaq.selection.Recipe` used (for the manifest).
+        recipe: the :class:`qaq.select.selection.Recipe` used (for the manifest).
         discarded_path: where the other rows go, if anywhere.
         manifest_path: where the manifest goes, if anywhere.
         score_prefix: append :func:`added_score_columns` to every row under this prefix.

@@ -3,13 +3,13 @@
 ``score_frame(data, {"weak": "smollm2-135m", "strong": "gemma3-270m"})`` returns a new frame,
 one row per input row, with ``id`` and each model's score columns (:mod:`qaq.columns`).
 
-Per model: tokenize every scorable row once, look each up in the :class:`~qaq.cache.ScoreCache`,
+Per model: tokenize every scorable row once, look each up in the :class:`~qaq.scoring.cache.ScoreCache`,
 sort the missing rows longest first (so an out-of-memory error shows on the first batch, not
 hours in), cut them into token-budget batches, score each batch with two forwards per sample and
 commit it to the cache at once. Rows marked ``skip`` by the loader get empty scores, never
 dropped.
 
-This module does not import torch at import time; :mod:`qaq.backend` is loaded when scoring runs.
+This module does not import torch at import time; :mod:`qaq.scoring.backend` is loaded when scoring runs.
 """
 
 from __future__ import annotations
@@ -26,13 +26,13 @@ import numpy as np
 import pandas as pd
 
 from qaq import __version__
-from qaq.cache import ScoreCache, run_key, sample_key
+from qaq.scoring.cache import ScoreCache, run_key, sample_key
 from qaq.columns import QA_HASH, SCORE_FIELDS, score_column
-from qaq.data import hash_id
-from qaq.templates import DEFAULT_REVERSE_INSTRUCTION, DEFAULT_SYSTEM, check_reverse_instruction
+from qaq.io.datasets import hash_id
+from qaq.scoring.templates import DEFAULT_REVERSE_INSTRUCTION, DEFAULT_SYSTEM, check_reverse_instruction
 
 if TYPE_CHECKING:
-    from qaq.backend import Encoded, ScoringModel
+    from qaq.scoring.backend import Encoded, ScoringModel
 
 log = logging.getLogger("qaq")
 
@@ -46,7 +46,7 @@ class ScoringConfig:
 
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     dtype: str = "auto"  # auto | bf16 | bf16-mixed | fp16 | fp32 (auto: bf16 on CUDA and AMX/AVX512-BF16 CPUs)
-    max_length: int = 2048  # tokens per pass, template included; see qaq.backend.truncate_spans
+    max_length: int = 2048  # tokens per pass, template included; see qaq.scoring.backend.truncate_spans
     batch_tokens: int | None = None  # padded tokens per forward (one per pass); None: per device
     compile: str = "auto"  # auto | on | off: torch.compile the decoder layers (see should_compile)
     template: str = "auto"  # auto | chat | plain
@@ -83,7 +83,7 @@ class ModelRun:
 
 
 def scoring_config(meta: dict[str, Any] | None = None, **overrides: Any) -> ScoringConfig:
-    """A :class:`qaq.scoring.ScoringConfig` from score metadata (same template as the scores) + overrides.
+    """A :class:`qaq.scoring.engine.ScoringConfig` from score metadata (same template as the scores) + overrides.
 
     Metadata keys that are not ScoringConfig fields are ignored.
     """
@@ -99,8 +99,8 @@ def config_json(config: ScoringConfig) -> str:
 
 def load_scoring_model(spec: str, config: ScoringConfig) -> "ScoringModel":
     """Resolve and load one model as the config says (imports torch)."""
-    from qaq.backend import ScoringModel
-    from qaq.models import resolve_model
+    from qaq.scoring.backend import ScoringModel
+    from qaq.scoring.models import resolve_model
 
     return ScoringModel(
         resolve_model(spec),
@@ -194,7 +194,7 @@ def iter_scores(
     """Score encoded samples batch by batch; yields (indices into ``encoded``, values).
 
     Values are float64 of shape (n, 7): mean NLL of the four spans in
-    :data:`qaq.backend.SPANS` order, then n_tokens_q, n_tokens_a, truncated.
+    :data:`qaq.scoring.backend.SPANS` order, then n_tokens_q, n_tokens_a, truncated.
     """
     for idx in plan_batches([sm.width(e) for e in encoded], batch_tokens):
         batch = [encoded[i] for i in idx]
@@ -219,7 +219,7 @@ def score_frame(
     Args:
         data: a loaded dataset (columns ``id``, ``query``, ``answer``, ``skip``).
         models: short name -> model spec (embedded name, path, hub id, ``.gguf``) or a loaded
-            :class:`~qaq.backend.ScoringModel`.
+            :class:`~qaq.scoring.backend.ScoringModel`.
         config: how to score.
         cache: where finished batches go; a rerun reads them back instead of rescoring.
         progress: called after each batch with (model name, rows done, rows total).
@@ -310,7 +310,7 @@ def score_fields(table: np.ndarray, index: pd.Index) -> dict[str, pd.Series]:
 
     Args:
         table: float64 of shape (len(index), 7), columns as :func:`iter_scores` yields them
-            (:data:`qaq.cache.VALUE_FIELDS`); NaN rows for samples not scored.
+            (:data:`qaq.scoring.cache.VALUE_FIELDS`); NaN rows for samples not scored.
         index: the data's index.
 
     Returns:

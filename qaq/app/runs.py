@@ -1,0 +1,103 @@
+"""Uploads, loaded scoring models and background scoring jobs: what the app keeps in its folders.
+
+Loaded scoring models live under ``st.cache_resource`` keyed by spec + config, shared by sessions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+from streamlit import config as st_config  # get_option looked up per call: tests patch it
+
+from qaq.app import paths, views
+from qaq.app.workspace import file_key
+
+
+def upload_limit_mb() -> int:
+    """The upload size limit the server enforces (``server.maxUploadSize``, :data:`qaq.app.paths.SERVER_OPTIONS`)."""
+    return int(st_config.get_option("server.maxUploadSize"))
+
+
+def save_upload(name: str, data: bytes) -> Path:
+    """Keep an uploaded file on disk (loaders, jobs and exports read paths), named by its hash."""
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", Path(name).name) or "upload.jsonl"
+    target = paths.UPLOAD_DIR / digest / safe
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".part")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    return target
+
+
+device_summary = st.cache_data(show_spinner="Detecting the device…")(views.device_summary)  # torch: once
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading the model (15-40 s the first time)…")
+def scoring_model(spec: str, config_json: str) -> Any:
+    """A loaded :class:`qaq.scoring.backend.ScoringModel`, shared by every session (keyed by spec + config)."""
+    from qaq.scoring.engine import ScoringConfig, load_scoring_model
+
+    return load_scoring_model(spec, ScoringConfig(**json.loads(config_json)))
+
+
+def score_output(data_path: str) -> Path:
+    """Where a scoring job started from the app writes: one file per data file version."""
+    digest = hashlib.sha256(json.dumps(file_key(data_path)).encode()).hexdigest()[:12]
+    return paths.SCORES_DIR / f"{Path(data_path).name.split('.')[0]}-{digest}.scores.parquet"
+
+
+# The jobs folder is read at call time (tests and `$QAQ_JOBS_DIR` move it), not bound as a default.
+
+
+def find_job(data_path: str | None) -> str | None:
+    """The newest background job scoring ``data_path`` (:func:`qaq.jobs.find_job`)."""
+    from qaq import jobs
+
+    return jobs.find_job(data_path, jobs_dir=jobs.JOBS_DIR)
+
+
+def start_job(args: list[str]) -> str:
+    """:func:`qaq.jobs.start_job` in the jobs folder, with the output folder made."""
+    from qaq import jobs
+
+    Path(args[args.index("-o") + 1]).parent.mkdir(parents=True, exist_ok=True)
+    return jobs.start_job(args, jobs_dir=jobs.JOBS_DIR)
+
+
+def ray_available() -> bool:
+    """Whether the ray engine can run here (:func:`qaq.scoring.ray_engine.ray_available`, imported on call)."""
+    from qaq.scoring import ray_engine
+
+    return ray_engine.ray_available()
+
+
+def start_ray_job(kwargs: dict[str, Any]) -> str:
+    """:func:`qaq.scoring.ray_engine.start_ray_job` in the jobs folder, with the output folder made."""
+    from qaq import jobs
+    from qaq.scoring import ray_engine
+
+    Path(kwargs["output"]).parent.mkdir(parents=True, exist_ok=True)
+    return ray_engine.start_ray_job(**kwargs, jobs_dir=jobs.JOBS_DIR)
+
+
+def job_status(job_id: str) -> dict[str, Any]:
+    """:func:`qaq.jobs.job_status` in the jobs folder."""
+    from qaq import jobs
+
+    return jobs.job_status(job_id, jobs_dir=jobs.JOBS_DIR)
+
+
+def cancel_job(job_id: str) -> None:
+    """:func:`qaq.jobs.cancel_job` in the jobs folder."""
+    from qaq import jobs
+
+    jobs.cancel_job(job_id, jobs_dir=jobs.JOBS_DIR)
+

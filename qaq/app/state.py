@@ -1,0 +1,117 @@
+"""The app's session state: defaults, kept widget values, and switching the dataset in use.
+
+Keys of ``st.session_state``, initialised once per session by :func:`init_state`:
+
+============== =================================================================================
+key            meaning
+============== =================================================================================
+data_path      the dataset in use (str) or None
+mapping        :func:`qaq.io.datasets.load_dataset` keyword arguments for its fields ({} = detected)
+scores_path    the score file in use (qaq's or the QAQ authors' format) or None
+strong, weak   the model roles (sidebar)
+bins           K, the PPL(Q) quantile strata (sidebar)
+ranking        ``"stratified"`` or ``"global"`` (sidebar)
+job_id         the background scoring job this session started or found
+example_id     the row open in the example view (Browse, Disagreement)
+recipe         the last recipe built on the Select & export page (drawn on Distributions)
+_workspace     the :class:`qaq.app.views.Workspace` the frame built for the current run (pages read it)
+============== =================================================================================
+
+Page widgets whose value should survive a visit to another page are listed in
+:data:`PERSISTENT_WIDGETS`; their defaults live in :data:`WIDGET_DEFAULTS`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import streamlit as st
+
+from qaq.app import paths
+
+WORKSPACE_KEY = "_workspace"  # the Workspace the frame built for the current run
+
+
+def default_sources() -> tuple[str | None, str | None]:
+    """(data, scores) the app opens on: ``$QAQ_APP_DATA``/``$QAQ_APP_SCORES``, else the bundled sample."""
+    data, scores = os.environ.get(paths.ENV_DATA) or None, os.environ.get(paths.ENV_SCORES) or None
+    if data or scores:
+        return data, scores
+    return (str(paths.SAMPLE_DATA) if paths.SAMPLE_DATA.is_file() else None,
+            str(paths.SAMPLE_SCORES) if paths.SAMPLE_SCORES.is_file() else None)
+
+
+# Widget values kept when the user leaves a page and comes back (Streamlit drops the state of
+# widgets that were not drawn in a run unless the key is written again, which init_state does).
+PERSISTENT_WIDGETS = (
+    "dist_models", "dist_model", "dist_kind", "diff_threshold", "sum_threshold", "browse_model",
+    "browse_stratum", "browse_sort", "browse_order", "browse_search", "browse_label", "sel_method", "sel_how",
+    "sel_budget", "sel_quota", "sel_threshold_diff", "sel_threshold_sum", "sel_model", "sel_band", "sel_seed",
+    "sel_overrides", "sel_tab", "det_source", "det_model", "length_unit",
+)
+
+
+# Defaults of widgets whose value is kept across pages: set here, never passed as value= (a widget
+# given both a value and a session-state value makes Streamlit warn).
+WIDGET_DEFAULTS: dict[str, Any] = {
+    "diff_threshold": 0.1, "sum_threshold": 1.0, "sel_budget": 25, "sel_threshold_diff": 0.1,
+    "sel_threshold_sum": 1.0, "sel_band": (0.5, 0.75), "sel_seed": 0, "sel_overrides": True,
+}
+
+
+def init_state() -> None:
+    """Give every session-state key its default (keys already set, e.g. by a test, are kept)."""
+    data, scores = default_sources()
+    defaults: dict[str, Any] = {
+        "data_path": data, "mapping": {}, "scores_path": scores, "strong": None, "weak": None,
+        "bins": 10, "ranking": "stratified", "job_id": None, "example_id": None, "recipe": None,
+    }
+    for key, value in {**defaults, **WIDGET_DEFAULTS}.items():
+        st.session_state.setdefault(key, value)
+    for key in PERSISTENT_WIDGETS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def valid_choice(key: str, options: list[Any], default: Any = None) -> None:
+    """Reset a kept widget value that is no longer among its options (e.g. after K or the data changed).
+
+    With a ``default``, an unset key starts at it (so the widget needs no ``value=``).
+    """
+    value = st.session_state.get(key)
+    if value is None:
+        if default is not None:
+            st.session_state[key] = default
+        return
+    if isinstance(value, list):
+        kept = [v for v in value if v in options]
+        if kept != value:
+            st.session_state[key] = kept or ([default] if default is not None else [])
+    elif value not in options:
+        if default is None:
+            del st.session_state[key]
+        else:
+            st.session_state[key] = default
+
+
+def use_data(path: str | os.PathLike[str] | None, *, mapping: dict[str, Any] | None = None,
+             scores: str | os.PathLike[str] | None = None) -> None:
+    """Switch the dataset (and its score file; None = not scored yet)."""
+    st.session_state["data_path"] = None if path is None else str(path)
+    st.session_state["mapping"] = dict(mapping or {})
+    st.session_state["scores_path"] = None if scores is None else str(scores)
+    st.session_state["example_id"] = None
+
+
+def use_mapping(mapping: dict[str, Any]) -> None:
+    """Read the dataset with these fields (:func:`qaq.io.datasets.load_dataset` keyword arguments)."""
+    st.session_state["mapping"] = dict(mapping)
+    st.session_state["example_id"] = None
+
+
+def use_scores(path: str | os.PathLike[str] | None) -> None:
+    """Switch the score file, keeping the dataset."""
+    st.session_state["scores_path"] = None if path is None else str(path)
+    st.session_state["example_id"] = None
+
