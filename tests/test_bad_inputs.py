@@ -84,9 +84,9 @@ def test_dry_run_with_nothing_to_score(tmp_path, tiny_model_dir):
 @pytest.fixture
 def scored(tmp_path):
     """A 3-row data file and its score table (written by hand, in qaq's format)."""
-    from qaq.io.scorefile import write_scores
-
     import pandas as pd
+
+    from qaq.io.scorefile import write_scores
 
     data = tmp_path / "data.jsonl"
     data.write_text("".join(json.dumps({"id": f"q{i}", "instruction": f"q{i}", "output": "a"}) + "\n" for i in range(3)))

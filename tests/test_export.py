@@ -23,7 +23,8 @@ from qaq.io.export import (
     write_manifest,
     write_selection,
 )
-from qaq.select.selection import parse_recipe, select
+from qaq.select.recipes import parse_recipe
+from qaq.select.selection import select
 
 # Raw JSONL lines as a user's tool might have written them: odd spacing, escaped and raw
 # unicode, U+2028 inside a string, nested objects, fields that differ between records.

@@ -3,10 +3,14 @@
 Formats: JSONL (``.jsonl``, ``.ndjson``), JSON arrays (``.json``; a ``.json`` file that does not
 start with ``[`` is read as JSONL), CSV and Parquet. JSON and CSV files may be gzip-compressed
 (``.gz``; recognised by their magic bytes, whatever the suffix). ``fmt=`` overrides the suffix.
+The suffixes and what qaq can do with each format are :data:`qaq.io.files.FILE_FORMATS`.
+A Hugging Face dataset saved with ``save_to_disk`` (a folder: format ``hf``) is read like Parquet,
+from its Arrow files with pyarrow alone (:func:`read_saved_dataset`).
 
 Which fields hold Q and A is either given (``query=``/``answer=``, ``messages=``) or detected by
 :func:`detect_mapping`. Every failure a user can cause raises :class:`DataError`, which names the
-file, the line and the field.
+file, the line and the field (it lives in :mod:`qaq.io.files`, shared with the writers, and is
+imported from here).
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -31,42 +34,22 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from qaq.columns import DATA_COLUMNS, SKIP_EMPTY_ANSWER, SKIP_EMPTY_QUERY
+from qaq.io.files import (
+    FORMAT_NAMES,
+    HF_DATASET_FILES,
+    HF_FORMAT,
+    DataError,
+    format_of,
+    is_saved_dataset,
+    read_suffixes_text,
+    saved_splits,
+    suffix_of,
+)
 
-FORMATS = ("jsonl", "json", "csv", "parquet")
-SUFFIX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv",
-                  ".parquet": "parquet", ".pq": "parquet"}
 # ShareGPT speaker names -> OpenAI roles; other speakers (e.g. "tool") keep their name.
 _SHAREGPT_ROLES = {"human": "user", "gpt": "assistant", "system": "system"}
 # Code answers easily exceed the csv module's default field limit (131,072 characters).
 csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
-
-
-class DataError(ValueError):
-    """A problem with an input file, located as precisely as possible.
-
-    Its message reads ``data.jsonl:17: field 'output': expected a string, got list``.
-
-    Attributes:
-        path: the file as given by the caller (None when no file is involved).
-        line: 1-based line (JSON arrays, Parquet: record number), or None.
-        field: the source field at fault, or None.
-        reason: the message without the location.
-    """
-
-    def __init__(self, reason: str, *, path: str | os.PathLike[str] | None = None,
-                 line: int | None = None, field: str | None = None) -> None:
-        self.path = None if path is None else str(path)
-        self.line = line
-        self.field = field
-        self.reason = reason
-        where = "".join(f"{part}:" for part in (self.path, line) if part is not None)
-        what = f"field {field!r}: " if field is not None else ""
-        super().__init__(f"{where} {what}{reason}" if where else f"{what}{reason}")
-
-    def at(self, path: str | os.PathLike[str], line: int | None = None) -> DataError:
-        """This error, located in ``path`` (and ``line``, when it has none yet)."""
-        return DataError(self.reason, path=path, line=self.line if line is None else line,
-                         field=self.field)
 
 
 @dataclass(frozen=True)
@@ -187,18 +170,29 @@ def _open_binary(path: Path) -> BinaryIO:
     return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")  # type: ignore[return-value]
 
 
-def format_of(path: Path, fmt: str | None) -> str:
-    """The format of ``path``: ``fmt`` or the suffix; a ``json`` file not holding an array is jsonl."""
+def read_format(path: Path, fmt: str | None) -> str:
+    """The format ``path`` is read as: ``fmt``, or the suffix (:func:`qaq.io.files.format_of`); a
+    ``json`` file not holding an array is jsonl; a saved Hugging Face dataset folder is ``hf``."""
+    if path.is_dir():
+        splits = saved_splits(path)
+        if splits is not None:
+            raise DataError(f"a saved Hugging Face DatasetDict with splits {', '.join(map(repr, splits))}: "
+                            "choose one with split= (qaq score --split NAME), or give its folder", path=path)
+        if is_saved_dataset(path):
+            if fmt not in (None, HF_FORMAT):
+                raise DataError(f"a saved Hugging Face dataset folder is read as {HF_FORMAT!r}, not as {fmt!r}",
+                                path=path)
+            return HF_FORMAT
     _check_file(path)
     if fmt is None:
-        name = path.name.lower().removesuffix(".gz")
-        suffix = os.path.splitext(name)[1]
-        fmt = SUFFIX_FORMATS.get(suffix)
-        if fmt is None:
+        found = format_of(path)
+        if found is None:
+            suffix = suffix_of(path)
             raise DataError(f"unknown format {suffix or '(no suffix)'!r}: expected one of "
-                            f"{', '.join(SUFFIX_FORMATS)} (optionally .gz), or pass fmt=", path=path)
-    elif fmt not in FORMATS:
-        raise DataError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}", path=path)
+                            f"{read_suffixes_text()}, or pass fmt=", path=path)
+        fmt = found.name
+    elif fmt not in FORMAT_NAMES:
+        raise DataError(f"unknown format {fmt!r}: expected one of {', '.join(FORMAT_NAMES)}", path=path)
     if fmt == "json":
         with reading(path), _open_binary(path) as f:
             head = f.read(4096).removeprefix(b"\xef\xbb\xbf").lstrip()
@@ -263,7 +257,7 @@ def _loads(text: str, path: Path, line: int = 1, *, jsonl: bool = False) -> Any:
 
 
 def _json_array(path: Path) -> list[Any]:
-    return _loads(read_text(path), path)  # a list: format_of saw "[" first
+    return _loads(read_text(path), path)  # a list: read_format saw "[" first
 
 
 def _json_object_error(path: Path) -> DataError | None:
@@ -299,17 +293,18 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
 def read_records(path: str | os.PathLike[str], fmt: str | None = None) -> Iterator[tuple[int, Any]]:
     """Raw records of a file, for exact re-export.
 
-    Yields ``(number, record)``: ``number`` is the 1-based line (JSON arrays and Parquet: the
-    1-based record number), as in the ``line`` column. ``record`` is, for JSONL, the line's text
-    without its ``"\\n"`` (a CRLF file keeps the ``"\\r"``, so ``text + "\\n"`` re-writes the line
-    byte for byte; blank lines are not records); for a JSON array, the parsed object; for CSV,
-    the row's cells as strings (header excluded); for Parquet, the 0-based row index.
+    Yields ``(number, record)``: ``number`` is the 1-based line (JSON arrays, Parquet and saved
+    Hugging Face datasets: the 1-based record number), as in the ``line`` column. ``record`` is,
+    for JSONL, the line's text without its ``"\\n"`` (a CRLF file keeps the ``"\\r"``, so
+    ``text + "\\n"`` re-writes the line byte for byte; blank lines are not records); for a JSON
+    array, the parsed object; for CSV, the row's cells as strings (header excluded); for Parquet
+    and a saved Hugging Face dataset, the 0-based row index.
 
     Raises:
         DataError: missing or unreadable file, unknown format, bad UTF-8 or malformed JSON/CSV.
     """
     path = Path(path)
-    fmt = format_of(path, fmt)
+    fmt = read_format(path, fmt)
     if fmt == "jsonl":
         yield from _jsonl_lines(path)
     elif fmt == "json":
@@ -318,6 +313,8 @@ def read_records(path: str | os.PathLike[str], fmt: str | None = None) -> Iterat
         rows = _csv_rows(path)
         next(rows, None)  # header
         yield from rows
+    elif fmt == HF_FORMAT:
+        yield from ((i + 1, i) for i in range(read_saved_dataset(path).num_rows))
     else:
         yield from ((i + 1, i) for i in range(_parquet_file(path).metadata.num_rows))
 
@@ -336,10 +333,54 @@ def read_parquet(path: Path) -> pa.Table:
         raise DataError(f"not a readable Parquet file: {e}", path=path) from None
 
 
+def saved_dataset_files(path: Path) -> list[Path]:
+    """The Arrow files of a saved Hugging Face dataset folder, in row order (its ``state.json``).
+
+    Raises:
+        DataError: ``state.json`` unreadable or naming a file that is not there.
+    """
+    try:
+        state = json.loads((path / "state.json").read_text(encoding="utf-8"))
+        names = [entry["filename"] for entry in state["_data_files"]]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as e:
+        raise DataError(f"not a readable Hugging Face dataset folder: state.json: {e!r}", path=path) from None
+    if not all(isinstance(n, str) and n and Path(n).name == n for n in names):  # names inside the folder only
+        raise DataError(f"state.json: expected file names in the folder, got {names!r}", path=path)
+    missing = [n for n in names if not (path / n).is_file()]
+    if missing:
+        raise DataError(f"state.json names Arrow files that are not in the folder: {', '.join(missing)}", path=path)
+    return [path / n for n in names]
+
+
+def read_saved_dataset(path: Path) -> pa.Table:
+    """A folder written by ``datasets.Dataset.save_to_disk`` as one Arrow table, without ``datasets``.
+
+    Its Arrow files are Arrow IPC streams; save_to_disk has already applied any row selection
+    (an indices mapping is flattened on save), so their rows are the dataset's, in order.
+
+    Raises:
+        DataError: not a readable saved dataset.
+    """
+    tables = []
+    for file in saved_dataset_files(path):
+        try:
+            with pa.OSFile(str(file)) as f:  # read into memory: nothing stays mapped or open
+                tables.append(pa.ipc.open_stream(f).read_all())
+        except (pa.ArrowException, OSError) as e:
+            raise DataError(f"not a readable Arrow stream: {e}", path=file) from None
+    if not tables:
+        raise DataError("state.json lists no Arrow files", path=path)
+    try:
+        return pa.concat_tables(tables)
+    except pa.ArrowException as e:
+        raise DataError(f"the Arrow files hold different columns: {e}", path=path) from None
+
+
 def record_dicts(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line, record as a dict) for every record of a file of format ``fmt``."""
-    if fmt == "parquet":
-        yield from enumerate(read_parquet(path).to_pylist(), 1)
+    if fmt in ("parquet", HF_FORMAT):
+        table = read_parquet(path) if fmt == "parquet" else read_saved_dataset(path)
+        yield from enumerate(table.to_pylist(), 1)
         return
     if fmt == "csv":
         rows = _csv_rows(path)
@@ -480,7 +521,17 @@ def hash_ids(pairs: Sequence[tuple[str, str]]) -> list[str]:
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
-    """Hex sha256 of a file's bytes (input hashes in score metadata and manifests)."""
+    """Hex sha256 of a file's bytes (input hashes in score metadata and manifests).
+
+    A saved Hugging Face dataset folder hashes as its files: the sha256 of the text that
+    ``sha256sum`` prints for ``state.json``, ``dataset_info.json`` and its Arrow files, in name
+    order (one ``"<hex>  <name>\\n"`` line each).
+    """
+    if is_saved_dataset(path):
+        folder = Path(path)
+        names = sorted({*HF_DATASET_FILES, *(f.name for f in saved_dataset_files(folder))})
+        listing = "".join(f"{file_sha256(folder / name)}  {name}\n" for name in names)
+        return hashlib.sha256(listing.encode("utf-8")).hexdigest()
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -515,13 +566,14 @@ def load_dataset(path: str | os.PathLike[str], *, query: str | None = None,
     """Load an instruction file as the qaq table, one row per record in file order.
 
     Args:
-        path: JSONL, JSON, CSV or Parquet file (JSON/CSV may be gzipped).
+        path: JSONL, JSON, CSV or Parquet file (JSON/CSV may be gzipped), or a Hugging Face
+            dataset folder written by ``save_to_disk`` (its rows are records, numbered like Parquet's).
         query: field holding Q; with ``answer``, overrides detection (see :func:`detect_mapping`).
         answer: field holding A.
         input_field: field appended to Q after a blank line when non-empty (Alpaca ``input``).
         id_field: field holding unique ids (default: ``id`` when present; ``""``: hash Q and A).
         messages: field holding a chat (OpenAI or ShareGPT), instead of query/answer.
-        fmt: one of :data:`FORMATS`, overriding the suffix.
+        fmt: one of :data:`qaq.io.files.FORMAT_NAMES`, overriding the suffix.
 
     Returns:
         The :data:`qaq.columns.DATA_COLUMNS` columns, then every source field not used by the
@@ -529,13 +581,13 @@ def load_dataset(path: str | os.PathLike[str], *, query: str | None = None,
         dtype, so an integer field missing from some records becomes float). An answer field
         named ``generations`` may hold a list of strings: the first is the answer. Rows with an
         empty or blank Q or A are kept with ``skip`` set. ``attrs["qaq_source"]`` holds path (absolute), format,
-        sha256 of the file, the mapping, ``n_rows`` and ``n_skipped``.
+        sha256 of the file (of a folder: :func:`file_sha256`), the mapping, ``n_rows`` and ``n_skipped``.
 
     Raises:
         DataError: with the file, line and field at fault.
     """
     path = Path(path)
-    fmt = format_of(path, fmt)
+    fmt = read_format(path, fmt)
     records = list(record_dicts(path, fmt))
     if not records:
         raise DataError("empty file: no records", path=path)
@@ -617,32 +669,3 @@ def refuse_inputs(outputs: Sequence[str | os.PathLike[str]], inputs: Sequence[st
             if Path(src).is_dir() and Path(out).resolve().is_relative_to(Path(src).resolve()):
                 raise DataError(f"refusing to write into the input folder {os.fspath(src)!r}: a later run "
                                 "would read the output as data", path=Path(out))
-
-
-@contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """A temporary path next to ``path`` that replaces ``path`` when the block succeeds.
-
-    Every qaq output (score files, exports, manifests) is written this way: a reader sees the
-    old file or the new one, never half of one, and a failed write leaves nothing behind.
-
-    Raises:
-        DataError: writing failed (full disk, no permission ...), naming ``path``.
-    """
-    try:
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as e:
-        raise DataError(f"cannot write the file: {e.strerror or e}", path=path) from None
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a score file is not
-        os.replace(tmp, path)
-    except OSError as e:
-        if e.filename not in (None, name, str(path)):
-            raise  # another file's error (an input that could not be read): its own message
-        # A full disk, a quota, a vanished folder: one line naming the file; the old one stays.
-        raise DataError(f"cannot write the file: {e.strerror or e}", path=path) from None
-    finally:
-        tmp.unlink(missing_ok=True)

@@ -11,30 +11,28 @@ JSONL    .jsonl      the line's text, byte for byte (re-serialized only when sco
 JSON     .jsonl      each array element, one per line
 CSV      .csv        the header and the raw cell strings
 Parquet  .parquet    the columns, their types and the schema metadata (pyarrow ``take``)
+HF       .parquet    as Parquet (a folder saved by ``datasets``' save_to_disk is a table)
 any      other       converted: JSON values <-> CSV cells (nested values as JSON text) <->
                      Parquet columns (inferred by pyarrow)
 ======== =========== =====================================================================
 
-Every file is written to a temporary file in the target's folder and moved over the target
-(``os.replace``), so a failed write leaves nothing behind and never a half-written file.
+Every file is written with :func:`qaq.io.files.atomic_path` (a temporary file in the target's folder,
+moved over the target), so a failed write leaves nothing behind and never a half-written file.
 """
 
 from __future__ import annotations
 
-import base64
 import csv
-import datetime as _dt
-import decimal
 import gzip
 import hashlib
 import io
 import json
 import math
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, ContextManager
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,10 +41,11 @@ import pyarrow.parquet as pq
 
 from qaq import __version__
 from qaq.columns import SCORE_FIELDS, score_column, scored_models
-from qaq.io.datasets import DataError, atomic_path, file_sha256, read_records
-from qaq.select.selection import Recipe, recipe_to_dict, stratum_counts
+from qaq.io.datasets import file_sha256, read_records, read_saved_dataset
+from qaq.io.files import OUTPUT_SUFFIXES, atomic_path, atomic_paths, is_saved_dataset, json_default, writable_format
+from qaq.select.recipes import Recipe, recipe_to_dict
+from qaq.select.selection import stratum_counts
 
-OUTPUT_FORMATS: dict[str, str] = {".jsonl": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 MANIFEST_VERSION = 1
 
 
@@ -59,17 +58,18 @@ class ExportError(ValueError):
 
 
 def output_format(path: str | os.PathLike[str]) -> str:
-    """The output format of ``path`` from its suffix (``.jsonl``, ``.csv`` or ``.parquet``).
+    """The output format of ``path`` from its suffix (``.jsonl``, ``.csv``, ``.parquet``; see
+    :func:`qaq.io.files.writable_format`).
 
     Raises:
         ExportError: any other suffix.
     """
-    fmt = OUTPUT_FORMATS.get(Path(path).suffix.lower())
+    fmt = writable_format(path)
     if fmt is None:
         raise ExportError(
-            f"cannot write {os.fspath(path)!r}: the suffix must be one of {', '.join(OUTPUT_FORMATS)}"
+            f"cannot write {os.fspath(path)!r}: the suffix must be one of {', '.join(OUTPUT_SUFFIXES)}"
         )
-    return fmt
+    return fmt.name
 
 
 def ids_sha256(ids: Iterable[Any]) -> str:
@@ -84,30 +84,19 @@ def ids_sha256(ids: Iterable[Any]) -> str:
     return digest.hexdigest()
 
 
-def _atomic(path: Path) -> ContextManager[Path]:
-    """:func:`qaq.io.datasets.atomic_path`, after checking that the folder exists (a clear error)."""
+def _check_folder(path: Path) -> None:
     if not path.parent.is_dir():
         raise ExportError(f"cannot write {os.fspath(path)!r}: no such folder {os.fspath(path.parent)!r}")
+
+
+def _atomic(path: Path) -> AbstractContextManager[Path]:
+    """:func:`qaq.io.files.atomic_path`, after checking that the folder exists (a clear error)."""
+    _check_folder(path)
     return atomic_path(path)
 
 
-def _json_default(value: Any) -> Any:
-    """JSON for the values Parquet rows can hold and ``json`` cannot encode."""
-    if isinstance(value, (bytes, bytearray)):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
-        return value.isoformat()
-    if isinstance(value, _dt.timedelta):
-        return value.total_seconds()
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    if hasattr(value, "tolist"):  # numpy scalars and arrays
-        return value.tolist()
-    raise TypeError(f"cannot write a {type(value).__name__} as JSON")
-
-
 def _dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, default=_json_default)
+    return json.dumps(obj, ensure_ascii=False, default=json_default)
 
 
 def _csv_cell(value: Any) -> str:
@@ -117,7 +106,7 @@ def _csv_cell(value: Any) -> str:
     if isinstance(value, str):
         return value
     if not isinstance(value, (dict, list, tuple, bool, int, float)):
-        value = _json_default(value)  # a timestamp's ISO text is a cell as it is, not a JSON string
+        value = json_default(value)  # a timestamp's ISO text is a cell as it is, not a JSON string
         if isinstance(value, str):
             return value
     return _dumps(value)
@@ -147,7 +136,7 @@ def _csv_header(path: Path) -> list[str]:
     with open(path, "rb") as f:
         gz = f.read(2) == b"\x1f\x8b"
     opener = gzip.open if gz else open
-    with opener(path, "rb") as f:  # type: ignore[operator]
+    with opener(path, "rb") as f:
         text = f.read().decode("utf-8").removeprefix("\ufeff")
     for cells in csv.reader(io.StringIO(text, newline="")):
         if cells:
@@ -160,8 +149,9 @@ def _read_selected(source: Path, rows: Sequence[int]) -> tuple[str, list[Any] | 
 
     Returns:
         (kind, records, csv header, lines): kind is ``jsonl`` (records are line texts), ``json``
-        (parsed values), ``csv`` (cell lists) or ``parquet`` (a pyarrow Table of the rows);
-        lines are the records' lines in the file (JSON arrays, Parquet: record numbers).
+        (parsed values), ``csv`` (cell lists) or ``parquet`` (a pyarrow Table of the rows, also
+        for a saved Hugging Face dataset); lines are the records' lines in the file (JSON arrays,
+        Parquet, Hugging Face datasets: record numbers).
     """
     wanted: dict[int, int] = {r: i for i, r in enumerate(rows)}
     got: list[Any] = [None] * len(rows)
@@ -179,8 +169,8 @@ def _read_selected(source: Path, rows: Sequence[int]) -> tuple[str, list[Any] | 
         at = wanted.get(index)
         if at is not None:
             got[at], lines[at] = record, _line
-    if kind == "parquet":
-        table = pq.read_table(source)
+    if kind == "parquet":  # a Parquet file, or a saved Hugging Face dataset: a table
+        table = read_saved_dataset(source) if is_saved_dataset(source) else pq.read_table(source)
         n = table.num_rows
     _check_rows_in_range(rows, n, source)
     if kind == "parquet":
@@ -252,10 +242,9 @@ def write_selection(
     try:
         with _atomic(out) as tmp:
             if kind == "parquet":
-                _write_from_table(records, tmp, fmt, scores, prefix)  # type: ignore[arg-type]
+                _write_from_table(records, tmp, fmt, scores, prefix)
             else:
-                _write_from_records(kind, records, header, tmp, fmt, extra, added,  # type: ignore[arg-type]
-                                    lines=lines)
+                _write_from_records(kind, records, header, tmp, fmt, extra, added, lines=lines)
     except (pa.ArrowException, TypeError) as e:
         raise ExportError(f"cannot write these records as {fmt}: {e}") from None
     return len(rows)
@@ -416,7 +405,7 @@ def write_manifest(
 
     Args:
         path: the JSON file to write.
-        recipe: a :class:`qaq.select.selection.Recipe` (or its dict), stored under ``"recipe"``.
+        recipe: a :class:`qaq.select.recipes.Recipe` (or its dict), stored under ``"recipe"``.
         inputs: the input files, e.g. ``{"scores": {"path": ..., "sha256": ...}}``.
         n_selected: rows selected.
         ids_sha256: :func:`ids_sha256` of the selected ids in source order.
@@ -433,7 +422,7 @@ def write_manifest(
         recipe=recipe, inputs=inputs, n_selected=n_selected, ids_sha256=ids_sha256, models=models,
         templates=templates, counts=counts, qaq_version=qaq_version, extra=extra,
     )
-    text = json.dumps(manifest, ensure_ascii=False, indent=2, default=_json_default) + "\n"
+    text = json.dumps(manifest, ensure_ascii=False, indent=2, default=json_default) + "\n"
     out = Path(path)
     with _atomic(out) as tmp:
         tmp.write_text(text, encoding="utf-8")
@@ -519,15 +508,15 @@ def export_selection(
 ) -> dict[str, Any]:
     """Write a selection: the selected rows, optionally the discarded ones and a manifest.
 
-    All or nothing: each file is first written beside its target under a temporary name and
-    the targets are replaced only once every file is written.
+    All or nothing (:func:`qaq.io.files.atomic_paths`): each file is first written beside its
+    target under a temporary name and the targets are replaced only once every file is written.
 
     Args:
         selected: the output of :func:`qaq.select.selection.select` (needs ``row``, ``selected``;
             ``id`` for the manifest's ``ids_sha256``).
         source_path: the original file the ``row`` indices point into.
         out_path: where the selected rows go (format from the suffix).
-        recipe: the :class:`qaq.select.selection.Recipe` used (for the manifest).
+        recipe: the :class:`qaq.select.recipes.Recipe` used (for the manifest).
         discarded_path: where the other rows go, if anywhere.
         manifest_path: where the manifest goes, if anywhere.
         score_prefix: append :func:`added_score_columns` to every row under this prefix.
@@ -567,48 +556,18 @@ def export_selection(
             **dict(extra or {}),
         },
     }
-    staged: list[tuple[Path, Path]] = []
-    try:
-        parts = [(Path(out_path), mask)]
-        if discarded_path is not None:
-            parts.append((Path(discarded_path), ~mask))
-        for target, rows_mask in parts:
-            staged.append((_staged_name(target), target))
+    parts = [(Path(out_path), mask)]
+    if discarded_path is not None:
+        parts.append((Path(discarded_path), ~mask))
+    targets = [target for target, _ in parts] + ([Path(manifest_path)] if manifest_path is not None else [])
+    for target in targets:
+        _check_folder(target)
+    # Each file is written to its own temporary path (keeping its suffix, which picks the format);
+    # the targets are replaced only once every file is written.
+    with atomic_paths(targets) as temps:
+        for (_, rows_mask), tmp in zip(parts, temps):
             scores = table.loc[rows_mask, add].reset_index(drop=True) if score_prefix is not None else None
-            with _named(target):
-                write_selection(source_path, table.loc[rows_mask, "row"].astype("int64").tolist(), staged[-1][0],
-                                scores=scores, score_prefix=score_prefix)
-        if manifest_path is not None:
-            staged.append((_staged_name(Path(manifest_path)), Path(manifest_path)))
-            with _named(Path(manifest_path)):
-                written = write_manifest(staged[-1][0], **manifest)
-        else:
-            written = _manifest_dict(**manifest)
-        for tmp, target in staged:
-            with _named(target):
-                os.replace(tmp, target)
-        staged = []
-    finally:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
+            write_selection(source_path, table.loc[rows_mask, "row"].astype("int64").tolist(), tmp,
+                            scores=scores, score_prefix=score_prefix)
+        written = write_manifest(temps[-1], **manifest) if manifest_path is not None else _manifest_dict(**manifest)
     return written
-
-
-@contextmanager
-def _named(target: Path) -> Iterator[None]:
-    """A failed write of a staged file, reported under the file the user asked for."""
-    try:
-        yield
-    except DataError as e:
-        if e.path is None or not Path(e.path).name.startswith(f".{target.name}."):
-            raise
-        raise DataError(e.reason, path=target) from None
-    except OSError as e:
-        if e.filename is not None and not Path(e.filename).name.startswith(f".{target.name}."):
-            raise
-        raise DataError(f"cannot write the file: {e.strerror or e}", path=target) from None
-
-
-def _staged_name(target: Path) -> Path:
-    """A hidden sibling of ``target`` with the same suffix (the suffix picks the format)."""
-    return target.with_name(f".{target.name}.{os.getpid()}.staged{target.suffix}")

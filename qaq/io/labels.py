@@ -10,12 +10,12 @@ with the data. It holds one entry per row id the user touched::
 - ``label``: one of :data:`LABELS` or null. ``"ok"`` means clean; use it as ``clean="ok"`` with
   :func:`qaq.select.detection.detection_table` after joining :func:`load_labels` on ``id``.
 - ``override``: ``"include"`` / ``"exclude"`` / null; :func:`overrides` turns them into a
-  selection recipe's ``include`` / ``exclude`` lists (:mod:`qaq.select.selection`).
+  selection recipe's ``include`` / ``exclude`` lists (:mod:`qaq.select.recipes`).
 - ``updated``: when the entry last changed (ISO 8601, UTC).
 
-An entry with neither a label nor an override is removed. Writes are atomic (a temporary file
-in the same folder, then ``os.replace``), so a crash leaves the old file or the new one, never
-half of one. A file that cannot be read raises :class:`LabelsError` naming it: labels are never
+An entry with neither a label nor an override is removed. Writes are atomic
+(:func:`qaq.io.files.write_atomic`: a temporary file in the same folder, flushed to disk, then
+``os.replace``), so a crash leaves the old file or the new one, never half of one. A file that cannot be read raises :class:`LabelsError` naming it: labels are never
 silently discarded or overwritten.
 """
 
@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from qaq.io.files import DataError, write_atomic
 
 LABELS: tuple[str, ...] = ("ok", "hallucinated", "mismatched", "echo", "other")
 CLEAN_LABEL = "ok"
@@ -154,24 +155,13 @@ def _lock(path: Path) -> threading.Lock:
 
 
 def _write(path: Path, rows: dict[str, dict[str, Any]]) -> None:
-    """Write atomically: a temporary file in the same folder, flushed, then ``os.replace``."""
+    """Write atomically (:func:`qaq.io.files.write_atomic`); a failure is a LabelsError naming the file."""
     text = json.dumps({"format": _FORMAT, "version": _VERSION, "rows": rows}, ensure_ascii=False, indent=1)
     try:
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as e:
-        raise LabelsError(f"cannot write labels file {path}: {e}") from None
-    tmp = Path(name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; labels are shared like the data
-        os.replace(tmp, path)
-    except OSError as e:
-        raise LabelsError(f"cannot write labels file {path}: {e}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
+        write_atomic(path, text + "\n")
+    except DataError as e:
+        # The writer keeps the OSError as the cause: report it in the labels file's own words.
+        raise LabelsError(f"cannot write labels file {path}: {e.__cause__ or e.reason}") from None
 
 
 def _check_id(row_id: str) -> None:

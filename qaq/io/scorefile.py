@@ -2,7 +2,7 @@
 
 A score table is ``id`` plus per-model score columns (:mod:`qaq.columns`). Parquet files keep
 the run metadata in their schema metadata (key ``b"qaq"``); CSV and JSONL files in a sidecar
-``<path>.meta.json``. Every file is written atomically (:func:`qaq.io.datasets.atomic_path`).
+``<path>.meta.json``. Every file is written atomically (:func:`qaq.io.files.atomic_path`).
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ import io
 import json
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -21,19 +22,17 @@ import pyarrow.parquet as pq
 
 from qaq.columns import AUTHORS_SUFFIXES, DATA_COLUMNS, SCORE_FIELDS, score_column, scored_models
 from qaq.io.datasets import (
-    SUFFIX_FORMATS,
     DataError,
-    atomic_path,
-    format_of,
     load_dataset,
+    read_format,
     read_parquet,
     read_text,
     reading,
     record_dicts,
     type_name,
 )
+from qaq.io.files import SCORE_SUFFIXES, atomic_path, json_default, writable_format, write_atomic
 
-_SCORE_FORMATS = ("parquet", "csv", "jsonl")
 _PARQUET_META_KEY = b"qaq"
 _AUTHORS_FORMAT = "qaq-authors"
 
@@ -133,7 +132,7 @@ def load_scores(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, A
         DataError: missing or malformed file or metadata.
     """
     path = Path(path)
-    fmt = format_of(path, None)
+    fmt = read_format(path, None)
     metadata: dict[str, Any] | None = None
     if fmt == "parquet":
         table = read_parquet(path)
@@ -173,20 +172,11 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def _json_default(value: Any) -> Any:
-    """JSON for what ``json`` cannot encode: numpy arrays and scalars, timestamps."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    raise TypeError(f"cannot store a {type(value).__name__} as JSON")
-
-
 def _write_jsonl(df: pd.DataFrame, path: Path) -> None:
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         for record in df.to_dict(orient="records"):
             row = {str(k): _json_value(v) for k, v in record.items()}
-            f.write(json.dumps(row, ensure_ascii=False, default=_json_default) + "\n")
+            f.write(json.dumps(row, ensure_ascii=False, default=json_default) + "\n")
 
 
 def check_scores_path(path: str | os.PathLike[str]) -> str:
@@ -196,21 +186,21 @@ def check_scores_path(path: str | os.PathLike[str]) -> str:
         DataError: an unsupported suffix, or a folder that does not exist.
     """
     path = Path(path)
-    fmt = SUFFIX_FORMATS.get(path.suffix.lower())
-    if fmt not in _SCORE_FORMATS:
+    fmt = writable_format(path, scores=True)
+    if fmt is None:
         raise DataError(f"cannot write scores as {path.suffix or '(no suffix)'!r}: "
-                        f"use .parquet, .csv or .jsonl", path=path)
+                        f"use {', '.join(SCORE_SUFFIXES[:-1])} or {SCORE_SUFFIXES[-1]}", path=path)
     if not path.parent.is_dir():
         raise DataError("no such folder", path=path.parent)
-    return fmt
+    return fmt.name
 
 
 def write_scores(df: pd.DataFrame, path: str | os.PathLike[str], metadata: dict[str, Any]) -> None:
     """Write a score table atomically, in the format of the suffix.
 
     ``.parquet`` stores ``metadata`` as JSON in the schema metadata (key ``b"qaq"``); ``.csv``
-    and ``.jsonl`` store it in the sidecar ``<path>.meta.json``. Each file is written to a
-    temporary file in the same folder, then moved over the target (``os.replace``).
+    and ``.jsonl`` store it in the sidecar ``<path>.meta.json``. Each file is written with
+    :func:`qaq.io.files.atomic_path` (a temporary file in the same folder, then ``os.replace``).
 
     Raises:
         DataError: unsupported suffix, missing folder, or a value the format cannot hold.
@@ -231,8 +221,7 @@ def write_scores(df: pd.DataFrame, path: str | os.PathLike[str], metadata: dict[
                 df.to_csv(tmp, index=False)
             else:
                 _write_jsonl(df, tmp)
-        with atomic_path(_sidecar(path)) as tmp:
-            tmp.write_text(meta_json + "\n", encoding="utf-8")
+        write_atomic(_sidecar(path), meta_json + "\n")
     except (pa.ArrowException, TypeError) as e:
         raise DataError(f"cannot store the table as {fmt}: {e}", path=path) from None
     except OSError as e:
