@@ -11,7 +11,7 @@ Joins a qaq score table (:func:`qaq.io.scorefile.load_scores`) on ``id`` with th
    detectors of :func:`qaq.select.detection.suspicion_scores` (higher = more suspicious; an AUC below
    0.5 means the opposite direction detects the defect);
 2. the same for average precision (chance = the base rate);
-3. the defect share inside the paper's 25% selections (:mod:`qaq.select.selection` recipes: the RMI
+3. the defect share inside the paper's 25% selections (:mod:`qaq.select.recipes`: the RMI
    50-75% band per model, Diff-High, IFD per model, random), with the whole data as a baseline.
 
 The Markdown goes to ``--out`` and to stdout. ``--limit N`` keeps the first N data rows only.
@@ -40,7 +40,8 @@ from qaq.select.detection import (
     detection_table,
     suspicion_scores,
 )
-from qaq.select.selection import RecipeError, select
+from qaq.select.recipes import RecipeError
+from qaq.select.selection import select
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SCORES = ROOT / "sample_data" / "code_instructions.scores.parquet"
@@ -142,7 +143,7 @@ def metric_table(df: pd.DataFrame, table: pd.DataFrame, metric: str) -> pd.DataF
 
 def selection_masks(df: pd.DataFrame, models: Sequence[str], *, strong: str | None, weak: str | None
                     ) -> dict[str, pd.Series]:
-    """The paper's 25% selections, built with qaq.select.selection recipes."""
+    """The paper's 25% selections, built with qaq.select.recipes."""
     recipes: dict[str, dict[str, Any]] = {}
     for m in models:
         recipes[f"RMI 50-75% band ({m})"] = {"method": "rmi_band", "model": m, "lo": 0.5, "hi": 0.75}

@@ -1,4 +1,5 @@
-"""Tests for qaq.select.detection: suspicion scores, detection metrics, defect shares and row flags."""
+"""Tests for qaq.select.detection, qaq.select.curves and qaq.select.flags: suspicion scores, detection
+metrics, curves, defect shares and row flags."""
 
 from __future__ import annotations
 
@@ -11,25 +12,20 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
 
+from qaq.select.curves import pr_curves, precision_recall_at, roc_curves
 from qaq.select.detection import (
     ANY_DEFECT,
     DETECTORS,
-    ECHO_THRESHOLD,
     IFD,
     LOW_DIFF,
     LOW_RMI,
     RMI_TWO_SIDED,
     defect_share,
     detection_table,
-    echo_score,
     is_defect,
-    looks_cut_off,
-    pr_curves,
-    precision_recall_at,
-    roc_curves,
-    row_flags,
     suspicion_scores,
 )
+from qaq.select.flags import ECHO_THRESHOLD, echo_score, looks_cut_off, row_flags
 from qaq.select.strata import add_disagreement, add_ranks
 
 
@@ -387,6 +383,6 @@ def test_row_flags_errors():
 def test_detection_and_labels_stay_light():
     # sklearn loads on first use only: importing qaq.select.detection stays quick for the app.
     heavy = ("torch", "transformers", "streamlit", "sklearn")
-    code = f"import sys, qaq.select.detection, qaq.io.labels\nprint(','.join(m for m in {heavy!r} if m in sys.modules))"
+    code = f"import sys, qaq.select.detection, qaq.select.curves, qaq.select.flags, qaq.io.labels\nprint(','.join(m for m in {heavy!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""

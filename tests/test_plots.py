@@ -14,8 +14,10 @@ import pytest
 
 from qaq import plots
 from qaq.select.compare import quadrant_counts, retention_curve
-from qaq.select.selection import parse_recipe, select, stratum_counts
-from qaq.select.strata import add_disagreement, add_strata, spearman
+from qaq.select.correlations import spearman
+from qaq.select.recipes import parse_recipe
+from qaq.select.selection import select, stratum_counts
+from qaq.select.strata import add_disagreement, add_strata
 
 N = 400
 NAN_STRONG = [3, 50, 51, 200, 399]  # rows whose strong scores are missing (skipped / failed)

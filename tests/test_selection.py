@@ -1,4 +1,4 @@
-"""Tests for qaq.select.selection (recipes, select) and the ``qaq select`` command."""
+"""Tests for qaq.select.recipes and qaq.select.selection (parse, select) and the ``qaq select`` command."""
 
 from __future__ import annotations
 
@@ -11,19 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from qaq.cli import cli
-from qaq.io.scorefile import load_scores
 from qaq.io.export import ids_sha256
-from qaq.select.selection import (
-    Recipe,
-    RecipeError,
-    attach_scores,
-    budget_count,
-    parse_recipe,
-    recipe_to_dict,
-    select,
-    selection_notes,
-    stratum_counts,
-)
+from qaq.io.scorefile import load_scores
+from qaq.select.recipes import Recipe, RecipeError, budget_count, parse_recipe, recipe_to_dict
+from qaq.select.selection import attach_scores, select, selection_notes, stratum_counts
 
 NAN = float("nan")
 FIXTURES = Path(__file__).parent / "fixtures" / "selection"

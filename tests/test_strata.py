@@ -1,4 +1,5 @@
-"""Tests for qaq.select.strata: quantile strata, stratified/global ranks, disagreement, Spearman."""
+"""Tests for qaq.select.strata and qaq.select.correlations: quantile strata, stratified/global ranks,
+disagreement, Spearman."""
 
 from __future__ import annotations
 
@@ -8,16 +9,8 @@ import pytest
 from scipy import stats
 
 from qaq.select import strata
-from qaq.select.strata import (
-    add_disagreement,
-    add_ranks,
-    add_strata,
-    rmi_ifd_spearman,
-    spearman,
-    spearman_by_stratum,
-    stratum_summary,
-    strong_weak_spearman,
-)
+from qaq.select.correlations import rmi_ifd_spearman, spearman, spearman_by_stratum, strong_weak_spearman
+from qaq.select.strata import add_disagreement, add_ranks, add_strata, stratum_summary
 
 NAN = float("nan")
 

@@ -7,7 +7,7 @@ Package-internal. The helpers keep their leading underscore so that they stay ou
 from __future__ import annotations
 
 import html
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -10,11 +10,21 @@ import plotly.colors as pcolors
 import plotly.graph_objects as go
 
 from qaq.columns import score_column
-from qaq.select.strata import add_strata
 from qaq.plots.base import (
-    MODEL_COLORS, _check_positive, _esc, _floats, _layout, _left_out, _message_figure, _require,
-    _sample, _sample_note, _thin, _title,
+    MODEL_COLORS,
+    _check_positive,
+    _esc,
+    _floats,
+    _layout,
+    _left_out,
+    _message_figure,
+    _require,
+    _sample,
+    _sample_note,
+    _thin,
+    _title,
 )
+from qaq.select.strata import DEFAULT_BINS, add_strata
 
 _ECDF_POINTS = 2000  # an ECDF drawn with 2,000 steps is off by at most 1/2,000 in y
 
@@ -26,11 +36,12 @@ def _selected_mask(df: pd.DataFrame, selected: pd.Series | np.ndarray | None) ->
     if selected is None:
         return None
     if isinstance(selected, pd.Series):
+        aligned = selected
         if not selected.index.equals(df.index):
             if not df.index.is_unique:
                 raise ValueError("selected must share df's index (df's index has duplicates)")
-            selected = selected.reindex(df.index)
-        return selected.to_numpy(dtype=bool, na_value=False)
+            aligned = selected.reindex(df.index)
+        return aligned.to_numpy(dtype=bool, na_value=False)
     arr = np.asarray(selected, dtype=bool)
     if arr.shape != (len(df),):
         raise ValueError(f"selected has {arr.shape[0] if arr.ndim else 0} values for {len(df)} rows")
@@ -178,7 +189,7 @@ def _stratum_edges(nll_q: np.ndarray, codes: np.ndarray, bins: int) -> list[tupl
 
 
 def rmi_vs_ppl(
-    df: pd.DataFrame, model: str, *, bins: int = 10, max_points: int = 20000, seed: int = 0
+    df: pd.DataFrame, model: str, *, bins: int = DEFAULT_BINS, max_points: int = 20000, seed: int = 0
 ) -> go.Figure:
     """RMI against log PPL(Q), colored by PPL(Q) stratum, with the stratum boundaries.
 
@@ -234,7 +245,7 @@ def rmi_vs_ppl(
     return _layout(fig, _title(title, notes), height=520)
 
 
-def rmi_by_stratum(df: pd.DataFrame, model: str, *, bins: int = 10, kind: str = "box") -> go.Figure:
+def rmi_by_stratum(df: pd.DataFrame, model: str, *, bins: int = DEFAULT_BINS, kind: str = "box") -> go.Figure:
     """RMI spread per PPL(Q) stratum, as box plots or violins.
 
     Boxes are sent as precomputed quartiles (whiskers at the furthest value within 1.5 IQR,

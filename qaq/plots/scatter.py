@@ -9,12 +9,22 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from qaq.columns import score_column
-from qaq.select.compare import quadrant_counts
-from qaq.select.strata import spearman
 from qaq.plots.base import (
-    DIVERGING, MODEL_COLORS, _check_positive, _esc, _floats, _layout, _left_out, _message_figure,
-    _require, _sample, _sample_note, _title,
+    DIVERGING,
+    MODEL_COLORS,
+    _check_positive,
+    _esc,
+    _floats,
+    _layout,
+    _left_out,
+    _message_figure,
+    _require,
+    _sample,
+    _sample_note,
+    _title,
 )
+from qaq.select.compare import quadrant_counts
+from qaq.select.correlations import spearman
 
 
 def _clip(v: float) -> float:
@@ -116,20 +126,45 @@ def rank_scatter(
     pick = _sample(len(rows), max_points, seed)
     shown = np.arange(len(rows)) if pick is None else pick
     ids = df["id"].to_numpy()[rows[shown]].astype(str)
+    fig = go.Figure(_rank_points(ids, rw[rows[shown]], rs[rows[shown]], d[shown], strong=strong, weak=weak))
+    t, sm = float(diff_threshold), float(sum_threshold)
+    _annotate_quadrants(fig, q, t, sm)
+    notes = [
+        (f"Diff-High {int(q.loc['Diff-High', 'total']):,} · Diff-Low {int(q.loc['Diff-Low', 'total']):,} · "
+         f"Sum-High {int(q.loc['total', 'Sum-High']):,} · Sum-Low {int(q.loc['total', 'Sum-Low']):,} "
+         f"(Diff {t:g}, Sum {sm:g}; all {len(rows):,} rows)"),
+        _sample_note(len(rows), max_points, seed),
+        _left_out(len(df) - len(rows), "without both ranks"),
+    ]
+    fig.update_layout(shapes=_threshold_lines(t, sm), showlegend=False)
+    fig.update_xaxes(title_text=f"{_esc(weak)} RMI rank (weak model)", range=[0, 1.02], constrain="domain")
+    # Square, so the diagonal lines keep their meaning; constrain="domain" on both axes shrinks
+    # whichever side is too long instead of widening a range past [0, 1].
+    fig.update_yaxes(title_text=f"{_esc(strong)} RMI rank (strong model)", range=[0, 1.02],
+                     scaleanchor="x", scaleratio=1, constrain="domain")
+    return _layout(fig, _title(title, notes), height=620)
+
+
+def _rank_points(
+    ids: np.ndarray, x: np.ndarray, y: np.ndarray, diff: np.ndarray, *, strong: str, weak: str
+) -> go.Scattergl:
+    """The drawn rows of :func:`rank_scatter`: x = weak rank, y = strong rank, colored by Diff."""
     # customdata keeps the raw ids (the app looks rows up by them); hover shows an escaped copy
     # only when an id holds characters Plotly would read as markup.
     marked = any(c in i for i in ids for c in "<>&") if len(ids) else False
-    trace = go.Scattergl(
-        x=rw[rows[shown]], y=rs[rows[shown]], mode="markers", name="rows", customdata=ids,
-        marker={"color": d[shown], "colorscale": DIVERGING, "cmid": 0.0, "size": 4, "opacity": 0.6,
+    return go.Scattergl(
+        x=x, y=y, mode="markers", name="rows", customdata=ids,
+        marker={"color": diff, "colorscale": DIVERGING, "cmid": 0.0, "size": 4, "opacity": 0.6,
                 "colorbar": {"title": {"text": "Diff"}, "thickness": 12}},
         hovertemplate=("id %{" + ("text" if marked else "customdata") + "}<br>"
                        f"{_esc(strong)} rank %{{y:.3f}}<br>{_esc(weak)} rank %{{x:.3f}}<extra></extra>"),
         text=[_esc(i) for i in ids] if marked else None,
     )
-    fig = go.Figure(trace)
 
-    t, sm = float(diff_threshold), float(sum_threshold)
+
+def _threshold_lines(t: float, sm: float) -> list[dict]:
+    """Layout shapes for ``diff = t`` (``y = x + t``) and ``sum = sm`` (``y = sm - x``), each clipped
+    to the unit square and left out where it misses it."""
     line = {"color": "rgba(40,40,40,0.8)", "width": 1.5}
     shapes = []
     x0, x1 = max(0.0, -t), min(1.0, 1.0 - t)  # y = x + t inside the unit square
@@ -142,6 +177,11 @@ def rank_scatter(
         shapes.append({"type": "line", "name": f"sum = {sm:g}",
                        "x0": x0, "y0": sm - x0, "x1": x1, "y1": sm - x1,
                        "line": {**line, "dash": "dot"}})
+    return shapes
+
+
+def _annotate_quadrants(fig: go.Figure, q: pd.DataFrame, t: float, sm: float) -> None:
+    """Label the four cells the two lines cut with their :func:`quadrant_counts` count ``q``."""
     # The lines cross at (cx, cy); each cell's label sits halfway from there to the square's edge.
     cx, cy = (sm - t) / 2, (sm + t) / 2
     cells = {
@@ -153,17 +193,3 @@ def rank_scatter(
     for (dk, sk), (ax, ay) in cells.items():
         fig.add_annotation(x=_clip(ax), y=_clip(ay), text=f"{dk} ∩ {sk}<br><b>{int(q.loc[dk, sk]):,}</b>",
                            showarrow=False, bgcolor="rgba(255,255,255,0.75)", font={"size": 11})
-    notes = [
-        f"Diff-High {int(q.loc['Diff-High', 'total']):,} · Diff-Low {int(q.loc['Diff-Low', 'total']):,} · "
-        f"Sum-High {int(q.loc['total', 'Sum-High']):,} · Sum-Low {int(q.loc['total', 'Sum-Low']):,} "
-        f"(Diff {t:g}, Sum {sm:g}; all {len(rows):,} rows)",
-        _sample_note(len(rows), max_points, seed),
-        _left_out(len(df) - len(rows), "without both ranks"),
-    ]
-    fig.update_layout(shapes=shapes, showlegend=False)
-    fig.update_xaxes(title_text=f"{_esc(weak)} RMI rank (weak model)", range=[0, 1.02], constrain="domain")
-    # Square, so the diagonal lines keep their meaning; constrain="domain" on both axes shrinks
-    # whichever side is too long instead of widening a range past [0, 1].
-    fig.update_yaxes(title_text=f"{_esc(strong)} RMI rank (strong model)", range=[0, 1.02],
-                     scaleanchor="x", scaleratio=1, constrain="domain")
-    return _layout(fig, _title(title, notes), height=620)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from qaq.plots.base import MODEL_COLORS, _esc, _title, _layout, _message_figure, _require, _thin
+from qaq.plots.base import MODEL_COLORS, _esc, _layout, _message_figure, _require, _thin, _title
 
 _CURVE_POINTS = 5000  # ROC / PR curves longer than this are thinned
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -11,7 +11,15 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from qaq.plots.base import (
-    DIVERGING, MODEL_COLORS, _esc, _floats, _layout, _left_out, _message_figure, _require, _title,
+    DIVERGING,
+    MODEL_COLORS,
+    _esc,
+    _floats,
+    _layout,
+    _left_out,
+    _message_figure,
+    _require,
+    _title,
 )
 
 TOKENS_PER_LINE = 40  # token heatmap: wrap the query after this many tokens
@@ -64,47 +72,9 @@ def token_heatmap(tokens: Sequence[str], nll_q: Sequence[float], nll_q_given_a: 
     d = a - b
     n_lines = math.ceil(len(toks) / TOKENS_PER_LINE)
     fig = make_subplots(rows=n_lines, cols=1, vertical_spacing=min(0.08, 0.6 / n_lines))
-    nll_all = np.concatenate([a, b])
-    nll_all = nll_all[np.isfinite(nll_all)]
-    d_abs = float(np.abs(d[np.isfinite(d)]).max()) if np.isfinite(d).any() else 1.0
-    # The rows sit at numeric y = 0, 1, 2 with tick labels, not on a categorical axis: two
-    # heatmaps sharing one categorical y axis with different categories draw nothing at all in
-    # the plotly.js that Streamlit bundles. The row's name goes into the hover text instead.
-    hover = "%{text}: %{z:.3f} nats<extra></extra>"
-    rows = list(range(len(_HEATMAP_ROWS)))
     for line in range(n_lines):
-        lo, hi = line * TOKENS_PER_LINE, min((line + 1) * TOKENS_PER_LINE, len(toks))
-        pos = np.arange(lo, hi)
-        shown = [_visible_token(t) for t in toks[lo:hi]]
-        text = [[f"#{p} {s}<br>{row}" for p, s in zip(pos, shown)] for row in _HEATMAP_ROWS]
-        fig.add_trace(
-            go.Heatmap(x=pos, y=rows[:2], z=np.vstack([a[lo:hi], b[lo:hi]]), text=text[:2],  # (2, n)
-                       coloraxis="coloraxis", hovertemplate=hover, xgap=1, ygap=1),
-            row=line + 1, col=1,
-        )
-        fig.add_trace(
-            go.Heatmap(x=pos, y=rows[2:], z=d[lo:hi][None, :], text=text[2:],  # (1, n)
-                       coloraxis="coloraxis2", hovertemplate=hover, xgap=1, ygap=1),
-            row=line + 1, col=1,
-        )
-        ticks = [_visible_token(t, limit=10) for t in toks[lo:hi]]  # hover has the full token
-        fig.update_xaxes(tickmode="array", tickvals=pos, ticktext=ticks,
-                         range=[lo - 0.5, lo + TOKENS_PER_LINE - 0.5], showgrid=False, row=line + 1, col=1)
-        # An explicit reversed range (top row first) rather than autorange: each trace's cells
-        # then span exactly their unit row.
-        fig.update_yaxes(tickmode="array", tickvals=rows, ticktext=list(_HEATMAP_ROWS),
-                         range=[len(rows) - 0.5, -0.5], showgrid=False, zeroline=False, row=line + 1, col=1)
-    # Two colorbars stacked in a one-line figure's short plot area: titles on the side, so
-    # they do not eat the bars' length, and few ticks.
-    bar = {"x": 1.0, "len": 0.5, "thickness": 12, "nticks": 4}
-    fig.update_layout(
-        coloraxis={"colorscale": "YlOrRd", "cmin": float(nll_all.min()) if len(nll_all) else 0.0,
-                   "cmax": float(nll_all.max()) if len(nll_all) else 1.0,
-                   "colorbar": {**bar, "title": {"text": "NLL", "side": "right"}, "y": 1.0, "yanchor": "top"}},
-        coloraxis2={"colorscale": DIVERGING, "cmid": 0.0, "cmin": -d_abs, "cmax": d_abs,
-                    "colorbar": {**bar, "title": {"text": "explained", "side": "right"}, "y": 0.0,
-                                 "yanchor": "bottom"}},
-    )
+        _add_heatmap_line(fig, toks, a, b, d, line)
+    fig.update_layout(**_heatmap_color_axes(a, b, d))
     both = np.isfinite(d)  # the mean of the difference is RMI only over tokens scored both ways
     note = f"{len(toks):,} tokens"
     if both.any():
@@ -113,6 +83,58 @@ def token_heatmap(tokens: Sequence[str], nll_q: Sequence[float], nll_q_given_a: 
     fig = _layout(fig, _title(title, [note]), height=140 + 170 * n_lines)
     fig.update_layout(margin={"r": 110, "b": 70})
     return fig
+
+
+def _add_heatmap_line(
+    fig: go.Figure, toks: list[str], a: np.ndarray, b: np.ndarray, d: np.ndarray, line: int
+) -> None:
+    """Draw tokens ``line * TOKENS_PER_LINE ..`` of :func:`token_heatmap` into subplot row ``line + 1``."""
+    # The rows sit at numeric y = 0, 1, 2 with tick labels, not on a categorical axis: two
+    # heatmaps sharing one categorical y axis with different categories draw nothing at all in
+    # the plotly.js that Streamlit bundles. The row's name goes into the hover text instead.
+    hover = "%{text}: %{z:.3f} nats<extra></extra>"
+    rows = list(range(len(_HEATMAP_ROWS)))
+    lo, hi = line * TOKENS_PER_LINE, min((line + 1) * TOKENS_PER_LINE, len(toks))
+    pos = np.arange(lo, hi)
+    shown = [_visible_token(t) for t in toks[lo:hi]]
+    text = [[f"#{p} {s}<br>{row}" for p, s in zip(pos, shown)] for row in _HEATMAP_ROWS]
+    fig.add_trace(
+        go.Heatmap(x=pos, y=rows[:2], z=np.vstack([a[lo:hi], b[lo:hi]]), text=text[:2],  # (2, n)
+                   coloraxis="coloraxis", hovertemplate=hover, xgap=1, ygap=1),
+        row=line + 1, col=1,
+    )
+    fig.add_trace(
+        go.Heatmap(x=pos, y=rows[2:], z=d[lo:hi][None, :], text=text[2:],  # (1, n)
+                   coloraxis="coloraxis2", hovertemplate=hover, xgap=1, ygap=1),
+        row=line + 1, col=1,
+    )
+    ticks = [_visible_token(t, limit=10) for t in toks[lo:hi]]  # hover has the full token
+    fig.update_xaxes(tickmode="array", tickvals=pos, ticktext=ticks,
+                     range=[lo - 0.5, lo + TOKENS_PER_LINE - 0.5], showgrid=False, row=line + 1, col=1)
+    # An explicit reversed range (top row first) rather than autorange: each trace's cells
+    # then span exactly their unit row.
+    fig.update_yaxes(tickmode="array", tickvals=rows, ticktext=list(_HEATMAP_ROWS),
+                     range=[len(rows) - 0.5, -0.5], showgrid=False, zeroline=False, row=line + 1, col=1)
+
+
+def _heatmap_color_axes(a: np.ndarray, b: np.ndarray, d: np.ndarray) -> dict[str, dict]:
+    """The two color axes of :func:`token_heatmap`: one scale for both NLL rows, a diverging one
+    centred on 0 for the difference."""
+    nll_all = np.concatenate([a, b])
+    nll_all = nll_all[np.isfinite(nll_all)]
+    d_abs = float(np.abs(d[np.isfinite(d)]).max()) if np.isfinite(d).any() else 1.0
+    # Two colorbars stacked in a one-line figure's short plot area: titles on the side, so
+    # they do not eat the bars' length, and few ticks.
+    bar = {"x": 1.0, "len": 0.5, "thickness": 12, "nticks": 4}
+    return {
+        "coloraxis": {"colorscale": "YlOrRd", "cmin": float(nll_all.min()) if len(nll_all) else 0.0,
+                      "cmax": float(nll_all.max()) if len(nll_all) else 1.0,
+                      "colorbar": {**bar, "title": {"text": "NLL", "side": "right"}, "y": 1.0,
+                                   "yanchor": "top"}},
+        "coloraxis2": {"colorscale": DIVERGING, "cmid": 0.0, "cmin": -d_abs, "cmax": d_abs,
+                       "colorbar": {**bar, "title": {"text": "explained", "side": "right"}, "y": 0.0,
+                                    "yanchor": "bottom"}},
+    }
 
 
 def length_histograms(lengths: pd.DataFrame, *, unit: str = "characters") -> go.Figure:

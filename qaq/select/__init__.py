@@ -1,2 +1,4 @@
-"""Selection: strata and ranks (``strata``), recipes and the selection arms (``selection``),
-comparing arms and thresholds (``compare``) and how well scores find defects (``detection``)."""
+"""Selection: strata and ranks (``strata``), rank correlations (``correlations``), recipes
+(``recipes``) and applying them (``selection``), comparing arms and thresholds (``compare``), how
+well scores find defects (``detection``, with ROC/PR curves in ``curves``) and per-row warnings
+(``flags``)."""

@@ -5,11 +5,14 @@ Pure functions over ids and columns; nothing here reads files or mutates its inp
 
 from __future__ import annotations
 
-from typing import Any, Literal
 from collections.abc import Iterable
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
+
+Keep = Literal["greater", "less"]
+KEEPS: tuple[Keep, ...] = get_args(Keep)  # what retention_curve's keep= takes
 
 
 def overlap(a_ids: Iterable[Any], b_ids: Iterable[Any]) -> dict[str, Any]:
@@ -48,14 +51,14 @@ def retention_curve(
     values: pd.Series | np.ndarray | Iterable[float],
     thresholds: Iterable[float] | None = None,
     *,
-    keep: Literal["greater", "less"] = "greater",
+    keep: Keep = "greater",
 ) -> pd.DataFrame:
     """Fraction of rows a threshold keeps, for any score.
 
         kept(t) = #{v : v > t}  (keep="greater")   or   #{v : v < t}  (keep="less")
         fraction(t) = kept(t) / #{v : v is not NaN}
 
-    Strict comparisons, as in the threshold recipes of :mod:`qaq.select.selection`; NaN is never kept.
+    Strict comparisons, as in the threshold recipes of :mod:`qaq.select.recipes`; NaN is never kept.
     Cherry's IFD rule keeps IFD <= 1: read it as ``1 - fraction`` of ``keep="greater"`` at 1.
 
     >>> retention_curve([0.1, 0.2, 0.3, float("nan")], [0.0, 0.2]).to_dict("list")

@@ -11,11 +11,12 @@ model NAME (columns per :mod:`qaq.columns`):
 
 Every function takes a frame and returns a new one; the input is never mutated. Rows with a
 missing score (skipped rows, NaN) get a missing stratum / rank and never count in a denominator.
+How two scores rank together (Spearman, overall and per stratum) is :mod:`qaq.select.correlations`.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,8 @@ import pandas as pd
 from qaq.columns import score_column
 
 Ranking = Literal["stratified", "global"]
-RANKINGS: tuple[str, ...] = ("stratified", "global")
+RANKINGS: tuple[Ranking, ...] = get_args(Ranking)
+DEFAULT_BINS = 10  # K, the PPL(Q) quantile strata, wherever none is given (library, CLI recipes, app)
 
 
 # --------------------------------------------------------------------------------------------
@@ -163,7 +165,7 @@ def _pct_rank(values: pd.Series, codes: np.ndarray | None) -> pd.Series:
 # public API
 
 
-def add_strata(df: pd.DataFrame, model: str, *, bins: int = 10) -> pd.DataFrame:
+def add_strata(df: pd.DataFrame, model: str, *, bins: int = DEFAULT_BINS) -> pd.DataFrame:
     """Add ``NAME_stratum``: K quantile bins of ``NAME_nll_q`` (log PPL(Q)).
 
     The rows with a value are ordered by ``(NAME_nll_q, source row, frame position)``; the row
@@ -196,7 +198,7 @@ def add_strata(df: pd.DataFrame, model: str, *, bins: int = 10) -> pd.DataFrame:
 
 
 def add_ranks(
-    df: pd.DataFrame, model: str, *, ranking: Ranking = "stratified", bins: int = 10
+    df: pd.DataFrame, model: str, *, ranking: Ranking = "stratified", bins: int = DEFAULT_BINS
 ) -> pd.DataFrame:
     """Add ``NAME_rank``: the normalized rank of ``NAME_rmi`` in (0, 1].
 
@@ -249,7 +251,7 @@ def add_disagreement(
     strong: str,
     weak: str,
     ranking: Ranking = "stratified",
-    bins: int = 10,
+    bins: int = DEFAULT_BINS,
 ) -> pd.DataFrame:
     """Add both models' ranks and the disagreement ``diff`` and agreement ``sum``.
 
@@ -298,106 +300,10 @@ def _add_disagreement(
 
 
 # --------------------------------------------------------------------------------------------
-# rank correlations
+# per-stratum statistics
 
 
-def spearman(x: pd.Series | np.ndarray, y: pd.Series | np.ndarray) -> float:
-    """Spearman's rank correlation over the pairs where both values are present.
-
-        rho = pearson(rank(x), rank(y))      (average ranks for ties)
-
-    >>> spearman([1.0, 2.0, 3.0, 4.0], [10.0, 20.0, 40.0, 30.0])
-    0.8
-
-    Returns:
-        rho in [-1, 1]; NaN with fewer than 2 complete pairs or a constant side.
-    """
-    a = pd.Series(np.asarray(x, dtype=np.float64))
-    b = pd.Series(np.asarray(y, dtype=np.float64))
-    if len(a) != len(b):
-        raise ValueError(f"x and y differ in length ({len(a)} vs {len(b)})")
-    both = a.notna() & b.notna()
-    return _spearman(a[both].to_numpy(), b[both].to_numpy())
-
-
-def _spearman(a: np.ndarray, b: np.ndarray) -> float:
-    if len(a) < 2:
-        return float("nan")
-    ra = pd.Series(a).rank().to_numpy() - (len(a) + 1) / 2.0
-    rb = pd.Series(b).rank().to_numpy() - (len(b) + 1) / 2.0
-    den = np.sqrt(np.dot(ra, ra) * np.dot(rb, rb))
-    if den == 0.0:
-        return float("nan")
-    return float(np.round(np.dot(ra, rb) / den, 15))
-
-
-def spearman_by_stratum(df: pd.DataFrame, x: str, y: str, *, stratum: str) -> pd.DataFrame:
-    """Spearman of two columns, overall and within each stratum.
-
-    Args:
-        df: the table.
-        x: first column.
-        y: second column.
-        stratum: the stratum column (e.g. ``NAME_stratum``); rows with ``<NA>`` count only in
-            the overall line.
-
-    Returns:
-        A frame with columns ``stratum`` (Int64; ``<NA>`` on the first, overall, line), ``n``
-        (complete pairs) and ``spearman``; strata in ascending order.
-    """
-    for c in (x, y, stratum):
-        if c not in df.columns:
-            raise KeyError(f"no column {c!r} in this table")
-    a = df[x].to_numpy(dtype=np.float64, na_value=np.nan)
-    b = df[y].to_numpy(dtype=np.float64, na_value=np.nan)
-    both = ~np.isnan(a) & ~np.isnan(b)
-    s = df[stratum].astype("Int64")
-    rows: list[tuple[object, int, float]] = [(pd.NA, int(both.sum()), _spearman(a[both], b[both]))]
-    codes = s.to_numpy(dtype=np.float64, na_value=np.nan)
-    for k in np.unique(codes[~np.isnan(codes)]):
-        m = both & (codes == k)
-        rows.append((int(k), int(m.sum()), _spearman(a[m], b[m])))
-    return pd.DataFrame(
-        {
-            "stratum": pd.array([r[0] for r in rows], dtype="Int64"),
-            "n": np.array([r[1] for r in rows], dtype=np.int64),
-            "spearman": np.array([r[2] for r in rows], dtype=np.float64),
-        }
-    )
-
-
-def strong_weak_spearman(
-    df: pd.DataFrame, *, strong: str, weak: str, bins: int = 10
-) -> pd.DataFrame:
-    """Spearman of the strong and weak models' RMI, overall and per stratum of the strong model.
-
-    Strata are the K quantile bins of the strong model's PPL(Q) (:func:`add_strata`). Within a
-    stratum, rho of the raw RMI equals rho of the stratified ranks (ranks are monotone).
-
-    Returns:
-        See :func:`spearman_by_stratum`.
-    """
-    _check_model(df, strong, ("nll_q", "rmi"))
-    _check_model(df, weak, ("rmi",))
-    _check_bins(bins)
-    nll_q = df[score_column(strong, "nll_q")].to_numpy(dtype=np.float64, na_value=np.nan)
-    t = pd.DataFrame(
-        {
-            "strong": df[score_column(strong, "rmi")].to_numpy(dtype=np.float64, na_value=np.nan),
-            "weak": df[score_column(weak, "rmi")].to_numpy(dtype=np.float64, na_value=np.nan),
-            "stratum": _codes_to_series(_strata_codes(nll_q, row_order(df), int(bins)), pd.RangeIndex(len(df))),
-        }
-    )
-    return spearman_by_stratum(t, "strong", "weak", stratum="stratum")
-
-
-def rmi_ifd_spearman(df: pd.DataFrame, model: str) -> float:
-    """Spearman of one model's RMI and IFD (the paper reports 0.252 on WarriorCoder)."""
-    _check_model(df, model, ("rmi", "ifd"))
-    return spearman(df[score_column(model, "rmi")], df[score_column(model, "ifd")])
-
-
-def stratum_summary(df: pd.DataFrame, model: str, *, bins: int = 10) -> pd.DataFrame:
+def stratum_summary(df: pd.DataFrame, model: str, *, bins: int = DEFAULT_BINS) -> pd.DataFrame:
     """Per-stratum statistics of one model: size, PPL(Q) range and RMI spread.
 
     Returns:
