@@ -58,7 +58,8 @@ def random_model(arch: str, *, tokenizer_spec: str, device: str, dtype: str, att
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    from qaq.scoring.backend import ScoringModel, load_tokenizer
+    from qaq.scoring.backend import ScoringModel
+    from qaq.scoring.loading import load_tokenizer
     from qaq.scoring.models import ModelSource, resolve_model
 
     if arch in ARCHS:
@@ -128,22 +129,19 @@ def check_parity(sm: Any, fp32: Any, encoded: list, *, batch_tokens: int) -> dic
     """The fast path on this device against the naive reference, in fp32, and the timed dtype's drift.
 
     ``fp32`` (see :func:`fp32_copy`) is scored by qaq's batches and by
-    :func:`qaq.scoring.reference.reference_sums`; returns the largest per-span mean-NLL difference between
+    :func:`qaq.scoring.reference.reference_means`; returns the largest per-span mean-NLL difference between
     the two, and between ``sm`` itself (its dtype, compiled or not) and the fp32 batches.
     """
     import numpy as np
 
-    from qaq.scoring.reference import reference_sums
-    from qaq.scoring.engine import iter_scores
+    from qaq.columns import SPAN_FIELDS
+    from qaq.scoring.engine import score_all
+    from qaq.scoring.reference import reference_means
 
     def means(model: Any) -> np.ndarray:
-        out = np.full((len(encoded), 4), np.nan)
-        for idx, values in iter_scores(model, encoded, batch_tokens=batch_tokens):
-            out[idx] = values[:, :4]
-        return out
+        return score_all(model, encoded, batch_tokens=batch_tokens)[list(SPAN_FIELDS)].to_numpy()
 
-    counts = np.array([[e.n_q, e.n_a, e.n_q, e.n_a] for e in encoded], dtype=float)
-    reference = reference_sums(fp32, encoded) / counts
+    reference = reference_means(fp32, encoded)[list(SPAN_FIELDS)].to_numpy()
     fast32 = means(fp32)
     timed = means(sm)
     return {"check_rows": len(encoded), "fp32_vs_reference_max_abs": float(np.nanmax(np.abs(fast32 - reference))),
@@ -233,7 +231,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         fp32 = fp32_copy(sm) if args.check_rows else None
         if args.compile == "on":
             sm.compile(strict=True)
-        encoded = sm.encode_many(df["query"].tolist(), df["answer"].tolist(), max_length=args.max_length)
+        encoded = sm.encoder.encode_many(df["query"].tolist(), df["answer"].tolist(), max_length=args.max_length)
         checks = (check_parity(sm, fp32, encoded[: args.check_rows], batch_tokens=args.batch_tokens)
                   if fp32 is not None else {})
         del fp32

@@ -84,12 +84,12 @@ def time_fast(sm, encoded, batch_tokens: int, runs: int) -> list[float]:
 
 
 def time_naive(sm32, encoded, runs: int) -> list[float]:
-    from qaq.scoring.reference import reference_sums
+    from qaq.scoring.reference import reference_means
 
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        reference_sums(sm32, encoded)
+        reference_means(sm32, encoded)
         times.append(time.perf_counter() - t0)
     return times
 
@@ -119,7 +119,8 @@ def machine_report() -> dict:
 
 
 def bench(args: argparse.Namespace, machine: dict) -> dict:
-    from qaq.scoring.backend import ScoringModel, load_causal_lm
+    from qaq.scoring.backend import ScoringModel
+    from qaq.scoring.loading import load_causal_lm
     from qaq.io.datasets import load_dataset
     from qaq.scoring.models import resolve_model
     from qaq.scoring.engine import ScoringConfig, batch_budget
@@ -147,7 +148,7 @@ def bench(args: argparse.Namespace, machine: dict) -> dict:
     report["batch_tokens"] = batch_tokens
     for name, df in datasets.items():
         df = df[df["skip"] == ""]
-        encoded = fast.encode_many(df["query"].tolist(), df["answer"].tolist(), max_length=args.max_length)
+        encoded = fast.encoder.encode_many(df["query"].tolist(), df["answer"].tolist(), max_length=args.max_length)
         tokens = sum(map(fast.forwarded, encoded))
         subset = [encoded[i] for i in length_stratified(encoded, args.naive_rows)]
         naive_t = time_naive(naive, subset, args.runs)
@@ -172,7 +173,7 @@ def bench(args: argparse.Namespace, machine: dict) -> dict:
             elif mode == "no-reuse":
                 fast.uncompile()
                 sm = no_reuse
-                enc = no_reuse.encode_many(df["query"].tolist(), df["answer"].tolist(), max_length=args.max_length)
+                enc = no_reuse.encoder.encode_many(df["query"].tolist(), df["answer"].tolist(), max_length=args.max_length)
             elif mode == "eager":
                 fast.uncompile()
             else:
@@ -208,11 +209,12 @@ def peak_rss_child(args: argparse.Namespace, rows: int) -> float:
 
 
 def spearman_bf16_fp32(args: argparse.Namespace) -> dict:
-    from qaq.scoring.backend import ScoringModel, load_causal_lm
+    from qaq.scoring.backend import ScoringModel
+    from qaq.scoring.loading import load_causal_lm
     from qaq.io.datasets import load_dataset
     from qaq.scoring.models import resolve_model
     from qaq.scoring.engine import ScoringConfig, score_frame
-    from qaq.select.strata import spearman
+    from qaq.select.correlations import spearman
 
     source = resolve_model(args.model)
     model32, tok = load_causal_lm(source, device="cpu", dtype="fp32")
@@ -255,11 +257,12 @@ def int8_probe(args: argparse.Namespace) -> dict:
     import torch
     from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
-    from qaq.scoring.backend import ScoringModel, load_causal_lm
+    from qaq.scoring.backend import ScoringModel
+    from qaq.scoring.loading import load_causal_lm
     from qaq.io.datasets import load_dataset
     from qaq.scoring.models import resolve_model
-    from qaq.scoring.engine import ScoringConfig, batch_budget, iter_scores
-    from qaq.select.strata import spearman
+    from qaq.scoring.engine import ScoringConfig, batch_budget, score_all
+    from qaq.select.correlations import spearman
 
     source = resolve_model(args.model)
     model32, tok = load_causal_lm(source, device="cpu", dtype="fp32")
@@ -276,17 +279,15 @@ def int8_probe(args: argparse.Namespace) -> dict:
                 warnings.simplefilter("ignore")  # torch.ao.quantization is deprecated (still shipped)
                 quantize_dynamic(model.get_decoder(), spec, dtype=torch.qint8, inplace=True)
         models[label] = ScoringModel(source, device="cpu", dtype="fp32", model=model, tokenizer=tok)
-    encoded = models["fp32"].encode_many(df["query"].tolist(), df["answer"].tolist(), max_length=args.max_length)
+    encoded = models["fp32"].encoder.encode_many(df["query"].tolist(), df["answer"].tolist(), max_length=args.max_length)
     times: dict[str, list[float]] = {label: [] for label in models}
     rmi: dict[str, pd.Series] = {}
     for _ in range(args.runs):  # interleaved rounds: the host's drift hits every variant alike
         for label, sm in models.items():
-            out = np.full((len(encoded), 4), np.nan)
             t0 = time.perf_counter()
-            for idx, values in iter_scores(sm, encoded, batch_tokens=budget):
-                out[idx] = values[:, :4]
+            out = score_all(sm, encoded, batch_tokens=budget)
             times[label].append(time.perf_counter() - t0)
-            rmi[label] = pd.Series(out[:, 0] - out[:, 2])
+            rmi[label] = out["nll_q"] - out["nll_q_given_a"]
     base = statistics.median(times["fp32"])
     res: dict = {"rows": len(encoded), "engine": torch.backends.quantized.engine}
     for label in models:
@@ -312,7 +313,7 @@ def profile_split(args: argparse.Namespace) -> dict:
     inductor_config.cpp.enable_kernel_profile = True  # compiled C++ kernels show up by name
     sm = ScoringModel(resolve_model(args.model), device=args.device, dtype=args.dtype)
     df = synthetic_pairs(args.synthetic).sample(args.profile, random_state=1)
-    encoded = sm.encode_many(df["query"].tolist(), df["answer"].tolist(), max_length=args.max_length)
+    encoded = sm.encoder.encode_many(df["query"].tolist(), df["answer"].tolist(), max_length=args.max_length)
     budget = batch_budget(ScoringConfig(batch_tokens=args.batch_tokens), sm.device)
     sm.compile(strict=True)
     for _ in iter_scores(sm, encoded, batch_tokens=budget):

@@ -33,7 +33,7 @@ strong/weak pair, ``diff`` and ``sum``.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import pandas as pd
 
@@ -62,6 +62,14 @@ SCORE_FIELDS: dict[str, str] = {
     "n_tokens_a": "Int64",
     "truncated": "Int64",
 }
+
+# What a scorer measures for one sample: the mean NLL of the four spans, then token counts. The
+# other score fields derive from them (rmi = nll_q - nll_q_given_a, ifd = nll_a_given_q / nll_a).
+SPAN_FIELDS: tuple[str, ...] = ("nll_q", "nll_q_given_a", "nll_a", "nll_a_given_q")
+COUNT_FIELDS: tuple[str, ...] = ("n_tokens_q", "n_tokens_a", "truncated")
+MEASURED_FIELDS: tuple[str, ...] = SPAN_FIELDS + COUNT_FIELDS
+DERIVED_FIELDS: tuple[str, ...] = ("rmi", "ifd")
+assert set(SCORE_FIELDS) == set(MEASURED_FIELDS + DERIVED_FIELDS)
 
 # The fields a score table must have for a model to count as scored. The QAQ authors' files
 # carry only these three (see qaq.io.scorefile.from_authors_format).

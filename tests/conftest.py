@@ -80,3 +80,9 @@ def tiny_gemma3_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Gemma 3 layers with a 64-token sliding window: shorter than the test rows, longer than the
     forward template prefix, shorter than the reverse one."""
     return build_tiny_model(tmp_path_factory.mktemp("tiny-gemma3"), arch="gemma3", sliding_window=64)
+
+
+@pytest.fixture(scope="session")
+def tiny_base_gemma3_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Gemma 3 base model (no chat template): its layout borrows the family's, picked by its config's model_type."""
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-gemma3-base"), arch="gemma3", chat_template=None)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qaq.scoring.backend import ScoringError, ScoringModel, truncate_spans
+from qaq.scoring.backend import ScoringError, ScoringModel
 from qaq.scoring.models import resolve_model
-from qaq.scoring.reference import reference_sums
-from qaq.scoring.engine import iter_scores
+from qaq.columns import SPAN_FIELDS
+from qaq.scoring.reference import reference_means
+from qaq.scoring.engine import iter_scores, score_all
 
 QUERIES = [
     "Write a function that adds two numbers.",
@@ -32,45 +33,41 @@ def sm(tiny_model_dir) -> ScoringModel:
 
 
 def _means(sm: ScoringModel, encoded, **kw) -> np.ndarray:
-    out = np.full((len(encoded), 4), np.nan)
-    for idx, values in iter_scores(sm, encoded, **kw):
-        out[idx] = values[:, :4]
-    return out
+    """The fast path's mean NLL per span, one row per sample, columns in SPAN_FIELDS order."""
+    return score_all(sm, encoded, **kw)[list(SPAN_FIELDS)].to_numpy()
 
 
 def _ref_means(sm: ScoringModel, encoded) -> np.ndarray:
-    sums = reference_sums(sm, encoded)
-    counts = np.array([[e.n_q, e.n_a, e.n_q, e.n_a] for e in encoded], dtype=float)
-    return sums / counts
+    return reference_means(sm, encoded)[list(SPAN_FIELDS)].to_numpy()
 
 
 @pytest.mark.parametrize("padding_side", ["right", "left"])
 @pytest.mark.parametrize("batch_tokens", [1, 900, 10**6])
 def test_batched_equals_reference(sm, padding_side, batch_tokens):
-    encoded = sm.encode_many(QUERIES, ANSWERS, max_length=700)
+    encoded = sm.encoder.encode_many(QUERIES, ANSWERS, max_length=700)
     got = _means(sm, encoded, batch_tokens=batch_tokens, padding_side=padding_side)
     np.testing.assert_allclose(got, _ref_means(sm, encoded), atol=1e-4, rtol=0)
 
 
 def test_packed_equals_reference(tiny_model_dir):
     packed = ScoringModel(resolve_model(str(tiny_model_dir)), device="cpu", dtype="fp32", pack=True)
-    encoded = packed.encode_many(QUERIES, ANSWERS, max_length=700)
+    encoded = packed.encoder.encode_many(QUERIES, ANSWERS, max_length=700)
     np.testing.assert_allclose(_means(packed, encoded, batch_tokens=10**6), _ref_means(packed, encoded), atol=1e-4)
 
 
 def test_head_chunks_of_a_few_rows_equal_reference(sm, monkeypatch):
     """The LM head over target rows in many small chunks (7 rows each) gives the same numbers."""
-    import qaq.scoring.backend
+    import qaq.scoring.head
 
     vocab = sm.head_weight.shape[0]
-    monkeypatch.setitem(qaq.scoring.backend.HEAD_CHUNK_BYTES, "cpu", 4 * vocab * 7)
-    encoded = sm.encode_many(QUERIES, ANSWERS, max_length=700)
+    monkeypatch.setitem(qaq.scoring.head.HEAD_CHUNK_BYTES, "cpu", 4 * vocab * 7)
+    encoded = sm.encoder.encode_many(QUERIES, ANSWERS, max_length=700)
     got = _means(sm, encoded, batch_tokens=900)
     np.testing.assert_allclose(got, _ref_means(sm, encoded), atol=1e-4, rtol=0)
 
 
 def test_batch_composition_does_not_matter(sm):
-    encoded = sm.encode_many(QUERIES, ANSWERS, max_length=700)
+    encoded = sm.encoder.encode_many(QUERIES, ANSWERS, max_length=700)
     alone = _means(sm, encoded[:1], batch_tokens=10**6)
     mixed = _means(sm, encoded, batch_tokens=10**6)
     np.testing.assert_allclose(alone[0], mixed[0], atol=1e-5)
@@ -79,46 +76,18 @@ def test_batch_composition_does_not_matter(sm):
 def test_plain_template_parity(tiny_plain_model_dir):
     plain = ScoringModel(resolve_model(str(tiny_plain_model_dir)), device="cpu", dtype="fp32")
     assert plain.layout.kind == "plain"
-    encoded = plain.encode_many(QUERIES, ANSWERS, max_length=700)
+    encoded = plain.encoder.encode_many(QUERIES, ANSWERS, max_length=700)
     np.testing.assert_allclose(_means(plain, encoded, batch_tokens=2000), _ref_means(plain, encoded), atol=1e-4)
 
 
-def test_spans_are_joined_ids_not_offsets(sm):
-    e = sm.encode(QUERIES[0], ANSWERS[0], max_length=700)
-    q_ids = sm.tokenizer(QUERIES[0], add_special_tokens=False)["input_ids"]
-    a_ids = sm.tokenizer(ANSWERS[0], add_special_tokens=False)["input_ids"]
-    assert list(e.fwd[e.fwd_q[0]:e.fwd_q[1]]) == q_ids == list(e.rev[e.rev_q[0]:e.rev_q[1]])
-    assert list(e.fwd[e.fwd_a[0]:e.fwd_a[1]]) == a_ids == list(e.rev[e.rev_a[0]:e.rev_a[1]])
-    # The prefix before Q is the same in the forward pass whatever the answer is.
-    other = sm.encode(QUERIES[0], "something else entirely", max_length=700)
-    assert e.fwd[: e.fwd_q[1]] == other.fwd[: other.fwd_q[1]]
-
-
-def test_control_strings_in_user_text_stay_text(sm):
-    e = sm.encode(QUERIES[1], ANSWERS[1], max_length=700)
-    special = sm.tokenizer.convert_tokens_to_ids("<|im_end|>")
-    assert special not in e.fwd[e.fwd_q[0]:e.fwd_q[1]]
-
-
-def test_truncation_rule_and_counts(sm):
-    e = sm.encode("short question", "y " * 2000, max_length=400)
-    assert len(e.fwd) <= 400 and len(e.rev) <= 400
-    assert e.truncated > 0 and e.n_q == len(sm.tokenizer("short question", add_special_tokens=False)["input_ids"])
-    assert truncate_spans(300, 500, 100) == (50, 50)
-    assert truncate_spans(10, 500, 100) == (10, 90)
-    assert truncate_spans(500, 10, 100) == (90, 10)
-    with pytest.raises(ScoringError, match="max-length"):
-        truncate_spans(5, 5, 1)
-
-
 def test_token_nlls_match_span_means(sm):
-    e = sm.encode(QUERIES[0], ANSWERS[0], max_length=700)
+    e = sm.encoder.encode(QUERIES[0], ANSWERS[0], max_length=700)
     view = sm.token_nlls(QUERIES[0], ANSWERS[0], max_length=700)
-    means = _means(sm, [e], batch_tokens=10**6)[0]
+    means = dict(zip(SPAN_FIELDS, _means(sm, [e], batch_tokens=10**6)[0]))
     assert len(view["tokens"]) == e.n_q == len(view["nll_q"]) == len(view["nll_q_given_a"])
     assert "".join(view["tokens"]) == QUERIES[0]
-    assert np.mean(view["nll_q"]) == pytest.approx(means[0], abs=1e-4)
-    assert np.mean(view["nll_q_given_a"]) == pytest.approx(means[2], abs=1e-4)
+    assert np.mean(view["nll_q"]) == pytest.approx(means["nll_q"], abs=1e-4)
+    assert np.mean(view["nll_q_given_a"]) == pytest.approx(means["nll_q_given_a"], abs=1e-4)
 
 
 @pytest.mark.parametrize(("dtype", "compiled"), [("bf16", False), ("bf16", True), ("bf16-mixed", False)])
@@ -132,7 +101,7 @@ def test_bf16_modes_stay_close_to_fp32(tiny_model_dir, sm, dtype, compiled):
     assert str(half.head_weight.dtype) == "torch.bfloat16"
     if compiled:
         assert half.compile(strict=True)
-    encoded = sm.encode_many(QUERIES, ANSWERS, max_length=700)
+    encoded = sm.encoder.encode_many(QUERIES, ANSWERS, max_length=700)
     got = _means(half, encoded, batch_tokens=900)
     assert half.compiled == compiled
     diff = np.abs(got - _ref_means(sm, encoded))
@@ -163,13 +132,13 @@ def test_the_template_prefix_runs_once_per_model(tiny_model_dir, sm):
     positions: the prefixes once each, then every row without them."""
     full = ScoringModel(resolve_model(str(tiny_model_dir)), device="cpu", dtype="fp32", reuse_prefix=False)
     shared = ScoringModel(resolve_model(str(tiny_model_dir)), device="cpu", dtype="fp32")
-    encoded_full = full.encode_many(QUERIES, ANSWERS, max_length=700)
-    encoded = shared.encode_many(QUERIES, ANSWERS, max_length=700)
+    encoded_full = full.encoder.encode_many(QUERIES, ANSWERS, max_length=700)
+    encoded = shared.encoder.encode_many(QUERIES, ANSWERS, max_length=700)
     got_full, ran_full = _forwarded_positions(full, encoded_full, 10**6)
     got, ran = _forwarded_positions(shared, encoded, 10**6)
     np.testing.assert_allclose(got, got_full, atol=1e-5, rtol=0)
     np.testing.assert_allclose(got, _ref_means(shared, encoded), atol=1e-4, rtol=0)
-    pf, pr = len(shared._pieces["fwd_prefix"]), len(shared._pieces["rev_prefix"])
+    pf, pr = len(shared.encoder.template_ids.fwd_prefix), len(shared.encoder.template_ids.rev_prefix)
     assert encoded == encoded_full  # the same ids; only what each model forwards of them differs
     assert shared.widths(encoded[0]) == (len(encoded[0].fwd) - pf, len(encoded[0].rev) - pr)
     assert full.widths(encoded[0]) == (len(encoded[0].fwd), len(encoded[0].rev))
@@ -189,8 +158,8 @@ def test_sliding_window_model_with_a_reused_prefix_equals_reference(tiny_gemma3_
     reused forward prefix; the reverse prefix, longer than the window, is not reused (nor is any
     prefix in left-padded batches)."""
     g = ScoringModel(resolve_model(str(tiny_gemma3_dir)), device="cpu", dtype="fp32")
-    assert g._skip["fwd_prefix"] > 0 and g._skip["rev_prefix"] == 0  # see the fixture
-    encoded = g.encode_many(QUERIES, ANSWERS, max_length=700)
+    assert g.prefixes.skipped("fwd_prefix") > 0 and g.prefixes.skipped("rev_prefix") == 0  # see the fixture
+    encoded = g.encoder.encode_many(QUERIES, ANSWERS, max_length=700)
     assert max(len(e.fwd) for e in encoded) > 3 * 64
     got = _means(g, encoded, batch_tokens=900, padding_side=padding_side)
     np.testing.assert_allclose(got, _ref_means(g, encoded), atol=1e-4, rtol=0)
@@ -201,7 +170,7 @@ def test_compiled_equals_reference(tiny_model_dir):
     compiled = ScoringModel(resolve_model(str(tiny_model_dir)), device="cpu", dtype="fp32")
     assert compiled.describe()["prefix_reused"]
     assert compiled.compile(strict=True)
-    encoded = compiled.encode_many(QUERIES, ANSWERS, max_length=700)
+    encoded = compiled.encoder.encode_many(QUERIES, ANSWERS, max_length=700)
     got = _means(compiled, encoded, batch_tokens=900)
     assert compiled.compiled and compiled.describe()["compiled"]
     # Compiled layers run whole sequences (a cache-appending layer would compile once per layer).
@@ -222,7 +191,7 @@ from qaq.scoring.models import resolve_model
 from qaq.scoring.engine import iter_scores
 logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
 sm = ScoringModel(resolve_model(sys.argv[1]), device="cpu", dtype="fp32")
-enc = sm.encode_many(["add two numbers"], ["def add(a, b): return a + b"], max_length=700)
+enc = sm.encoder.encode_many(["add two numbers"], ["def add(a, b): return a + b"], max_length=700)
 eager = next(iter_scores(sm, enc, batch_tokens=1000))[1]
 sm.compile(strict=sys.argv[2] == "strict")
 try:
@@ -230,7 +199,7 @@ try:
 except ScoringError as e:
     print(json.dumps({"error": str(e)[:300]}))
 else:
-    print(json.dumps({"compiled": sm.compiled, "max_diff": float(np.abs(got - eager).max())}))
+    print(json.dumps({"compiled": sm.compiled, "max_diff": float(np.abs(got - eager).to_numpy().max())}))
 """
 
 

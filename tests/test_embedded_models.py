@@ -15,14 +15,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qaq.scoring.backend import ScoringModel, load_causal_lm
+from qaq.scoring.backend import ScoringModel
+from qaq.scoring.encoder import Encoder
+from qaq.scoring.loading import load_causal_lm
 from qaq.io.datasets import load_dataset
 from qaq.scoring.hardware import choose_dtype, cpu_info
 from qaq.io.scorefile import load_scores
 from qaq.scoring.models import resolve_model
-from qaq.scoring.reference import reference_sums
-from qaq.scoring.engine import ScoringConfig, iter_scores, score_frame
-from qaq.select.strata import spearman
+from qaq.columns import SPAN_FIELDS
+from qaq.scoring.reference import reference_means
+from qaq.scoring.engine import ScoringConfig, score_all, score_frame
+from qaq.select.correlations import spearman
 
 pytestmark = pytest.mark.slow
 
@@ -61,13 +64,11 @@ def sample() -> pd.DataFrame:
     return load_dataset(SAMPLE)
 
 
-def _fast_and_reference(sm: ScoringModel, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    enc = sm.encode_many(rows["query"].tolist(), rows["answer"].tolist(), max_length=2048)
-    fast = np.full((len(enc), 4), np.nan)
-    for idx, values in iter_scores(sm, enc, batch_tokens=4096):
-        fast[idx] = values[:, :4]
-    counts = np.array([[e.n_q, e.n_a, e.n_q, e.n_a] for e in enc], dtype=float)
-    return fast, reference_sums(sm, enc) / counts
+def _fast_and_reference(sm: ScoringModel, rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mean NLL per span (SPAN_FIELDS) from qaq's batches and from the naive reference."""
+    enc = sm.encoder.encode_many(rows["query"].tolist(), rows["answer"].tolist(), max_length=2048)
+    fast = score_all(sm, enc, batch_tokens=4096)[list(SPAN_FIELDS)]
+    return fast, reference_means(sm, enc)[list(SPAN_FIELDS)]
 
 
 def test_fast_path_equals_naive_reference_on_real_model(weak_fp32, sample):
@@ -80,11 +81,23 @@ def test_sliding_window_model_equals_reference_past_its_window(strong_fp32, samp
     """Gemma 3 attends within 512-token windows in most layers; the two longest sample rows run
     past it after the reused forward prefix."""
     assert strong_fp32.model.config.sliding_window == 512 and strong_fp32.describe()["prefix_reused"]
-    enc = strong_fp32.encode_many(sample["query"].tolist(), sample["answer"].tolist(), max_length=2048)
+    enc = strong_fp32.encoder.encode_many(sample["query"].tolist(), sample["answer"].tolist(), max_length=2048)
     longest = sorted(range(len(enc)), key=lambda i: -enc[i].length)[:2]
     assert min(len(enc[i].fwd) for i in longest) > 700
     fast, reference = _fast_and_reference(strong_fp32, sample.iloc[longest])
     np.testing.assert_allclose(fast, reference, atol=1e-4, rtol=0)
+
+
+@pytest.mark.parametrize("loaded", ["weak_fp32", "strong_fp32"])
+def test_encoder_from_the_source_encodes_as_the_loaded_model(request, loaded, sample):
+    """The model-free encoder (tokenizer and config read from the GGUF file, no weights) lays out
+    pairs as the loaded model does, the base Gemma's borrowed chat template included."""
+    sm = request.getfixturevalue(loaded)
+    encoder = Encoder.from_source(sm.source)
+    assert encoder.layout == sm.layout and encoder.fingerprint == sm.encoder.fingerprint
+    rows = sample.iloc[:20]
+    pairs = (rows["query"].tolist(), rows["answer"].tolist())
+    assert encoder.encode_many(*pairs, max_length=512) == sm.encoder.encode_many(*pairs, max_length=512)
 
 
 def test_matched_pairs_beat_shuffled_answers(weak_auto, sample):

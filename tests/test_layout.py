@@ -64,6 +64,17 @@ def test_importing_the_library_loads_neither_torch_nor_streamlit():
     assert out.stdout.strip() == ""
 
 
+def test_encoding_pairs_loads_no_torch():
+    """The encoder (a Ray tokenization stage's, without a model) imports neither torch nor transformers;
+    the backend, imported alike, does: the check can tell them apart."""
+    code = ("import importlib, sys\n"
+            "importlib.import_module(sys.argv[1])\n"
+            "print(','.join(m for m in ('torch', 'transformers') if m in sys.modules))")
+    for module, heavy in (("qaq.scoring.encoder", ""), ("qaq.scoring.backend", "torch")):
+        out = subprocess.run([sys.executable, "-c", code, module], capture_output=True, text=True, check=True)
+        assert out.stdout.strip().split(",")[0] == heavy, module
+
+
 def test_the_scoring_modules_load_no_streamlit():
     scoring = [m for m in _modules() if m.startswith("qaq.scoring")]
     code = ("import importlib, sys\n"

@@ -15,12 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qaq.scoring.backend import ScoringModel
-from qaq.scoring.cache import ScoreCache
 from qaq.columns import score_columns
 from qaq.io.datasets import hash_id, load_dataset
 from qaq.io.scorefile import load_scores
-from qaq.scoring.models import resolve_model
+from qaq.scoring.backend import ScoringModel
+from qaq.scoring.cache import ScoreCache
 from qaq.scoring.engine import (
     COMPILE_MIN_TOKENS,
     COMPILE_MIN_TOKENS_GPU,
@@ -32,6 +31,7 @@ from qaq.scoring.engine import (
     score_frame,
     should_compile,
 )
+from qaq.scoring.models import resolve_model
 
 FP32 = ScoringConfig(device="cpu", dtype="fp32", max_length=700, batch_tokens=2000)
 
@@ -211,3 +211,17 @@ def test_sigkill_mid_run_then_resume_equals_uninterrupted(tiny_model_dir, tmp_pa
     b, _ = load_scores(out)
     pd.testing.assert_frame_equal(a, b, check_exact=True)
     assert b["id"].is_unique and len(b) == n
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("dtype", "int8", "dtype must be one of auto, bf16, bf16-mixed, fp16, fp32, got 'int8'"),
+    ("device", "gpu", "device must be auto, cpu, mps, cuda or cuda:N, got 'gpu'"),
+    ("template", "chatml", "template must be one of auto, chat, plain, got 'chatml'"),
+    ("compile", "yes", "compile must be one of auto, on, off, got 'yes'"),
+    ("padding_side", "middle", "padding_side must be one of left, right, got 'middle'"),
+])
+def test_config_modes_are_checked_at_construction(field, value, message):
+    with pytest.raises(ValueError) as e:
+        ScoringConfig(**{field: value})
+    assert str(e.value) == message
+    assert ScoringConfig(device="cuda:1").device == "cuda:1"

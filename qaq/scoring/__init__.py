@@ -1,4 +1,7 @@
 """Scoring: chat templates and layouts (``templates``), model specs (``models``), the CPU/GPU policy
-(``hardware``), the torch kernels (``backend``), the engine that turns rows into RMI fields
-(``engine``), its resumable cache (``cache``), the naive four-forward reference (``reference``)
-and the Ray engine (``ray_engine``). The only sub-package that imports torch, and only when used."""
+(``hardware``), loading tokenizers, configs and weights (``loading``), pairs to token ids without a
+model (``encoder``), the scoring model (``backend``) with its chunked LM head (``head``) and
+template-prefix reuse (``prefix``), its error (``errors``), the engine that turns rows into RMI
+fields (``engine``), its resumable cache (``cache``), the naive four-forward reference
+(``reference``) and the Ray engine (``ray_engine``). The only sub-package that imports torch, and
+only when used."""

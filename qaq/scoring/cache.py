@@ -9,18 +9,22 @@ Adding one row to a scored dataset therefore scores one row.
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
 
 import numpy as np
+import pandas as pd
 
-DEFAULT_CACHE_DIR = Path(os.environ.get("QAQ_CACHE_DIR", Path.home() / ".cache" / "qaq"))
+from qaq.columns import MEASURED_FIELDS
+from qaq.io.files import cache_root
 
-# What one cached row stores: the four mean NLLs, the span token counts and the truncated count.
-VALUE_FIELDS = ("nll_q", "nll_a_given_q", "nll_q_given_a", "nll_a", "n_tokens_q", "n_tokens_a", "truncated")
+DEFAULT_CACHE_DIR = cache_root()
+
+# What one cached row stores: what a scorer measures (the four mean NLLs, the token counts). Rows
+# are read and written by column name, so caches made with another column order read the same.
+VALUE_FIELDS = MEASURED_FIELDS
 
 
 class CacheError(RuntimeError):
@@ -33,8 +37,8 @@ def _sqlite(path: Path) -> Iterator[None]:
     try:
         yield
     except (sqlite3.Error, OSError) as e:
-        raise CacheError(f"score cache {path}: {e}; free space there, point --cache-dir (or QAQ_CACHE_DIR) "
-                         "elsewhere, or use --no-cache (batches committed before this one are kept)") from None
+        raise CacheError(f"score cache {path}: {e}; free space there, or put the cache elsewhere "
+                         "(QAQ_CACHE_DIR), or score without a cache (batches committed before this one are kept)") from None
 
 
 def run_key(*, model_identity: str, template_sha256: str, max_length: int, dtype: str) -> str:
@@ -73,15 +77,15 @@ class ScoreCache:
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> "ScoreCache":
+    def __enter__(self) -> ScoreCache:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def get_many(self, keys: Sequence[str]) -> dict[str, tuple]:
-        """Cached values for those keys that are present."""
-        found: dict[str, tuple] = {}
+    def get_many(self, keys: Sequence[str]) -> dict[str, dict[str, float]]:
+        """Cached values (field -> value, the fields of :data:`VALUE_FIELDS`) for the keys present."""
+        found: dict[str, dict[str, float]] = {}
         step = 900  # stay under SQLite's bound-parameter limit
         for lo in range(0, len(keys), step):
             part = list(keys[lo : lo + step])
@@ -89,16 +93,21 @@ class ScoreCache:
             with _sqlite(self.path):
                 query = f"SELECT key, {', '.join(VALUE_FIELDS)} FROM scores WHERE key IN ({marks})"
                 for row in self._db.execute(query, part):
-                    found[row[0]] = tuple(row[1:])
+                    found[row[0]] = dict(zip(VALUE_FIELDS, row[1:]))
         return found
 
-    def put_many(self, keys: Sequence[str], values: Iterable[Sequence[float]]) -> None:
-        """Store one batch atomically: all rows or none."""
-        rows = [(k, *[_plain(v) for v in vals]) for k, vals in zip(keys, values)]
+    def put_many(self, keys: Sequence[str], values: pd.DataFrame) -> None:
+        """Store one batch atomically (all rows or none): row i of ``values`` (columns
+        :data:`VALUE_FIELDS`) under ``keys[i]``."""
+        if len(keys) != len(values):
+            raise ValueError(f"{len(keys)} keys for {len(values)} rows of values")
+        table = values[list(VALUE_FIELDS)].to_numpy(dtype=object)
+        rows = [(k, *[_plain(v) for v in vals]) for k, vals in zip(keys, table)]
         marks = ",".join("?" * (1 + len(VALUE_FIELDS)))
+        names = ", ".join(("key", *VALUE_FIELDS))
         with _sqlite(self.path), self._db:  # BEGIN ... COMMIT, rolled back on error
             self._db.execute("BEGIN")
-            self._db.executemany(f"INSERT OR REPLACE INTO scores VALUES ({marks})", rows)
+            self._db.executemany(f"INSERT OR REPLACE INTO scores ({names}) VALUES ({marks})", rows)
 
     def __len__(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM scores").fetchone()[0])

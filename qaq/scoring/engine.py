@@ -17,22 +17,25 @@ from __future__ import annotations
 import json
 import logging
 import platform
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from dataclasses import fields as dc_fields
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal, Mapping, Sequence, get_args
 
 import numpy as np
 import pandas as pd
 
 from qaq import __version__
 from qaq.scoring.cache import ScoreCache, run_key, sample_key
-from qaq.columns import QA_HASH, SCORE_FIELDS, score_column
+from qaq.columns import COUNT_FIELDS, MEASURED_FIELDS, QA_HASH, SCORE_FIELDS, SPAN_FIELDS, score_column
 from qaq.io.datasets import hash_id
-from qaq.scoring.templates import DEFAULT_REVERSE_INSTRUCTION, DEFAULT_SYSTEM, check_reverse_instruction
+from qaq.scoring.hardware import Dtype
+from qaq.scoring.templates import DEFAULT_REVERSE_INSTRUCTION, DEFAULT_SYSTEM, TemplateKind, check_reverse_instruction
 
 if TYPE_CHECKING:
-    from qaq.scoring.backend import Encoded, ScoringModel
+    from qaq.scoring.backend import ScoringModel
+    from qaq.scoring.encoder import Encoded
 
 log = logging.getLogger("qaq")
 
@@ -40,32 +43,41 @@ log = logging.getLogger("qaq")
 ProgressFn = Callable[[str, int, int], None]
 
 
+CompileMode = Literal["auto", "on", "off"]
+PaddingSide = Literal["left", "right"]
+_DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
+
+
 @dataclass(frozen=True)
 class ScoringConfig:
-    """How to score. Every field is part of the run metadata."""
+    """How to score. Every field is part of the run metadata; a value outside a field's choices is
+    a ValueError at construction (before any model is loaded)."""
 
-    device: str = "auto"  # auto | cpu | cuda | cuda:N
-    dtype: str = "auto"  # auto | bf16 | bf16-mixed | fp16 | fp32 (auto: bf16 on CUDA and AMX/AVX512-BF16 CPUs)
-    max_length: int = 2048  # tokens per pass, template included; see qaq.scoring.backend.truncate_spans
+    device: str = "auto"  # auto | cpu | mps | cuda | cuda:N
+    dtype: Dtype = "auto"  # auto: bf16 on CUDA and AMX/AVX512-BF16 CPUs, else fp32 (qaq.scoring.hardware)
+    max_length: int = 2048  # tokens per pass, template included; see qaq.scoring.encoder.truncate_spans
     batch_tokens: int | None = None  # padded tokens per forward (one per pass); None: per device
-    compile: str = "auto"  # auto | on | off: torch.compile the decoder layers (see should_compile)
-    template: str = "auto"  # auto | chat | plain
+    compile: CompileMode = "auto"  # torch.compile the decoder layers (see should_compile)
+    template: TemplateKind = "auto"
     system: str = DEFAULT_SYSTEM  # should match the downstream SFT system prompt
     reverse_instruction: str = DEFAULT_REVERSE_INSTRUCTION  # must contain {answer}
     trust_remote_code: bool = False  # never on unless the user asks
-    padding_side: str = "right"  # results do not depend on it; kept for the parity tests
+    padding_side: PaddingSide = "right"  # results do not depend on it; kept for the parity tests
     pack: bool | None = None  # None: pack only with a varlen attention kernel
 
     def __post_init__(self) -> None:
         check_reverse_instruction(self.reverse_instruction)
+        for name, kind in (("dtype", Dtype), ("compile", CompileMode), ("template", TemplateKind),
+                           ("padding_side", PaddingSide)):
+            choices = get_args(kind)
+            if getattr(self, name) not in choices:
+                raise ValueError(f"{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}")
+        if not isinstance(self.device, str) or not _DEVICE.fullmatch(self.device):
+            raise ValueError(f"device must be auto, cpu, mps, cuda or cuda:N, got {self.device!r}")
         if self.max_length < 8:
             raise ValueError(f"max_length must be at least 8, got {self.max_length}")
         if self.batch_tokens is not None and self.batch_tokens < 1:
             raise ValueError(f"batch_tokens must be positive, got {self.batch_tokens}")
-        if self.compile not in ("auto", "on", "off"):
-            raise ValueError(f"compile must be auto, on or off, got {self.compile!r}")
-        if self.padding_side not in ("left", "right"):
-            raise ValueError(f"padding_side must be left or right, got {self.padding_side!r}")
 
 
 @dataclass
@@ -87,8 +99,10 @@ def scoring_config(meta: dict[str, Any] | None = None, **overrides: Any) -> Scor
 
     Metadata keys that are not ScoringConfig fields are ignored.
     """
+    from qaq.io.runrecord import run_record
+
     names = {f.name for f in dc_fields(ScoringConfig)}
-    given = {k: v for k, v in ((meta or {}).get("config") or {}).items() if k in names}
+    given = {k: v for k, v in run_record(meta).config.items() if k in names}
     return ScoringConfig(**{**given, **overrides})
 
 
@@ -106,7 +120,7 @@ def load_scoring_model(spec: str, config: ScoringConfig) -> "ScoringModel":
         resolve_model(spec),
         device=config.device,
         dtype=config.dtype,
-        template=config.template,  # type: ignore[arg-type]
+        template=config.template,
         system=config.system,
         reverse_instruction=config.reverse_instruction,
         trust_remote_code=config.trust_remote_code,
@@ -190,20 +204,36 @@ def iter_scores(
     *,
     batch_tokens: int,
     padding_side: str = "right",
-) -> Iterator[tuple[list[int], np.ndarray]]:
-    """Score encoded samples batch by batch; yields (indices into ``encoded``, values).
+) -> Iterator[tuple[list[int], pd.DataFrame]]:
+    """Score encoded samples batch by batch; yields (indices into ``encoded``, their values).
 
-    Values are float64 of shape (n, 7): mean NLL of the four spans in
-    :data:`qaq.scoring.backend.SPANS` order, then n_tokens_q, n_tokens_a, truncated.
+    Values: one row per sample of the batch, the fields of :data:`qaq.columns.MEASURED_FIELDS`
+    (mean NLL of each span, NaN for an empty one, then the token counts).
     """
     for idx in plan_batches([sm.width(e) for e in encoded], batch_tokens):
         batch = [encoded[i] for i in idx]
-        sums = sm.score_batch(batch, padding_side=padding_side)  # (n, 4)
-        counts = np.array([[e.n_q, e.n_a, e.n_q, e.n_a] for e in batch], dtype=np.float64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
-        extra = np.array([[e.n_q, e.n_a, e.truncated] for e in batch], dtype=np.float64)
-        yield idx, np.hstack([means, extra])
+        sums = sm.score_batch(batch, padding_side=padding_side)
+        counts = {"n_tokens_q": [e.n_q for e in batch], "n_tokens_a": [e.n_a for e in batch],
+                  "truncated": [e.truncated for e in batch]}
+        n = {"nll_q": counts["n_tokens_q"], "nll_q_given_a": counts["n_tokens_q"],
+             "nll_a": counts["n_tokens_a"], "nll_a_given_q": counts["n_tokens_a"]}
+        values = {}
+        for field in SPAN_FIELDS:
+            tokens = np.asarray(n[field], dtype=np.float64)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                values[field] = np.where(tokens > 0, sums[field].to_numpy() / np.maximum(tokens, 1), np.nan)
+        for field in COUNT_FIELDS:
+            values[field] = np.asarray(counts[field], dtype=np.float64)
+        yield idx, pd.DataFrame(values, columns=list(MEASURED_FIELDS))
+
+
+def score_all(sm: "ScoringModel", encoded: Sequence["Encoded"], *, batch_tokens: int,
+              padding_side: str = "right") -> pd.DataFrame:
+    """:func:`iter_scores` of every sample, in ``encoded`` order: one row each, :data:`qaq.columns.MEASURED_FIELDS`."""
+    out = np.full((len(encoded), len(MEASURED_FIELDS)), np.nan)
+    for idx, values in iter_scores(sm, encoded, batch_tokens=batch_tokens, padding_side=padding_side):
+        out[idx] = values[list(MEASURED_FIELDS)].to_numpy()
+    return pd.DataFrame(out, columns=list(MEASURED_FIELDS))
 
 
 def score_frame(
@@ -268,11 +298,11 @@ def _score_one(
     )
     keys = [sample_key(rk, q, a) for q, a in zip(queries, answers)]
     found = cache.get_many(keys) if cache is not None else {}
-    table = np.full((len(data), 7), np.nan)
+    table = np.full((len(data), len(MEASURED_FIELDS)), np.nan)  # columns: MEASURED_FIELDS
     todo = [k for k, key in enumerate(keys) if key not in found]
     for k, key in enumerate(keys):
         if key in found:
-            table[scorable[k]] = np.array(found[key], dtype=np.float64)
+            table[scorable[k]] = [found[key][f] for f in MEASURED_FIELDS]
     run.rows_total, run.rows_cached = len(scorable), len(scorable) - len(todo)
     if progress:
         progress(name, run.rows_cached, run.rows_total)
@@ -282,7 +312,7 @@ def _score_one(
         for k in todo:
             first.setdefault(keys[k], k)
         uniq = list(first.values())
-        encoded = sm.encode_many([queries[k] for k in uniq], [answers[k] for k in uniq], max_length=config.max_length)
+        encoded = sm.encoder.encode_many([queries[k] for k in uniq], [answers[k] for k in uniq], max_length=config.max_length)
         prepare_model(sm, config, sum(map(sm.forwarded, encoded)))
         done = run.rows_cached
         by_key: dict[str, np.ndarray] = {}
@@ -290,8 +320,8 @@ def _score_one(
         for idx, vals in iter_scores(sm, encoded, batch_tokens=budget, padding_side=config.padding_side):
             batch_keys = [keys[uniq[i]] for i in idx]
             if cache is not None:
-                cache.put_many(batch_keys, vals.tolist())
-            for key, v in zip(batch_keys, vals):
+                cache.put_many(batch_keys, vals)
+            for key, v in zip(batch_keys, vals[list(MEASURED_FIELDS)].to_numpy()):
                 by_key[key] = v
             run.tokens_forwarded += sum(sm.forwarded(encoded[i]) for i in idx)
             run.rows_scored += len(idx)
@@ -302,37 +332,29 @@ def _score_one(
             table[scorable[k]] = by_key[keys[k]]
     run.seconds = time.perf_counter() - t0
     run.description = sm.describe()  # after scoring: it says whether the layers ran compiled
-    return score_fields(table, data.index), run
+    return score_fields(pd.DataFrame(table, index=data.index, columns=list(MEASURED_FIELDS))), run
 
 
-def score_fields(table: np.ndarray, index: pd.Index) -> dict[str, pd.Series]:
-    """Turn per-sample values into one model's score columns (shared by every engine).
+def score_fields(measured: pd.DataFrame) -> dict[str, pd.Series]:
+    """One model's score columns from what was measured per sample (shared by every engine).
 
     Args:
-        table: float64 of shape (len(index), 7), columns as :func:`iter_scores` yields them
-            (:data:`qaq.scoring.cache.VALUE_FIELDS`); NaN rows for samples not scored.
-        index: the data's index.
+        measured: the fields of :data:`qaq.columns.MEASURED_FIELDS`, one row per data row (NaN
+            for rows not scored), indexed like the data.
 
     Returns:
         :data:`qaq.columns.SCORE_FIELDS` name -> column, with rmi = nll_q - nll_q_given_a and
         ifd = nll_a_given_q / nll_a.
     """
-    nll_q, nll_a_given_q, nll_q_given_a, nll_a, n_q, n_a, trunc = table.T
+    missing = [f for f in MEASURED_FIELDS if f not in measured.columns]
+    if missing:
+        raise ValueError(f"measured scores lack {', '.join(missing)}")
+    m = {f: measured[f].astype("float64") for f in MEASURED_FIELDS}
     with np.errstate(invalid="ignore", divide="ignore"):
-        ifd = nll_a_given_q / nll_a
-    values = {
-        "nll_q": pd.Series(nll_q, index=index),
-        "nll_q_given_a": pd.Series(nll_q_given_a, index=index),
-        "nll_a": pd.Series(nll_a, index=index),
-        "nll_a_given_q": pd.Series(nll_a_given_q, index=index),
-        "rmi": pd.Series(nll_q - nll_q_given_a, index=index),
-        "ifd": pd.Series(ifd, index=index),
-        "n_tokens_q": pd.Series(n_q, index=index).round().astype("Int64"),
-        "n_tokens_a": pd.Series(n_a, index=index).round().astype("Int64"),
-        "truncated": pd.Series(trunc, index=index).round().astype("Int64"),
-    }
-    assert list(values) == list(SCORE_FIELDS)
-    return values
+        derived = {"rmi": m["nll_q"] - m["nll_q_given_a"], "ifd": m["nll_a_given_q"] / m["nll_a"]}
+    values = {**{f: m[f] for f in SPAN_FIELDS}, **derived,
+              **{f: m[f].round().astype("Int64") for f in COUNT_FIELDS}}
+    return {f: values[f] for f in SCORE_FIELDS}
 
 
 # A row that loses more than this share of its tokens to --max-length is reported (CLI, Data page).
@@ -392,6 +414,21 @@ def run_metadata(config: ScoringConfig, runs: Mapping[str, ModelRun], *, n_rows:
     }
 
 
+def duration_text(seconds: float | None) -> str:
+    """A rough duration for an estimate: seconds under 90 s, minutes under 90 min, else hours.
+
+    >>> duration_text(42), duration_text(600), duration_text(9000), duration_text(float("nan"))
+    ('42 s', '10 min', '2.5 h', 'unknown')
+    """
+    if seconds is None or not np.isfinite(seconds):
+        return "unknown"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 def estimate_cost(
     sm: "ScoringModel", data: pd.DataFrame, *, config: ScoringConfig, calibration_samples: int = 8,
     calibration_forwards: int = 2,
@@ -406,7 +443,7 @@ def estimate_cost(
     is an upper bound.
     """
     scorable = data[data["skip"].fillna("") == ""]
-    encoded = sm.encode_many(scorable["query"].tolist(), scorable["answer"].tolist(), max_length=config.max_length)
+    encoded = sm.encoder.encode_many(scorable["query"].tolist(), scorable["answer"].tolist(), max_length=config.max_length)
     tokens = sum(map(sm.forwarded, encoded))
     budget = batch_budget(config, sm.device)
     result: dict[str, Any] = {

@@ -19,10 +19,11 @@ import platform
 import subprocess
 import time
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 DEVICES = ("auto", "cpu", "cuda", "cuda:N", "mps")
-DTYPES = ("auto", "bf16", "bf16-mixed", "fp16", "fp32")  # what --dtype takes (CLI, app, library)
+Dtype = Literal["auto", "bf16", "bf16-mixed", "fp16", "fp32"]
+DTYPES: tuple[str, ...] = get_args(Dtype)  # what --dtype takes (CLI, app, library)
 
 
 class HardwareError(RuntimeError):
@@ -143,21 +144,21 @@ def choose_device(requested: str = "auto") -> tuple[str, str]:
         return "cpu", "auto: no CUDA or MPS device"
     if requested.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise HardwareError(f"--device {requested}: CUDA is not available on this machine")
+            raise HardwareError(f"device {requested}: CUDA is not available on this machine")
         index_text = requested.split(":", 1)[1] if ":" in requested else "0"
         if not index_text.isdigit():
-            raise HardwareError(f"--device {requested!r}: expected cuda or cuda:N")
+            raise HardwareError(f"device {requested!r}: expected cuda or cuda:N")
         index = int(index_text)
         if index >= torch.cuda.device_count():
-            raise HardwareError(f"--device {requested}: only {torch.cuda.device_count()} CUDA device(s)")
+            raise HardwareError(f"device {requested}: only {torch.cuda.device_count()} CUDA device(s)")
         return f"cuda:{index}", "as requested"
     if requested == "mps":
         if not has_mps:
-            raise HardwareError("--device mps: Apple MPS is not available on this machine")
+            raise HardwareError("device mps: Apple MPS is not available on this machine")
         return "mps", "as requested"
     if requested == "cpu":
         return "cpu", "as requested"
-    raise HardwareError(f"--device {requested!r}: expected one of {', '.join(DEVICES)}")
+    raise HardwareError(f"device {requested!r}: expected one of {', '.join(DEVICES)}")
 
 
 def device_kind(device: str) -> str:
@@ -178,9 +179,9 @@ def choose_dtype(requested: str, device: str) -> tuple[str, str]:
     """
     kind = device_kind(device)
     if requested not in DTYPES:
-        raise HardwareError(f"--dtype {requested!r}: expected one of {', '.join(DTYPES)}")
+        raise HardwareError(f"dtype {requested!r}: expected one of {', '.join(DTYPES)}")
     if requested == "bf16-mixed" and kind != "cpu":
-        raise HardwareError(f"--dtype {requested} is a CPU mode; use bf16 or fp16 on {kind}")
+        raise HardwareError(f"dtype {requested} is a CPU mode; use bf16 or fp16 on {kind}")
     if requested != "auto":
         return requested, "as requested"
     if kind == "cuda":
@@ -261,9 +262,9 @@ def emulated_bf16_warning(dtype: str) -> str | None:
         return None
     rates = matmul_rates(("fp32", "bf16"), shape=(512, 576, 1536), seconds=0.2)
     slower = rates.ratio("fp32", "bf16")
-    return (f"--dtype {dtype} on a CPU without native bf16 ({cpu.model}, no AVX512-BF16/AMX): bf16 matmuls run "
+    return (f"dtype {dtype} on a CPU without native bf16 ({cpu.model}, no AVX512-BF16/AMX): bf16 matmuls run "
             f"{slower:.1f}x slower than fp32 here (timed now: {rates.gflops['bf16']:.1f} vs "
-            f"{rates.gflops['fp32']:.1f} GFLOP/s); --dtype auto picks fp32 on this CPU")
+            f"{rates.gflops['fp32']:.1f} GFLOP/s); dtype auto picks fp32 on this CPU")
 
 
 def describe_machine(device: str = "auto", dtype: str = "auto") -> dict[str, Any]:

@@ -161,9 +161,9 @@ def build_layout(
         label, template = f"chat (borrowed: {model_type})", borrowed
     else:
         raise TemplateError(
-            f"--template chat: the tokenizer has no chat template and model type {model_type!r} "
+            f"template chat: the tokenizer has no chat template and model type {model_type!r} "
             f"has no known instruct sibling (known: {', '.join(sorted(BORROWED_CHAT_TEMPLATES))}); "
-            "use --template plain"
+            "use the plain template"
         )
 
     def render(user: str, assistant: str) -> str:
