@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-import os
+import functools
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from qaq import __version__
 from qaq.scoring.hardware import DTYPES
+
+if TYPE_CHECKING:
+    from qaq.jobs import StatusReporter
+    from qaq.scoring.engine import CompileMode
+    from qaq.scoring.hardware import Dtype
+    from qaq.scoring.templates import TemplateKind
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,78 +38,231 @@ def _parse_models(values: tuple[str, ...]) -> dict[str, str]:
         if not sep or not name or not spec:
             raise click.BadParameter(f"{v!r}: expected NAME=SPEC, e.g. weak=smollm2-135m", param_hint="--model")
         if not name.replace("_", "").replace("-", "").replace(".", "").isalnum():
-            raise click.BadParameter(f"{name!r}: model names use letters, digits, '_', '-' and '.'", param_hint="--model")
+            raise click.BadParameter(
+                f"{name!r}: model names use letters, digits, '_', '-' and '.'", param_hint="--model"
+            )
         if name in models:
             raise click.BadParameter(f"model name {name!r} given twice", param_hint="--model")
         models[name] = spec
     return models
 
 
+def _reports_status(command: Callable[..., None]) -> Callable[..., None]:
+    """Run ``command`` with its ``--status-file`` kept up to date (:class:`qaq.jobs.StatusReporter`).
+
+    The command gets ``status`` (None without the option) to report progress and its output;
+    any error it raises is recorded as "failed" with the error's message, then raised as before
+    (same message on stderr, same exit code).
+    """
+
+    @functools.wraps(command)
+    def run(*args: Any, status_file: str | None, **kwargs: Any) -> None:
+        from qaq.jobs import StatusReporter
+
+        try:
+            status = StatusReporter(status_file) if status_file else None
+        except (OSError, ValueError) as exc:  # no such folder, a malformed status file
+            raise click.ClickException(f"cannot keep the status file {status_file}: {exc}") from None
+        try:
+            command(*args, status=status, **kwargs)
+        except BaseException as exc:  # click's errors, a DataError, Ctrl+C: every way out but success
+            if status is not None:
+                status.failed(
+                    exc.format_message()
+                    if isinstance(exc, click.ClickException)
+                    else f"{type(exc).__name__}: {exc}"
+                    if str(exc)
+                    else type(exc).__name__
+                )
+            raise
+        if status is not None:
+            status.finished(None, None)  # a run without output (--dry-run); a final status stays as it is
+
+    return run
+
+
 @cli.command("score")
 @click.argument("input_path", metavar="INPUT", type=click.Path())
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="Score table to write (.parquet, .csv or .jsonl). Required unless --dry-run.")
-@click.option("-m", "--model", "model_specs", multiple=True, metavar="NAME=SPEC",
-              help="A scoring model: SPEC is an embedded name (smollm2-135m, gemma3-270m), a local model "
-                   "directory, a .gguf file or a hub id. Repeat for several models. "
-                   "Default: weak=smollm2-135m strong=gemma3-270m.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Score table to write (.parquet, .csv or .jsonl). Required unless --dry-run.",
+)
+@click.option(
+    "-m",
+    "--model",
+    "model_specs",
+    multiple=True,
+    metavar="NAME=SPEC",
+    help="A scoring model: SPEC is an embedded name (smollm2-135m, gemma3-270m), a local model "
+    "directory, a .gguf file or a hub id. Repeat for several models. "
+    "Default: weak=smollm2-135m strong=gemma3-270m.",
+)
 @click.option("--query", "query_field", metavar="FIELD", help="Field holding the query (default: detected).")
 @click.option("--answer", "answer_field", metavar="FIELD", help="Field holding the answer (default: detected).")
 @click.option("--input-field", metavar="FIELD", help="Extra input field appended to the query (Alpaca 'input').")
-@click.option("--id-field", metavar="FIELD", help="Field holding unique row ids (default: 'id' if present, else a hash of Q and A).")
-@click.option("--messages", "messages_field", metavar="FIELD", help="Field holding a chat (OpenAI messages or ShareGPT conversations).")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "json", "csv", "parquet"]), help="Input format (default: from the suffix).")
-@click.option("--device", default="auto", show_default=True,
-              help="auto (CUDA, else Apple MPS, else the CPU), cpu, cuda, cuda:N or mps.")
-@click.option("--dtype", default="auto", show_default=True, type=click.Choice(DTYPES),
-              help="auto: bf16 on CUDA GPUs and on CPUs that run it natively (AMX, AVX512-BF16, ARM BF16), "
-                   "fp32 on other CPUs (there bf16 is emulated and several times slower: asking for it "
-                   "warns with the factor timed on the spot); MPS: bf16, or fp16 before macOS 14. "
-                   "bf16-mixed (CPU): fp32 weights and residual stream with bf16 matmuls; closer to fp32 "
-                   "ranks, about 1.4x slower than bf16. `qaq env` shows what auto picks here.")
-@click.option("--max-length", default=2048, show_default=True, type=click.IntRange(min=8),
-              help="Tokens per pass, template included. Too long: the answer's tail is cut first; the query's only "
-                   "as far as needed to leave the answer half the room. Cut tokens are counted in NAME_truncated.")
-@click.option("--batch-tokens", type=click.IntRange(min=1),
-              help="Padded tokens per forward (a batch of samples runs one forward per pass). Default: 4096 on CPU (the fastest "
-                   "measured there), 16384 on GPU. Lower it if memory runs out.")
-@click.option("--compile", "compile_mode", default="auto", show_default=True, type=click.Choice(["auto", "on", "off"]),
-              help="torch.compile each decoder layer and the LM head's normalizer (once per run, about 20 s; "
-                   "then about 1.2x faster on CPU and 1.9x on an H100, in bf16). auto: bf16/fp16 runs of at "
-                   "least 200,000 tokens on CPU, 10,000,000 on GPU; if compiling fails, auto goes on eagerly "
-                   "with a warning and on stops with the error.")
-@click.option("--template", default="auto", show_default=True, type=click.Choice(["auto", "chat", "plain"]),
-              help="Prompt layout: the model's chat template (borrowed from its instruct family for known base "
-                   "models), or the plain-text template.")
+@click.option(
+    "--id-field",
+    metavar="FIELD",
+    help="Field holding unique row ids (default: 'id' if present, else a hash of Q and A).",
+)
+@click.option(
+    "--messages",
+    "messages_field",
+    metavar="FIELD",
+    help="Field holding a chat (OpenAI messages or ShareGPT conversations).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "json", "csv", "parquet"]),
+    help="Input format (default: from the suffix).",
+)
+@click.option("--split", metavar="NAME", help="The split of a Hugging Face dataset folder or hub id.")
+@click.option(
+    "--device",
+    default="auto",
+    show_default=True,
+    help="auto (CUDA, else Apple MPS, else the CPU), cpu, cuda, cuda:N or mps.",
+)
+@click.option(
+    "--dtype",
+    default="auto",
+    show_default=True,
+    type=click.Choice(DTYPES),
+    help="auto: bf16 on CUDA GPUs and on CPUs that run it natively (AMX, AVX512-BF16, ARM BF16), "
+    "fp32 on other CPUs (there bf16 is emulated and several times slower: asking for it "
+    "warns with the factor timed on the spot); MPS: bf16, or fp16 before macOS 14. "
+    "bf16-mixed (CPU): fp32 weights and residual stream with bf16 matmuls; closer to fp32 "
+    "ranks, about 1.4x slower than bf16. `qaq env` shows what auto picks here.",
+)
+@click.option(
+    "--max-length",
+    default=2048,
+    show_default=True,
+    type=click.IntRange(min=8),
+    help="Tokens per pass, template included. Too long: the answer's tail is cut first; the query's only "
+    "as far as needed to leave the answer half the room. Cut tokens are counted in NAME_truncated.",
+)
+@click.option(
+    "--batch-tokens",
+    type=click.IntRange(min=1),
+    help="Padded tokens per forward (a batch of samples runs one forward per pass). Default: 4096 on CPU (the fastest "
+    "measured there), 16384 on GPU. Lower it if memory runs out.",
+)
+@click.option(
+    "--compile",
+    "compile_mode",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", "on", "off"]),
+    help="torch.compile each decoder layer and the LM head's normalizer (once per run, about 20 s; "
+    "then about 1.2x faster on CPU and 1.9x on an H100, in bf16). auto: bf16/fp16 runs of at "
+    "least 200,000 tokens on CPU, 10,000,000 on GPU; if compiling fails, auto goes on eagerly "
+    "with a warning and on stops with the error.",
+)
+@click.option(
+    "--template",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", "chat", "plain"]),
+    help="Prompt layout: the model's chat template (borrowed from its instruct family for known base "
+    "models), or the plain-text template.",
+)
 @click.option("--system", "system_prompt", help="System prompt (should match your SFT system prompt).")
 @click.option("--reverse-instruction", help="Reverse-generation instruction; must contain {answer}.")
-@click.option("--trust-remote-code", is_flag=True, help="Allow model code from the model's repository (off by default).")
-@click.option("--cache-dir", type=click.Path(file_okay=False), help="Score cache directory (default: $QAQ_CACHE_DIR or ~/.cache/qaq).")
+@click.option(
+    "--trust-remote-code", is_flag=True, help="Allow model code from the model's repository (off by default)."
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    help="Score cache directory (default: $QAQ_CACHE_DIR or ~/.cache/qaq).",
+)
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the score cache.")
-@click.option("--dry-run", is_flag=True, help="Count tokens and estimate the time from a short calibration; score nothing.")
-@click.option("--engine", default="local", show_default=True, type=click.Choice(["local", "ray"]),
-              help="local: this machine, resuming from the score cache. ray: a Ray cluster (Ray Data, one "
-                   "scoring actor per GPU), resuming from Parquet shards; needs pip install \"qaq[ray]\".")
-@click.option("--ray-address", metavar="ADDRESS",
-              help="[ray] The cluster: auto (the cluster this machine belongs to), ray://HOST:10001 or HOST:6379. "
-                   "Default: start Ray on this machine.")
-@click.option("--gpus-per-worker", default=1.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
-              help="[ray] GPUs per scoring actor (0.5 puts two actors on one GPU).")
-@click.option("--concurrency", type=click.IntRange(min=1),
-              help="[ray] Scoring actors (default: the cluster's GPUs / --gpus-per-worker; 1 without GPUs).")
-@click.option("--shards-dir", type=click.Path(file_okay=False),
-              help="[ray] Where finished shards go, for resume (default: OUTPUT.shards next to the output).")
-@click.option("--rows-per-shard", default=2048, show_default=True, type=click.IntRange(min=1),
-              help="[ray] Distinct pairs per shard: the unit of work, and what a crash can lose.")
-@click.option("--progress-file", type=click.Path(dir_okay=False), hidden=True)
+@click.option(
+    "--dry-run", is_flag=True, help="Count tokens and estimate the time from a short calibration; score nothing."
+)
+@click.option(
+    "--engine",
+    default="local",
+    show_default=True,
+    type=click.Choice(["local", "ray"]),
+    help="local: this machine, resuming from the score cache. ray: a Ray cluster (Ray Data, one "
+    'scoring actor per GPU), resuming from Parquet shards; needs pip install "qaq[ray]".',
+)
+@click.option(
+    "--ray-address",
+    metavar="ADDRESS",
+    help="[ray] The cluster: auto (the cluster this machine belongs to), ray://HOST:10001 or HOST:6379. "
+    "Default: start Ray on this machine.",
+)
+@click.option(
+    "--gpus-per-worker",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="[ray] GPUs per scoring actor (0.5 puts two actors on one GPU).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    help="[ray] Scoring actors (default: the cluster's GPUs / --gpus-per-worker; 1 without GPUs).",
+)
+@click.option(
+    "--shards-dir",
+    type=click.Path(file_okay=False),
+    help="[ray] Where finished shards go, for resume (default: OUTPUT.shards next to the output).",
+)
+@click.option(
+    "--rows-per-shard",
+    default=2048,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="[ray] Distinct pairs per shard: the unit of work, and what a crash can lose.",
+)
+@click.option(
+    "--status-file",
+    type=click.Path(dir_okay=False),
+    help="Keep the run's state in this JSON file (qaq.jobs.JobStatus: starting, running with "
+    "per-model progress, finished with the output, failed with the error), replaced "
+    "atomically at each change. Background jobs report through it.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def score_command(input_path: str, output: str | None, model_specs: tuple[str, ...], query_field: str | None,
-                  answer_field: str | None, input_field: str | None, id_field: str | None,
-                  messages_field: str | None, fmt: str | None, device: str, dtype: str, max_length: int,
-                  batch_tokens: int | None, compile_mode: str, template: str, system_prompt: str | None, reverse_instruction: str | None,
-                  trust_remote_code: bool, cache_dir: str | None, no_cache: bool, dry_run: bool, engine: str,
-                  ray_address: str | None, gpus_per_worker: float, concurrency: int | None, shards_dir: str | None,
-                  rows_per_shard: int, progress_file: str | None, quiet: bool) -> None:
+@_reports_status
+def score_command(
+    input_path: str,
+    output: str | None,
+    model_specs: tuple[str, ...],
+    query_field: str | None,
+    answer_field: str | None,
+    input_field: str | None,
+    id_field: str | None,
+    messages_field: str | None,
+    fmt: str | None,
+    split: str | None,
+    device: str,
+    dtype: Dtype,
+    max_length: int,
+    batch_tokens: int | None,
+    compile_mode: CompileMode,
+    template: TemplateKind,
+    system_prompt: str | None,
+    reverse_instruction: str | None,
+    trust_remote_code: bool,
+    cache_dir: str | None,
+    no_cache: bool,
+    dry_run: bool,
+    engine: str,
+    ray_address: str | None,
+    gpus_per_worker: float,
+    concurrency: int | None,
+    shards_dir: str | None,
+    rows_per_shard: int,
+    status: StatusReporter | None,
+    quiet: bool,
+) -> None:
     """Score every (query, answer) pair of INPUT with one or more models.
 
     Writes one row per input row: id, then for each model NAME the columns NAME_nll_q,
@@ -111,29 +272,40 @@ def score_command(input_path: str, output: str | None, model_specs: tuple[str, .
     dtype) is stored with the output. Finished batches go to the score cache at once, so a
     killed run resumes where it stopped and a rerun scores only new rows.
 
-    With --engine ray, INPUT may also be a directory of data files (JSONL, Parquet, ...), scored
-    on a Ray cluster; finished shards go to --shards-dir, so a rerun after a crash scores only the
-    missing part. The output has the same columns. Options marked [ray] apply to it only;
-    --cache-dir, --no-cache and --dry-run to the local engine only.
+    INPUT is a data file, a directory of data files (JSONL, Parquet, ...; read in name order),
+    a Hugging Face dataset folder written by save_to_disk (a DatasetDict needs --split), or,
+    with --split, a Hugging Face hub id (needs pip install "qaq[hf]").
+
+    With --engine ray, INPUT is scored on a Ray cluster; finished shards go to --shards-dir, so
+    a rerun after a crash scores only the missing part. The output has the same columns. Options
+    marked [ray] apply to it only; --cache-dir, --no-cache and --dry-run to the local engine only.
 
     Example: qaq score data.jsonl -m weak=smollm2-135m -m strong=gemma3-270m -o scores.parquet
 
+    Example: qaq score my_dataset/ --split train -m strong=gemma3-270m -o scores.parquet
+
     Example: qaq score shards/ --engine ray --ray-address auto -m strong=/models/dsc-6.7b -o scores.parquet
     """
-    from qaq.scoring.cache import CacheError, ScoreCache
-    from qaq.io.datasets import DataError, load_dataset, refuse_inputs, skipped_rows
+    from qaq.io.datasets import DataError, refuse_inputs, skipped_rows
+    from qaq.io.inputs import load_inputs
     from qaq.io.scorefile import check_scores_path, write_scores
+    from qaq.scoring.cache import CacheError, ScoreCache
+    from qaq.scoring.engine import (
+        TRUNCATION_NOTICE_SHARE,
+        ScoringConfig,
+        duration_text,
+        estimate_cost,
+        heavily_truncated,
+        load_scoring_model,
+        score_frame,
+    )
     from qaq.scoring.models import ModelNotFound
-    from qaq.scoring.engine import (TRUNCATION_NOTICE_SHARE, ScoringConfig, estimate_cost, heavily_truncated,
-                             load_scoring_model, score_frame)
     from qaq.scoring.templates import DEFAULT_REVERSE_INSTRUCTION, DEFAULT_SYSTEM, TemplateError
 
     if not output and not dry_run:
         raise click.UsageError("give -o/--output (or --dry-run)")
     if engine == "ray" and dry_run:
         raise click.UsageError("--dry-run calibrates on this machine: use it without --engine ray")
-    if engine == "local" and os.path.isdir(input_path):
-        raise click.UsageError(f"{input_path} is a directory: give one file, or score the directory with --engine ray")
     if engine == "local" and (ray_address or shards_dir or concurrency):
         raise click.UsageError("--ray-address, --concurrency and --shards-dir need --engine ray")
     if output:  # before any loading or scoring: a bad output path fails at once, not hours in
@@ -143,26 +315,34 @@ def score_command(input_path: str, output: str | None, model_specs: tuple[str, .
         except DataError as exc:
             raise click.ClickException(str(exc)) from None
     models = _parse_models(model_specs)
-    load_options = dict(query=query_field, answer=answer_field, input_field=input_field, id_field=id_field,
-                        messages=messages_field, fmt=fmt)
+    load_options = dict(
+        query=query_field,
+        answer=answer_field,
+        input_field=input_field,
+        id_field=id_field,
+        messages=messages_field,
+        fmt=fmt,
+    )
     try:
         config = ScoringConfig(
-            device=device, dtype=dtype, max_length=max_length, batch_tokens=batch_tokens, compile=compile_mode,
+            device=device,
+            dtype=dtype,
+            max_length=max_length,
+            batch_tokens=batch_tokens,
+            compile=compile_mode,
             template=template,
             system=DEFAULT_SYSTEM if system_prompt is None else system_prompt,
             reverse_instruction=reverse_instruction or DEFAULT_REVERSE_INSTRUCTION,
             trust_remote_code=trust_remote_code,
         )
         if engine == "ray":
-            from qaq.scoring.ray_engine import RayNotInstalled, load_inputs, require_ray
+            from qaq.scoring.ray_engine import RayNotInstalled, require_ray
 
             try:
                 require_ray()
             except RayNotInstalled as exc:
                 raise click.ClickException(str(exc)) from None
-            data = load_inputs(input_path, **load_options)
-        else:
-            data = load_dataset(input_path, **load_options)
+        data = load_inputs(input_path, split=split, **load_options)
     except (DataError, TemplateError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     skipped = skipped_rows(data)
@@ -172,16 +352,30 @@ def score_command(input_path: str, output: str | None, model_specs: tuple[str, .
         more = f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""
         click.echo(f"not scored: {len(skipped)} rows with an empty query or answer: {shown}{more}", err=True)
     if engine == "ray":
-        _score_on_ray(data, models, config=config, output=output, address=ray_address,  # type: ignore[arg-type]
-                      gpus_per_worker=gpus_per_worker, concurrency=concurrency, shards_dir=shards_dir,
-                      rows_per_shard=rows_per_shard, quiet=quiet, progress_file=progress_file)
+        assert output is not None, "-o is checked above: only --dry-run runs without it"
+        _score_on_ray(
+            data,
+            models,
+            config=config,
+            output=output,
+            address=ray_address,
+            gpus_per_worker=gpus_per_worker,
+            concurrency=concurrency,
+            shards_dir=shards_dir,
+            rows_per_shard=rows_per_shard,
+            quiet=quiet,
+            status=status,
+        )
         return
     try:
         loaded = {}
         for name, spec in models.items():
             sm = load_scoring_model(spec, config)
-            click.echo(f"{name}: {spec} [{sm.source.identity[:23]}] on {sm.device} ({sm.device_reason}), "
-                       f"{sm.precision} ({sm.dtype_reason}), template {sm.layout.kind}", err=True)
+            click.echo(
+                f"{name}: {spec} [{sm.source.identity[:23]}] on {sm.device} ({sm.device_reason}), "
+                f"{sm.precision} ({sm.dtype_reason}), template {sm.layout.kind}",
+                err=True,
+            )
             loaded[name] = sm
         if dry_run:
             for name, sm in loaded.items():
@@ -189,16 +383,21 @@ def score_command(input_path: str, output: str | None, model_specs: tuple[str, .
                 if not est["rows"]:
                     click.echo(f"{name}: nothing to score: every row has an empty query or answer", err=True)
                     continue
-                click.echo(f"{name}: {est['rows']} rows, {est['tokens']:,} tokens forwarded "
-                           f"({est['truncated_rows']} rows truncated at {max_length}); calibration on "
-                           f"{est['calibration_rows']} rows: {est['calibration_tokens_per_s']:,.0f} tokens/s "
-                           f"on {sm.device} -> "
-                           f"estimated {_duration(est['estimated_seconds'])}"
-                           + (" or less (the run compiles the model; the calibration ran eagerly)"
-                              if est["will_compile"] else ""))
+                click.echo(
+                    f"{name}: {est['rows']} rows, {est['tokens']:,} tokens forwarded "
+                    f"({est['truncated_rows']} rows truncated at {max_length}); calibration on "
+                    f"{est['calibration_rows']} rows: {est['calibration_tokens_per_s']:,.0f} tokens/s "
+                    f"on {sm.device} -> "
+                    f"estimated {duration_text(est['estimated_seconds'])}"
+                    + (
+                        " or less (the run compiles the model; the calibration ran eagerly)"
+                        if est["will_compile"]
+                        else ""
+                    )
+                )
             return
         cache = None if no_cache else ScoreCache(cache_dir) if cache_dir else ScoreCache()
-        progress = _Progress(quiet=quiet, progress_file=progress_file)
+        progress = _Progress(quiet=quiet, status=status)
         try:
             scores = score_frame(data, loaded, config=config, cache=cache, progress=progress)
         finally:
@@ -206,8 +405,13 @@ def score_command(input_path: str, output: str | None, model_specs: tuple[str, .
             if cache is not None:
                 cache.close()
         meta = dict(scores.attrs["qaq_run"], source=data.attrs.get("qaq_source", {}))
+        assert output is not None, "checked at the start: -o is required without --dry-run, which returned above"
         write_scores(scores, output, meta)
-    except (ModelNotFound, TemplateError, DataError, CacheError) as exc:
+        if status is not None:
+            status.finished(output, len(scores))
+    except CacheError as exc:
+        raise click.ClickException(f"{exc} (--cache-dir DIR, or --no-cache)") from None
+    except (ModelNotFound, TemplateError, DataError) as exc:
         raise click.ClickException(str(exc)) from None
     except Exception as exc:
         from qaq.scoring.backend import ScoringError
@@ -216,51 +420,82 @@ def score_command(input_path: str, output: str | None, model_specs: tuple[str, .
             raise click.ClickException(str(exc)) from None
         raise
     for name, run in meta["models"].items():
-        click.echo(f"{name}: {run['rows_scored']} rows scored, {run['rows_cached']} from cache, "
-                   f"{run['seconds']:.1f} s", err=True)
+        click.echo(
+            f"{name}: {run['rows_scored']} rows scored, {run['rows_cached']} from cache, {run['seconds']:.1f} s",
+            err=True,
+        )
         cut = heavily_truncated(scores.assign(line=data["line"]), name)
         if len(cut):
-            shown = ", ".join(f"{r.id} (line {r.line}: {r.tokens_cut:,} of {r.tokens:,} tokens)"
-                              for r in cut.head(5).itertuples())
-            click.echo(f"warning: {name}: {len(cut)} rows lost more than {TRUNCATION_NOTICE_SHARE:.0%} of their "
-                       f"tokens to --max-length {max_length}: {shown}{' ...' if len(cut) > 5 else ''} "
-                       f"({name}_truncated has every row's count)", err=True)
+            shown = ", ".join(
+                f"{r.id} (line {r.line}: {r.tokens_cut:,} of {r.tokens:,} tokens)" for r in cut.head(5).itertuples()
+            )
+            click.echo(
+                f"warning: {name}: {len(cut)} rows lost more than {TRUNCATION_NOTICE_SHARE:.0%} of their "
+                f"tokens to --max-length {max_length}: {shown}{' ...' if len(cut) > 5 else ''} "
+                f"({name}_truncated has every row's count)",
+                err=True,
+            )
     click.echo(f"wrote {output} ({len(scores)} rows)", err=True)
 
 
-def _score_on_ray(data, models: dict[str, str], *, config, output: str, address: str | None, gpus_per_worker: float,
-                  concurrency: int | None, shards_dir: str | None, rows_per_shard: int, quiet: bool,
-                  progress_file: str | None) -> None:
+def _score_on_ray(
+    data,
+    models: dict[str, str],
+    *,
+    config,
+    output: str,
+    address: str | None,
+    gpus_per_worker: float,
+    concurrency: int | None,
+    shards_dir: str | None,
+    rows_per_shard: int,
+    quiet: bool,
+    status: StatusReporter | None,
+) -> None:
     """The --engine ray branch of `qaq score` (qaq.scoring.ray_engine writes the output and its metadata)."""
     from qaq.io.datasets import DataError
     from qaq.scoring.models import ModelNotFound
     from qaq.scoring.ray_engine import RayEngineError, score_with_ray
 
     click.echo(f"ray: {address or 'a local Ray instance'}; shards in {shards_dir or str(output) + '.shards'}", err=True)
-    progress = _Progress(quiet=quiet, progress_file=progress_file)
+    progress = _Progress(quiet=quiet, status=status)
     try:
-        scores = score_with_ray(data, models, config=config, output=output, address=address,
-                                gpus_per_worker=gpus_per_worker, concurrency=concurrency, shards_dir=shards_dir,
-                                rows_per_shard=rows_per_shard, progress=progress)
+        scores = score_with_ray(
+            data,
+            models,
+            config=config,
+            output=output,
+            address=address,
+            gpus_per_worker=gpus_per_worker,
+            concurrency=concurrency,
+            shards_dir=shards_dir,
+            rows_per_shard=rows_per_shard,
+            progress=progress,
+        )
     except (ModelNotFound, DataError, RayEngineError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         progress.close()
+    if status is not None:
+        status.finished(output, len(scores))
     meta = scores.attrs["qaq_run"]
     for name, run in meta["models"].items():
         ray_run = meta["ray"]["models"][name]
-        click.echo(f"{name}: {run['rows_scored']} rows scored, {run['rows_cached']} from shards "
-                   f"({ray_run['units_cached']} of {ray_run['units']} shards were done), on "
-                   f"{', '.join(ray_run['devices'])}, {run['seconds']:.1f} s", err=True)
+        click.echo(
+            f"{name}: {run['rows_scored']} rows scored, {run['rows_cached']} from shards "
+            f"({ray_run['units_cached']} of {ray_run['units']} shards were done), on "
+            f"{', '.join(ray_run['devices'])}, {run['seconds']:.1f} s",
+            err=True,
+        )
     click.echo(f"wrote {output} ({len(scores)} rows)", err=True)
 
 
 class _Progress:
-    """A tqdm bar per model (rows/s and ETA), plus an optional JSON progress file for the app."""
+    """A tqdm bar per model (rows/s and ETA), plus the progress in the --status-file, if any."""
 
-    def __init__(self, *, quiet: bool, progress_file: str | None) -> None:
+    def __init__(self, *, quiet: bool, status: StatusReporter | None) -> None:
         self.quiet = quiet
-        self.progress_file = progress_file
+        self.status = status
         self.bars: dict[str, object] = {}
 
     def __call__(self, name: str, done: int, total: int) -> None:
@@ -269,49 +504,72 @@ class _Progress:
 
             bar = self.bars.get(name)
             if bar is None:
-                bar = self.bars[name] = tqdm(total=total, initial=done, desc=name, unit="rows", file=sys.stderr,
-                                             dynamic_ncols=True)
+                bar = self.bars[name] = tqdm(
+                    total=total, initial=done, desc=name, unit="rows", file=sys.stderr, dynamic_ncols=True
+                )
             bar.update(done - bar.n)  # type: ignore[attr-defined]
-        if self.progress_file:
-            from qaq.jobs import write_progress
-
-            write_progress(self.progress_file, model=name, done=done, total=total)
+        if self.status is not None:
+            self.status.progress(name, done, total)
 
     def close(self) -> None:
         for bar in self.bars.values():
             bar.close()  # type: ignore[attr-defined]
 
 
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
 @cli.command("select")
 @click.argument("scores_path", metavar="SCORES", type=click.Path(dir_okay=False))
-@click.option("-r", "--recipe", "recipe_spec", required=True, metavar="RECIPE",
-              help="Selection recipe: a JSON file, inline JSON, or a manifest written by --manifest "
-                   "(its recipe is reused). Example: "
-                   "'{\"method\": \"diff_high\", \"strong\": \"strong\", \"weak\": \"weak\", \"budget\": 0.25}'.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="Selected rows, exactly as in the original file (.jsonl, .csv or .parquet).")
-@click.option("--data", "data_path", type=click.Path(dir_okay=False),
-              help="The original dataset SCORES was computed from (needed when SCORES is a qaq score "
-                   "file); rows are matched on id.")
-@click.option("--discarded", type=click.Path(dir_okay=False),
-              help="Also write the rows not selected (skipped rows included) here.")
-@click.option("--manifest", type=click.Path(dir_okay=False),
-              help="Write a JSON manifest: recipe, input hashes, models, counts per stratum and a hash of "
-                   "the selected ids. Pass it back as --recipe to reproduce the selection.")
-@click.option("--add-scores", "score_prefix", metavar="PREFIX",
-              help="Append each row's scores (and the ranks, diff and sum the recipe used) as fields "
-                   "named PREFIX + column, e.g. --add-scores qaq_. Off by default: rows are copied byte "
-                   "for byte (JSONL).")
-def select_command(scores_path: str, recipe_spec: str, output: str, data_path: str | None,
-                   discarded: str | None, manifest: str | None, score_prefix: str | None) -> None:
+@click.option(
+    "-r",
+    "--recipe",
+    "recipe_spec",
+    required=True,
+    metavar="RECIPE",
+    help="Selection recipe: a JSON file, inline JSON, or a manifest written by --manifest "
+    "(its recipe is reused). Example: "
+    '\'{"method": "diff_high", "strong": "strong", "weak": "weak", "budget": 0.25}\'.',
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Selected rows, exactly as in the original file (.jsonl, .csv or .parquet).",
+)
+@click.option(
+    "--data",
+    "data_path",
+    type=click.Path(),
+    help="The original dataset SCORES was computed from (needed when SCORES is a qaq score "
+    "file): a data file or a saved Hugging Face dataset folder; rows are matched on id.",
+)
+@click.option(
+    "--discarded",
+    type=click.Path(dir_okay=False),
+    help="Also write the rows not selected (skipped rows included) here.",
+)
+@click.option(
+    "--manifest",
+    type=click.Path(dir_okay=False),
+    help="Write a JSON manifest: recipe, input hashes, models, counts per stratum and a hash of "
+    "the selected ids. Pass it back as --recipe to reproduce the selection.",
+)
+@click.option(
+    "--add-scores",
+    "score_prefix",
+    metavar="PREFIX",
+    help="Append each row's scores (and the ranks, diff and sum the recipe used) as fields "
+    "named PREFIX + column, e.g. --add-scores qaq_. Off by default: rows are copied byte "
+    "for byte (JSONL).",
+)
+def select_command(
+    scores_path: str,
+    recipe_spec: str,
+    output: str,
+    data_path: str | None,
+    discarded: str | None,
+    manifest: str | None,
+    score_prefix: str | None,
+) -> None:
     """Select rows from SCORES with a recipe and write them in the original format.
 
     SCORES is a score file written by `qaq score` (give the original rows with --data) or a
@@ -333,10 +591,13 @@ def select_command(scores_path: str, recipe_spec: str, output: str, data_path: s
     from pathlib import Path
 
     from qaq.columns import QA_HASH
-    from qaq.io.datasets import DataError, load_dataset, refuse_inputs
-    from qaq.io.scorefile import load_scores
+    from qaq.io.datasets import DataError, refuse_inputs
     from qaq.io.export import ExportError, export_selection, file_sha256, output_format, read_manifest
-    from qaq.select.selection import RecipeError, attach_scores, parse_recipe, select, selection_notes, stratum_counts
+    from qaq.io.inputs import load_inputs
+    from qaq.io.runrecord import run_record
+    from qaq.io.scorefile import load_scores
+    from qaq.select.recipes import RecipeError, parse_recipe
+    from qaq.select.selection import attach_scores, select, selection_notes, stratum_counts
 
     # Everything that can be checked is checked before anything is written.
     targets = [Path(p).resolve() for p in (output, discarded, manifest) if p]
@@ -347,9 +608,9 @@ def select_command(scores_path: str, recipe_spec: str, output: str, data_path: s
     except DataError as exc:
         raise click.UsageError(str(exc)) from None
     try:
-        for p in (output, discarded):
-            if p:
-                output_format(p)
+        for given in (output, discarded):
+            if given:
+                output_format(given)
         recipe = parse_recipe(recipe_spec)
     except ExportError as exc:
         raise click.ClickException(str(exc)) from None
@@ -361,35 +622,46 @@ def select_command(scores_path: str, recipe_spec: str, output: str, data_path: s
 
     try:
         scores, meta = load_scores(scores_path)
-        source_info = meta.get("source") or {}
+        run = run_record(meta, where=f"score file {scores_path}")
         if data_path:
             # Load the data as it was loaded for scoring, so hashed ids come out the same.
-            mapping = source_info.get("mapping") or {}
-            data = load_dataset(data_path, query=mapping.get("query"), answer=mapping.get("answer"),
-                                input_field=mapping.get("input"), messages=mapping.get("messages"),
-                                id_field=(mapping.get("id") or "") if mapping else None)
+            data = load_inputs(data_path, **dict(run.source.load_kwargs()))
+            if "files" in data.attrs["qaq_source"]:  # the export re-reads rows from one source
+                raise click.ClickException(
+                    f"{data_path} is a directory of data files: give one file or a saved "
+                    "Hugging Face dataset folder as --data"
+                )
             table, source = attach_scores(data, scores), data_path  # checks each row's text (qa_hash)
-            if QA_HASH not in scores.columns and source_info.get("sha256") not in (
-                    None, data.attrs["qaq_source"]["sha256"]):
-                click.echo(f"warning: {data_path} is not the file that was scored (sha256 differs) and this score "
-                           "file has no per-row text hashes (qa_hash) to check the rows by: they were matched on "
-                           "id alone", err=True)
-        elif meta.get("format") == "qaq-authors" or {"row", "query", "answer"} <= set(scores.columns):
+            if QA_HASH not in scores.columns and run.source.sha256 not in (None, data.attrs["qaq_source"]["sha256"]):
+                click.echo(
+                    f"warning: {data_path} is not the file that was scored (sha256 differs) and this score "
+                    "file has no per-row text hashes (qa_hash) to check the rows by: they were matched on "
+                    "id alone",
+                    err=True,
+                )
+        elif run.carries_rows(scores.columns):
             table, source = scores, scores_path  # the authors' files carry the rows themselves
         else:
-            hint = f" ({source_info['path']})" if source_info.get("path") else ""
-            raise click.ClickException(f"{scores_path} holds scores, not the rows: pass --data with the "
-                                       f"dataset it was scored from{hint}")
+            hint = f" ({run.source.path})" if run.source.path else ""
+            raise click.ClickException(
+                f"{scores_path} holds scores, not the rows: pass --data with the dataset it was scored from{hint}"
+            )
         picked = select(table, recipe)
         inputs = {"scores": {"path": str(Path(scores_path).resolve()), "sha256": file_sha256(scores_path)}}
         if data_path:
             inputs["data"] = {"path": str(Path(data_path).resolve()), "sha256": data.attrs["qaq_source"]["sha256"]}
-        config = meta.get("config") or {}
         written = export_selection(
-            picked, source, output, recipe=recipe, discarded_path=discarded, manifest_path=manifest,
-            score_prefix=score_prefix, inputs=inputs, models=meta.get("models") or {},
-            templates={k: config[k] for k in ("template", "system", "reverse_instruction") if k in config},
-            extra={"score_format": meta.get("format", "qaq")},
+            picked,
+            source,
+            output,
+            recipe=recipe,
+            discarded_path=discarded,
+            manifest_path=manifest,
+            score_prefix=score_prefix,
+            inputs=inputs,
+            models=run.model_raw,
+            templates=run.templates,
+            extra={"score_format": run.format},
         )
     except RecipeError as exc:
         raise click.ClickException(f"bad recipe: {exc}") from None
@@ -397,8 +669,9 @@ def select_command(scores_path: str, recipe_spec: str, output: str, data_path: s
         raise click.ClickException(str(exc)) from None
 
     click.echo(f"selected {written['n_selected']} of {len(picked)} rows ({recipe.method}) -> {output}", err=True)
-    for note in selection_notes(stratum_counts(picked, recipe), recipe, n_rows=len(picked),
-                                n_selected=written["n_selected"]):
+    for note in selection_notes(
+        stratum_counts(picked, recipe), recipe, n_rows=len(picked), n_selected=written["n_selected"]
+    ):
         click.echo(f"warning: {note}", err=True)
     try:
         previous = read_manifest(recipe_spec) if Path(recipe_spec).is_file() else None
@@ -440,19 +713,33 @@ def env_command(device: str, dtype: str, matmul: bool, as_json: bool) -> None:
     click.echo(f"dtype: {info['dtype']} ({info['dtype_reason']})")
     if matmul:
         g = info["matmul_gflops"]
-        click.echo(f"matmul {'x'.join(map(str, info['matmul_shape']))}: fp32 {g['fp32']:,.1f} GFLOP/s, "
-                   f"bf16 {g['bf16']:,.1f} GFLOP/s (bf16 {g['bf16'] / g['fp32']:.2f}x fp32)")
+        click.echo(
+            f"matmul {'x'.join(map(str, info['matmul_shape']))}: fp32 {g['fp32']:,.1f} GFLOP/s, "
+            f"bf16 {g['bf16']:,.1f} GFLOP/s (bf16 {g['bf16'] / g['fp32']:.2f}x fp32)"
+        )
 
 
 @cli.command("app")
 @click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535), help="Port to serve on.")
-@click.option("--data", "data_path", type=click.Path(dir_okay=False, exists=True),
-              help="Open this dataset instead of the bundled sample.")
-@click.option("--scores", "scores_path", type=click.Path(dir_okay=False, exists=True),
-              help="Open this score file (qaq's, or the QAQ authors' format, which carries its own rows).")
-@click.option("--address", default="localhost", show_default=True,
-              help="Address to listen on. The default keeps the app private to this machine; 0.0.0.0 exposes "
-                   "it (and the files it can read) to the network.")
+@click.option(
+    "--data",
+    "data_path",
+    type=click.Path(dir_okay=False, exists=True),
+    help="Open this dataset instead of the bundled sample.",
+)
+@click.option(
+    "--scores",
+    "scores_path",
+    type=click.Path(dir_okay=False, exists=True),
+    help="Open this score file (qaq's, or the QAQ authors' format, which carries its own rows).",
+)
+@click.option(
+    "--address",
+    default="localhost",
+    show_default=True,
+    help="Address to listen on. The default keeps the app private to this machine; 0.0.0.0 exposes "
+    "it (and the files it can read) to the network.",
+)
 @click.option("--no-browser", is_flag=True, help="Do not open a browser window (server mode).")
 def app_command(port: int, data_path: str | None, scores_path: str | None, address: str, no_browser: bool) -> None:
     """Open the qaq web app: explore scores, audit examples, tune a recipe, export the selection.
@@ -475,15 +762,19 @@ def app_command(port: int, data_path: str | None, scores_path: str | None, addre
         env.pop(name, None)
         if value:
             env[name] = str(Path(value).resolve())
-    options = {**paths.SERVER_OPTIONS, "server.address": address, "server.port": port,
-               "client.toolbarMode": "viewer",
-               # Watching the source tree (a .venv inside it included) is for developing the app, not using it.
-               "server.fileWatcherType": "none"}
+    options = {
+        **paths.SERVER_OPTIONS,
+        "server.address": address,
+        "server.port": port,
+        "client.toolbarMode": "viewer",
+        # Watching the source tree (a .venv inside it included) is for developing the app, not using it.
+        "server.fileWatcherType": "none",
+    }
     if no_browser:
         options["server.headless"] = True
     cmd = [sys.executable, "-m", "streamlit", "run", str(paths.MAIN_FILE)]
-    for name, value in options.items():
-        cmd += [f"--{name}", str(value).lower() if isinstance(value, bool) else str(value)]
+    for option, setting in options.items():
+        cmd += [f"--{option}", str(setting).lower() if isinstance(setting, bool) else str(setting)]
     click.echo(f"qaq app on http://{address}:{port} (Ctrl+C stops it)", err=True)
     # Become the server (no child left behind when this process is signalled); relative paths typed
     # on the Data page resolve against the folder qaq app was started in.
@@ -503,4 +794,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -10,6 +10,7 @@ import logging
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -18,10 +19,10 @@ from click.testing import CliRunner
 
 from qaq.cli import cli
 from qaq.columns import score_columns
-from qaq.io.datasets import DataError, load_dataset
+from qaq.io.datasets import load_dataset
 from qaq.io.scorefile import load_scores, write_scores
-from qaq.scoring.ray_engine import RayEngineError, load_inputs, shard_run_key
 from qaq.scoring.engine import ScoringConfig, score_frame
+from qaq.scoring.ray_engine import RayEngineError, shard_run_key
 
 FP32 = ScoringConfig(device="cpu", dtype="fp32", max_length=700, batch_tokens=2000)
 
@@ -85,43 +86,14 @@ def test_extra_and_makefile_install_ray():
     assert 'ray = ["ray[data]' in pyproject
     makefile = root / "Makefile"
     if makefile.exists():
-        assert '-e ".[dev,ray]"' in makefile.read_text()
+        assert '-e ".[dev,ray,hf]"' in makefile.read_text()
 
 
-def test_local_engine_refuses_a_directory_and_ray_options(tmp_path):
+def test_local_engine_refuses_ray_options(tmp_path):
     d = split_dir(tmp_path / "shards", make_rows(4), 2)
-    res = CliRunner().invoke(cli, ["score", str(d), "-m", "t=x", "-o", str(tmp_path / "o.parquet")])
-    assert res.exit_code != 0 and "--engine ray" in res.output
     res = CliRunner().invoke(cli, ["score", str(d.with_suffix(".jsonl")), "-m", "t=x", "--ray-address", "auto",
                                    "-o", str(tmp_path / "o.parquet")])
     assert res.exit_code != 0 and "need --engine ray" in res.output
-
-
-def test_directory_loads_as_the_concatenated_file(tmp_path):
-    rows = make_rows(9, ids=False)
-    rows[7] = dict(rows[1])  # the same pair in two shards: hash ids number it over the whole table
-    rows[4]["response"] = " "
-    d = split_dir(tmp_path / "shards", rows, 3)
-    (d / "notes.txt").write_text("not data")  # ignored: no data suffix
-    whole = load_dataset(d.with_suffix(".jsonl"))
-    merged = load_inputs(d)
-    cols = ["id", "query", "answer", "skip"]
-    pd.testing.assert_frame_equal(merged[cols], whole[cols])
-    assert merged["id"].is_unique and merged["id"].str.endswith("-2").sum() == 1
-    assert [Path(f["path"]).name for f in merged.attrs["qaq_source"]["files"]] == [f"part-0{k}.jsonl" for k in range(3)]
-    assert merged.attrs["qaq_source"]["n_skipped"] == 1
-
-
-def test_directory_with_an_id_in_two_files_is_an_error(tmp_path):
-    d = tmp_path / "shards"
-    d.mkdir()
-    write_jsonl(d / "a.jsonl", make_rows(3))
-    write_jsonl(d / "b.jsonl", make_rows(2))
-    with pytest.raises(DataError, match=r"'r0' appears in more than one file .*a\.jsonl.*b\.jsonl"):
-        load_inputs(d)
-    (tmp_path / "empty").mkdir()
-    with pytest.raises(DataError, match="no data files"):
-        load_inputs(tmp_path / "empty")
 
 
 def test_shard_keys_cover_what_changes_scores():
@@ -140,6 +112,30 @@ def test_a_numbered_gpu_is_refused(tmp_path):
     with pytest.raises(RayEngineError, match="each actor sees its own GPU"):
         score_with_ray(tmp_path / "x.jsonl", {"t": "x"}, config=ScoringConfig(device="cuda:1"),
                        output=tmp_path / "o.parquet")
+
+
+def test_the_stages_encode_as_the_model_and_refuse_another_template(tiny_model_dir):
+    from qaq.scoring.cache import VALUE_FIELDS
+    from qaq.scoring.models import resolve_model
+    from qaq.scoring.ray_engine import _Score, _Tokenize
+
+    spec = str(tiny_model_dir)
+    identity = resolve_model(spec).identity
+    rows = make_rows(6)
+    batch = pd.DataFrame({"unit": 0, "key": [f"k{i}" for i in range(len(rows))],
+                          "query": [r["instruction"] for r in rows], "answer": [r["response"] for r in rows]})
+    scorer = _Score(spec, identity, FP32)
+    tokens = _Tokenize(spec, identity, FP32)(batch)
+    assert (tokens["encoder"] == scorer.sm.encoder.fingerprint).all()
+    enc = scorer.sm.encoder
+    laid_out = [enc.encode_ids(q, a, max_length=FP32.max_length) for q, a in zip(tokens["q_ids"], tokens["a_ids"])]
+    assert laid_out == enc.encode_many(batch["query"].tolist(), batch["answer"].tolist(), max_length=FP32.max_length)
+    out = scorer(tokens)
+    assert out["key"].tolist() == batch["key"].tolist() and out[list(VALUE_FIELDS)].notna().all().all()
+    # Same tokenizer, another layout: the scoring stage stops instead of scoring mislaid ids.
+    plain = _Tokenize(spec, identity, replace(FP32, template="plain"))(batch)
+    with pytest.raises(RayEngineError, match="tokenizer or template"):
+        scorer(plain)
 
 
 # --------------------------------------------------------------------------- on a local Ray instance
@@ -220,37 +216,41 @@ def test_an_actor_that_fails_stops_the_run_with_its_message(ray_cluster, tiny_pl
 def test_job_killed_mid_run_resumes_with_only_the_missing_shards(ray_cluster, tiny_model_dir, tmp_path):
     """The app's path: start_ray_job on a running cluster, poll its progress, cancel it (SIGTERM to the
     driver), start it again: the rerun scores only the shards the first run did not finish."""
-    from qaq.jobs import cancel_job
+    from qaq.jobs import RayOptions, ScoreRequest, cancel_job, log_tail
     from qaq.scoring.ray_engine import start_ray_job
 
     address = ray_cluster.get_runtime_context().gcs_address
     n = 64  # two files of 32 rows: 16 shards of 4 rows
     d = split_dir(tmp_path / "shards", make_rows(n), 2)
     jobs_dir = tmp_path / "jobs"
-    common = dict(models={"t": str(tiny_model_dir)}, address=address, concurrency=1, jobs_dir=jobs_dir,
-                  extra_args=["--device", "cpu", "--dtype", "fp32", "--max-length", "700", "--batch-tokens", "1",
-                              "--rows-per-shard", "4"])
+
+    def request(shards: Path, out: Path) -> ScoreRequest:
+        return ScoreRequest(data=str(d), output=str(out), models={"t": str(tiny_model_dir)}, device="cpu",
+                            dtype="fp32", max_length=700, batch_tokens=1, engine="ray",
+                            ray=RayOptions(address=address, concurrency=1, shards_dir=str(shards), rows_per_shard=4))
+
     for attempt in range(3):
         shards, out = tmp_path / f"done-{attempt}", tmp_path / f"scores-{attempt}.parquet"
-        job = start_ray_job(d, out, shards_dir=shards, **common)
-        status = _wait(job, jobs_dir, lambda s: s["state"] != "running" or
-                       s["progress"].get("models", {}).get("t", {}).get("done", 0) >= 8)
+        job = start_ray_job(request(shards, out), jobs_dir=jobs_dir)
+        status = _wait(job, jobs_dir, lambda s: not s.active or ("t" in s.progress and s.progress["t"].done >= 8))
         cancel_job(job, jobs_dir=jobs_dir)
-        _wait(job, jobs_dir, lambda s: not _group_alive(job, jobs_dir), timeout=60)
+        _wait(job, jobs_dir, lambda s, job=job: not _group_alive(job, jobs_dir), timeout=60)
         kept = {p.name: p.stat().st_mtime_ns for p in shards.glob("*.parquet")}
-        if status["state"] == "running" and 0 < len(kept) < n // 4:
+        if status.state == "running" and 0 < len(kept) < n // 4:
             break
     else:
         pytest.fail("could not cancel the job mid-way")
+    assert _wait(job, jobs_dir, lambda s: True).state == "cancelled"
     assert not out.exists()  # nothing half-written
     for p in shards.glob("*.parquet"):
         load_scores(p)  # every shard left behind is whole
 
-    job = start_ray_job(d, out, shards_dir=shards, **common)
-    status = _wait(job, jobs_dir, lambda s: s["state"] != "running")
-    assert status["state"] == "finished", status["log_tail"]
-    assert f"t: {n - 4 * len(kept)} rows scored, {4 * len(kept)} from shards" in status["log_tail"]
-    assert status["progress"]["models"]["t"]["done"] == status["progress"]["models"]["t"]["total"] == n
+    job = start_ray_job(request(shards, out), jobs_dir=jobs_dir)
+    status = _wait(job, jobs_dir, lambda s: not s.active)
+    assert status.state == "finished", log_tail(job, jobs_dir=jobs_dir)
+    assert (status.output, status.rows, status.request) == (str(out), n, request(shards, out))
+    assert f"t: {n - 4 * len(kept)} rows scored, {4 * len(kept)} from shards" in log_tail(job, jobs_dir=jobs_dir)
+    assert status.progress["t"].done == status.progress["t"].total == n
     assert {p.name: p.stat().st_mtime_ns for p in shards.glob("*.parquet") if p.name in kept} == kept  # not redone
     assert len(list(shards.glob("*.parquet"))) == n // 4
     local = score_frame(load_dataset(d.with_suffix(".jsonl")), {"t": str(tiny_model_dir)}, config=FP32)
@@ -258,7 +258,24 @@ def test_job_killed_mid_run_resumes_with_only_the_missing_shards(ray_cluster, ti
     assert_same_scores(load_scores(out)[0], load_scores(tmp_path / "local.parquet")[0])
 
 
-def _wait(job_id: str, jobs_dir: Path, until, timeout: float = 240) -> dict:
+def test_start_ray_job_starts_a_ray_request_as_a_job(tmp_path, monkeypatch):
+    """No cluster needed: the request goes to qaq.jobs.start_job as it is; a local request is refused."""
+    from qaq import jobs
+    from qaq.scoring.ray_engine import start_ray_job
+
+    started = []
+    monkeypatch.setattr(jobs, "start_job", lambda request, *, jobs_dir=None: started.append((request, jobs_dir)) or "id")
+    request = jobs.ScoreRequest(data="d/", output="o.parquet", models={"t": "m"}, engine="ray",
+                                ray=jobs.RayOptions(address="auto", gpus_per_worker=0.5))
+    assert start_ray_job(request, jobs_dir=tmp_path) == "id"
+    assert started == [(request, tmp_path)]
+    assert request.cli_args() == ["-m", "t=m", "--engine", "ray", "--ray-address", "auto", "--gpus-per-worker", "0.5",
+                                  "-o", "o.parquet", "--", "d/"]
+    with pytest.raises(ValueError, match="use qaq.jobs.start_job"):
+        start_ray_job(replace(request, engine="local", ray=None))
+
+
+def _wait(job_id: str, jobs_dir: Path, until, timeout: float = 240):
     from qaq.jobs import job_status
 
     t0 = time.time()
@@ -273,7 +290,9 @@ def _wait(job_id: str, jobs_dir: Path, until, timeout: float = 240) -> dict:
 def _group_alive(job_id: str, jobs_dir: Path) -> bool:
     """Whether a process of the job's process group is still running (zombies do not count: the job's
     parent, this test, never reaps it)."""
-    pgid = json.loads((jobs_dir / job_id / "job.json").read_text())["pid"]
+    from qaq.jobs import STATUS_FILE, read_status
+
+    pgid = read_status(jobs_dir / job_id / STATUS_FILE).pid
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             state, _, pgrp = stat.read_text().rsplit(")", 1)[1].split()[:3]

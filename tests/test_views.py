@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,14 +13,14 @@ import pytest
 
 from qaq import jobs
 from qaq.app import views
-from qaq.scoring import engine
+from qaq.app.views import Workspace
 from qaq.columns import score_column
 from qaq.io.datasets import DataError, load_dataset, skipped_rows
-from qaq.select.detection import defect_share, detection_table, suspicion_scores
 from qaq.io.labels import LabelsError, labels_path, set_label, set_override
+from qaq.scoring import engine
 from qaq.scoring.engine import ScoringConfig
+from qaq.select.detection import defect_share, detection_table, suspicion_scores
 from qaq.select.strata import add_disagreement, add_ranks, add_strata
-from qaq.app.views import Workspace
 
 NAN = float("nan")
 
@@ -104,7 +103,9 @@ def test_default_roles(models, meta, roles):
      (("id_field", ""),)),
 ])
 def test_mapping_kwargs(mapping, kwargs):
-    assert views.mapping_kwargs(mapping) == kwargs
+    from qaq.io.runrecord import mapping_kwargs
+
+    assert mapping_kwargs(mapping) == kwargs
 
 
 def _scored(n: int = 12) -> pd.DataFrame:
@@ -249,63 +250,33 @@ def test_model_spec():
     assert views.model_spec(ws, "x") is None
 
 
-def test_score_args():
-    args = views.score_args("d.jsonl", {"weak": "smollm2-135m", "strong": "/m/big"},
-                            {"query": "instruction", "answer": "output", "input_field": None, "id_field": ""},
-                            output="/out/d.scores.parquet", device="cpu", max_length=512)
-    assert args == ["d.jsonl", "-o", "/out/d.scores.parquet", "-m", "weak=smollm2-135m", "-m", "strong=/m/big",
-                    "--answer", "output", "--id-field", "", "--query", "instruction", "--device", "cpu",
-                    "--dtype", "auto", "--max-length", "512", "--compile", "auto"]
-    assert views.score_args("d.jsonl", {}, {}, output="o", batch_tokens=2048, compile_mode="off")[-4:] == [
-        "--compile", "off", "--batch-tokens", "2048"]
+def test_score_request_carries_models_mapping_and_options():
+    request = views.score_request(
+        "d.jsonl", {"weak": "smollm2-135m", "strong": "/m/big"},
+        {"query": "instruction", "answer": "output", "input_field": None, "id_field": ""},
+        output=Path("/out/d.scores.parquet"), device="cpu", dtype="fp32", max_length=512, batch_tokens=2048,
+        compile_mode="off")
+    assert request == jobs.ScoreRequest(
+        data="d.jsonl", output="/out/d.scores.parquet", models={"weak": "smollm2-135m", "strong": "/m/big"},
+        mapping={"query": "instruction", "answer": "output", "id_field": ""}, device="cpu", dtype="fp32",
+        max_length=512, batch_tokens=2048, compile="off")
+    assert request.engine == "local" and request.ray is None
+    # Options the page leaves out are qaq score's defaults: they are not passed at all.
+    plain = views.score_request("d.jsonl", {"weak": "w"}, None, output="o.parquet")
+    assert plain.cli_args() == ["-m", "weak=w", "-o", "o.parquet", "--", "d.jsonl"]
 
 
-def test_ray_job_kwargs():
-    kw = views.ray_job_kwargs("d.jsonl", {"weak": "smollm2-135m"}, {"query": "instruction"},
-                              output="/out/d.scores.parquet", address=" ", gpus_per_worker=0.5, dtype="bf16")
-    assert kw == {"input_path": "d.jsonl", "output": "/out/d.scores.parquet", "models": {"weak": "smollm2-135m"},
-                  "address": "auto", "gpus_per_worker": 0.5,
-                  "extra_args": ["--query", "instruction", "--device", "auto", "--dtype", "bf16",
-                                 "--max-length", "2048", "--compile", "auto"]}
-    assert views.ray_job_kwargs("d.jsonl", {}, {}, output="o", address="ray://h:10001")["address"] == "ray://h:10001"
-
-
-def _job(jobs_dir: Path, job_id: str, data: Path | str) -> None:
-    d = jobs_dir / job_id
-    d.mkdir(parents=True)
-    cmd = [sys.executable, "-m", "qaq.cli", "score", str(data), "-o", "out.parquet"]
-    (d / "job.json").write_text(json.dumps({"id": job_id, "cmd": cmd}))
-
-
-def test_find_job_finds_the_newest_job_of_the_data(tmp_path):
-    data, other = tmp_path / "d.jsonl", tmp_path / "other.jsonl"
-    jobs_dir = tmp_path / "jobs"
-    assert jobs.find_job(str(data), jobs_dir=jobs_dir) is None  # no jobs folder yet
-    _job(jobs_dir, "20260101-000000-aaaaaa", data)
-    _job(jobs_dir, "20260102-000000-bbbbbb", data)
-    _job(jobs_dir, "20260103-000000-cccccc", other)
-    (jobs_dir / "20260104-000000-broken").mkdir()  # no job.json: skipped
-    assert jobs.find_job(str(data), jobs_dir=jobs_dir) == "20260102-000000-bbbbbb"
-    assert jobs.find_job(str(other), jobs_dir=jobs_dir) == "20260103-000000-cccccc"
-    assert jobs.find_job(str(tmp_path / "none.jsonl"), jobs_dir=jobs_dir) is None
-    assert jobs.find_job(None, jobs_dir=jobs_dir) is None
-
-
-@pytest.mark.parametrize(("log", "line"), [
-    (None, ""),
-    ("\n  \n", ""),
-    ("loading\nweak:  10%|#  | 5/50\rweak:  20%|##  | 10/50\r\n", "weak:  20%|##  | 10/50"),
-    ("wrote `x`\n", "wrote 'x'"),
-    ("y" * 300, "y" * 200),
-])
-def test_last_log_line(log, line):
-    assert jobs.last_log_line({"log_tail": log}) == line
-
-
-def test_job_output():
-    assert jobs.job_output({"cmd": ["python", "score", "d.jsonl", "-o", "s.parquet", "--quiet"]}) == "s.parquet"
-    assert jobs.job_output({"cmd": ["python", "score", "d.jsonl"]}) is None
-    assert jobs.job_output({}) is None
+def test_score_request_for_a_ray_cluster():
+    request = views.score_request("d.jsonl", {"weak": "smollm2-135m"}, {"query": "instruction"}, output="o.parquet",
+                                  engine="ray", address=" ", gpus_per_worker=0.5, dtype="bf16")
+    assert request.engine == "ray"
+    assert request.ray == jobs.RayOptions(address="auto", gpus_per_worker=0.5)  # blank address: auto
+    assert request.dtype == "bf16" and request.mapping == {"query": "instruction"}
+    assert views.score_request("d.jsonl", {"w": "x"}, {}, output="o", engine="ray",
+                               address="ray://h:10001").ray.address == "ray://h:10001"
+    on_cpus = views.score_request("d.jsonl", {"w": "x"}, {}, output="o", engine="ray", device="auto",
+                                  gpus_per_worker=0)  # the page's "0 GPUs per worker"
+    assert on_cpus.device == "cpu" and on_cpus.ray.gpus_per_worker is None
 
 
 @pytest.mark.parametrize(("n", "text"), [(0, "0 rows"), (1, "1 row"), (2, "2 rows"), (12345, "12,345 rows")])
@@ -318,7 +289,7 @@ def test_rows_text(n, text):
     (90, "2 min"), (5399, "90 min"), (5400, "1.5 h"), (36000, "10.0 h"),
 ])
 def test_duration(seconds, text):
-    assert views.duration(seconds) == text
+    assert engine.duration_text(seconds) == text
 
 
 # ------------------------------------------------------------------------------------- labels

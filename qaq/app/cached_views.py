@@ -5,7 +5,8 @@ the table itself is never hashed. What they compute is in the library (:mod:`qaq
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import streamlit as st
@@ -14,8 +15,10 @@ from qaq.app import views
 from qaq.app.views import Workspace
 from qaq.app.workspace import file_key
 
+if TYPE_CHECKING:
+    from qaq.select.compare import Keep
 
-_BY_KEY = {Workspace: lambda ws: ws.key}
+_BY_KEY: dict[str | type[Any], Callable[[Any], Any]] = {Workspace: lambda ws: ws.key}
 
 
 @st.cache_data(max_entries=8, show_spinner=False, hash_funcs=_BY_KEY)
@@ -32,7 +35,8 @@ def validation_report(ws: Workspace) -> dict[str, Any]:
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_BY_KEY)
 def _selection(ws: Workspace, recipe_json: str) -> tuple[pd.Series, pd.DataFrame]:
-    from qaq.select.selection import parse_recipe, select, stratum_counts
+    from qaq.select.recipes import parse_recipe
+    from qaq.select.selection import select, stratum_counts
 
     recipe = parse_recipe(json.loads(recipe_json))
     picked = select(ws.table, recipe)
@@ -46,7 +50,7 @@ def selection(ws: Workspace, recipe: dict[str, Any]) -> tuple[pd.Series, pd.Data
 
 def current_selection(ws: Workspace, recipe: dict[str, Any] | None) -> tuple[pd.Series | None, str | None]:
     """(selected mask, None), or (None, why not) when there is no recipe or it does not fit the table."""
-    from qaq.select.selection import RecipeError
+    from qaq.select.recipes import RecipeError
 
     if recipe is None or ws.table is None:
         return None, None
@@ -76,22 +80,30 @@ def quadrants(ws: Workspace, diff_threshold: float, sum_threshold: float) -> pd.
 @st.cache_data(max_entries=8, show_spinner=False, hash_funcs=_BY_KEY)
 def strong_weak_spearman(ws: Workspace) -> pd.DataFrame:
     """Spearman of the strong and weak RMI, overall (first line) and per stratum of the strong model."""
-    from qaq.select.strata import strong_weak_spearman as spearman
+    from qaq.select.correlations import strong_weak_spearman as spearman
 
+    assert ws.strong is not None and ws.weak is not None, "called by the Disagreement page, which requires a pair"
     return spearman(ws.table, strong=ws.strong, weak=ws.weak, bins=ws.bins)
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_BY_KEY)
-def _retention(ws: Workspace, column: str, keep: str) -> pd.DataFrame:
+def _retention(ws: Workspace, column: str, keep: Keep) -> pd.DataFrame:
     from qaq.select.compare import retention_curve
 
+    assert ws.table is not None, "called by the Select & export page, which requires a scored table"
     return retention_curve(ws.table[column], keep=keep)
 
 
 def retention(ws: Workspace, recipe: dict[str, Any]) -> tuple[pd.DataFrame, str] | None:
     """The retention curve of the score a recipe thresholds, and that score's name (None for random)."""
+    from qaq.select.compare import KEEPS
+
     target = views.retention_target(recipe)
-    return None if target is None else (_retention(ws, *target), target[0])
+    if target is None:
+        return None
+    column, keep = target
+    assert keep in KEEPS, f"retention_target gives 'greater' or 'less', got {keep!r}"
+    return _retention(ws, column, keep), column
 
 
 def overlaps(ws: Workspace, current: pd.Series, arms: dict[str, dict[str, Any]]) -> pd.DataFrame:
@@ -102,8 +114,9 @@ def overlaps(ws: Workspace, current: pd.Series, arms: dict[str, dict[str, Any]])
 @st.cache_data(max_entries=8, show_spinner="Measuring detection quality…", hash_funcs=_BY_KEY)
 def _detection(ws: Workspace, source: tuple[str, str], model: str, labels_key: tuple | None) -> dict[str, Any]:
     column, clean = source
-    return views.detection_quality(views.labelled_table(ws, column), suspicion(ws, model), label_col=column,
-                                   clean=clean)
+    return views.detection_quality(
+        views.labelled_table(ws, column), suspicion(ws, model), label_col=column, clean=clean
+    )
 
 
 def detection(ws: Workspace, source: tuple[str, str], model: str) -> dict[str, Any]:
@@ -111,11 +124,11 @@ def detection(ws: Workspace, source: tuple[str, str], model: str) -> dict[str, A
 
     ``source`` is one of :func:`qaq.app.views.label_sources`; the user's labels file is part of the key.
     """
-    labels_key = file_key(ws.labels_file) if source[0] == "label" else None
-    return _detection(ws, tuple(source), model, labels_key)
+    column, clean = source
+    labels_key = file_key(ws.labels_file) if column == "label" else None
+    return _detection(ws, (column, clean), model, labels_key)  # a tuple (hashable) even when given a list
 
 
 def export_files(ws: Workspace, recipe: dict[str, Any]) -> dict[str, bytes]:
     """:func:`qaq.app.views.export_files` of the recipe's selection."""
     return views.export_files(ws, recipe, selection(ws, recipe)[0])
-

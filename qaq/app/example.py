@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import streamlit as st
 
@@ -43,6 +42,7 @@ def example_view(ws: Workspace, row_id: str, *, key: str) -> None:
     from qaq.io.labels import LABELS, LabelsError
 
     t = ws.table
+    assert t is not None, "Browse and Disagreement show an example only once their table is loaded"
     hit = t.index[t["id"].astype(str) == str(row_id)]
     if not len(hit):
         st.warning(f"No row with id {row_id!r} in this table.")
@@ -74,19 +74,38 @@ def example_view(ws: Workspace, row_id: str, *, key: str) -> None:
         except LabelsError as e:
             st.error(str(e))
             cur_label = cur_override = None
-        st.caption(f"Label: **{cur_label or 'none'}** · override: **{cur_override or 'none'}** "
-                   f"(saved in `{lab_file.name}` beside the data)")
+        st.caption(
+            f"Label: **{cur_label or 'none'}** · override: **{cur_override or 'none'}** "
+            f"(saved in `{lab_file.name}` beside the data)"
+        )
         cols = st.columns(len(LABELS) + 3)
         # Callbacks save before the rerun draws the page, so the page shows the new state at once.
         for c, name in zip(cols, LABELS):
-            c.button(name, key=f"{key}_label_{name}", type="primary" if cur_label == name else "secondary",
-                     on_click=_save_labels, args=(lab_file, row_id, {"label": None if cur_label == name else name}))
-        for c, name, icon in ((cols[-3], "include", ":material/add_circle:"), (cols[-2], "exclude", ":material/block:")):
-            c.button(name, key=f"{key}_{name}", icon=icon, type="primary" if cur_override == name else "secondary",
-                     on_click=_save_labels,
-                     args=(lab_file, row_id, {"override": None if cur_override == name else name}))
-        cols[-1].button("clear", key=f"{key}_clear", on_click=_save_labels,
-                        args=(lab_file, row_id, {"label": None, "override": None}))
+            c.button(
+                name,
+                key=f"{key}_label_{name}",
+                type="primary" if cur_label == name else "secondary",
+                on_click=_save_labels,
+                args=(lab_file, row_id, {"label": None if cur_label == name else name}),
+            )
+        for c, name, icon in (
+            (cols[-3], "include", ":material/add_circle:"),
+            (cols[-2], "exclude", ":material/block:"),
+        ):
+            c.button(
+                name,
+                key=f"{key}_{name}",
+                icon=icon,
+                type="primary" if cur_override == name else "secondary",
+                on_click=_save_labels,
+                args=(lab_file, row_id, {"override": None if cur_override == name else name}),
+            )
+        cols[-1].button(
+            "clear",
+            key=f"{key}_clear",
+            on_click=_save_labels,
+            args=(lab_file, row_id, {"label": None, "override": None}),
+        )
         if error := st.session_state.pop(_LABEL_ERROR, None):
             st.error(error)
 
@@ -97,8 +116,11 @@ def example_view(ws: Workspace, row_id: str, *, key: str) -> None:
     if spec is None:
         st.caption("No scoring model is known for this table's scores, so the token view is unavailable.")
         return
-    if st.button(f"Compute the token view with {weak} ({spec})", key=f"{key}_tokens",
-                 help="Loads the model the first time (about 15 s for smollm2-135m)."):
+    if st.button(
+        f"Compute the token view with {weak} ({spec})",
+        key=f"{key}_tokens",
+        help="Loads the model the first time (about 15 s for smollm2-135m).",
+    ):
         try:
             cfg = engine.config_json(engine.scoring_config(ws.meta))
             st.session_state[state_key] = token_view(spec, cfg, str(row["query"]), str(row["answer"]))

@@ -15,6 +15,7 @@ import streamlit as st
 from streamlit import config
 
 from qaq.app import paths, state, views, workspace
+from qaq.select.strata import RANKINGS
 
 # (page script, title, icon); the first is the default page.
 PAGES = (
@@ -40,8 +41,12 @@ def run() -> None:
     state.init_state()
     ws = workspace.workspace()
     st.session_state[state.WORKSPACE_KEY] = ws
-    nav = st.navigation([st.Page(paths.page(name), title=title, icon=icon, default=i == 0)
-                         for i, (name, title, icon) in enumerate(PAGES)])
+    nav = st.navigation(
+        [
+            st.Page(paths.page(name), title=title, icon=icon, default=i == 0)
+            for i, (name, title, icon) in enumerate(PAGES)
+        ]
+    )
     _sidebar(ws)
     _run.inside = True
     try:
@@ -73,10 +78,17 @@ def _sidebar(ws: views.Workspace) -> None:
                 st.caption(f"One scored model ({ws.models[0]}): Diff/Sum need a second one.")
         st.markdown("**Strata and ranks**")
         st.slider("Strata K (PPL(Q) quantile bins)", 1, 50, key="bins")
-        st.radio("RMI ranking", views.RANKINGS, key="ranking", horizontal=True,
-                 help="stratified: RMI ranked within each stratum (QAQ); global: over the whole table "
-                      "(the authors' README snippet).")
+        st.radio(
+            "RMI ranking",
+            RANKINGS,
+            key="ranking",
+            horizontal=True,
+            help="stratified: RMI ranked within each stratum (QAQ); global: over the whole table "
+            "(the authors' README snippet).",
+        )
         st.caption(views.STRATA_NOTE)
         if config.get_option("server.address") not in ("localhost", "127.0.0.1", "::1"):
-            st.warning("This server listens on every network interface, so anyone who can reach this machine can "
-                       "open the app and read files through it. `qaq app` listens on localhost only.")
+            st.warning(
+                "This server listens on every network interface, so anyone who can reach this machine can "
+                "open the app and read files through it. `qaq app` listens on localhost only."
+            )

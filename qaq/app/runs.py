@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 from streamlit import config as st_config  # get_option looked up per call: tests patch it
 
 from qaq.app import paths, views
 from qaq.app.workspace import file_key
+from qaq.io.files import write_atomic
+
+if TYPE_CHECKING:
+    from qaq.jobs import JobStatus, ScoreRequest
 
 
 def upload_limit_mb() -> int:
@@ -31,9 +34,7 @@ def save_upload(name: str, data: bytes) -> Path:
     target = paths.UPLOAD_DIR / digest / safe
     if not target.is_file():
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".part")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
+        write_atomic(target, data)  # two sessions uploading the same file each write their own temp file
     return target
 
 
@@ -64,12 +65,20 @@ def find_job(data_path: str | None) -> str | None:
     return jobs.find_job(data_path, jobs_dir=jobs.JOBS_DIR)
 
 
-def start_job(args: list[str]) -> str:
-    """:func:`qaq.jobs.start_job` in the jobs folder, with the output folder made."""
+def start_job(request: ScoreRequest) -> str:
+    """Start a background scoring job in the jobs folder, with the output folder made; return its id.
+
+    A ray engine request goes through :func:`qaq.scoring.ray_engine.start_ray_job`, a local one
+    through :func:`qaq.jobs.start_job`.
+    """
     from qaq import jobs
 
-    Path(args[args.index("-o") + 1]).parent.mkdir(parents=True, exist_ok=True)
-    return jobs.start_job(args, jobs_dir=jobs.JOBS_DIR)
+    Path(request.output).parent.mkdir(parents=True, exist_ok=True)
+    if request.engine == "ray":
+        from qaq.scoring import ray_engine
+
+        return ray_engine.start_ray_job(request, jobs_dir=jobs.JOBS_DIR)
+    return jobs.start_job(request, jobs_dir=jobs.JOBS_DIR)
 
 
 def ray_available() -> bool:
@@ -79,25 +88,22 @@ def ray_available() -> bool:
     return ray_engine.ray_available()
 
 
-def start_ray_job(kwargs: dict[str, Any]) -> str:
-    """:func:`qaq.scoring.ray_engine.start_ray_job` in the jobs folder, with the output folder made."""
-    from qaq import jobs
-    from qaq.scoring import ray_engine
-
-    Path(kwargs["output"]).parent.mkdir(parents=True, exist_ok=True)
-    return ray_engine.start_ray_job(**kwargs, jobs_dir=jobs.JOBS_DIR)
-
-
-def job_status(job_id: str) -> dict[str, Any]:
-    """:func:`qaq.jobs.job_status` in the jobs folder."""
+def job_status(job_id: str) -> JobStatus:
+    """A job's :class:`qaq.jobs.JobStatus` (:func:`qaq.jobs.job_status` in the jobs folder)."""
     from qaq import jobs
 
     return jobs.job_status(job_id, jobs_dir=jobs.JOBS_DIR)
 
 
-def cancel_job(job_id: str) -> None:
-    """:func:`qaq.jobs.cancel_job` in the jobs folder."""
+def log_tail(job_id: str) -> str:
+    """The end of a job's log as a terminal shows it (:func:`qaq.jobs.log_tail` in the jobs folder)."""
     from qaq import jobs
 
-    jobs.cancel_job(job_id, jobs_dir=jobs.JOBS_DIR)
+    return jobs.log_tail(job_id, jobs_dir=jobs.JOBS_DIR)
 
+
+def cancel_job(job_id: str) -> JobStatus:
+    """:func:`qaq.jobs.cancel_job` in the jobs folder; the job's status after it."""
+    from qaq import jobs
+
+    return jobs.cancel_job(job_id, jobs_dir=jobs.JOBS_DIR)

@@ -29,6 +29,7 @@ from typing import Any
 import streamlit as st
 
 from qaq.app import paths
+from qaq.select.strata import DEFAULT_BINS
 
 WORKSPACE_KEY = "_workspace"  # the Workspace the frame built for the current run
 
@@ -38,25 +39,54 @@ def default_sources() -> tuple[str | None, str | None]:
     data, scores = os.environ.get(paths.ENV_DATA) or None, os.environ.get(paths.ENV_SCORES) or None
     if data or scores:
         return data, scores
-    return (str(paths.SAMPLE_DATA) if paths.SAMPLE_DATA.is_file() else None,
-            str(paths.SAMPLE_SCORES) if paths.SAMPLE_SCORES.is_file() else None)
+    return (
+        str(paths.SAMPLE_DATA) if paths.SAMPLE_DATA.is_file() else None,
+        str(paths.SAMPLE_SCORES) if paths.SAMPLE_SCORES.is_file() else None,
+    )
 
 
 # Widget values kept when the user leaves a page and comes back (Streamlit drops the state of
 # widgets that were not drawn in a run unless the key is written again, which init_state does).
 PERSISTENT_WIDGETS = (
-    "dist_models", "dist_model", "dist_kind", "diff_threshold", "sum_threshold", "browse_model",
-    "browse_stratum", "browse_sort", "browse_order", "browse_search", "browse_label", "sel_method", "sel_how",
-    "sel_budget", "sel_quota", "sel_threshold_diff", "sel_threshold_sum", "sel_model", "sel_band", "sel_seed",
-    "sel_overrides", "sel_tab", "det_source", "det_model", "length_unit",
+    "dist_models",
+    "dist_model",
+    "dist_kind",
+    "diff_threshold",
+    "sum_threshold",
+    "browse_model",
+    "browse_stratum",
+    "browse_sort",
+    "browse_order",
+    "browse_search",
+    "browse_label",
+    "sel_method",
+    "sel_how",
+    "sel_budget",
+    "sel_quota",
+    "sel_threshold_diff",
+    "sel_threshold_sum",
+    "sel_model",
+    "sel_band",
+    "sel_seed",
+    "sel_overrides",
+    "sel_tab",
+    "det_source",
+    "det_model",
+    "length_unit",
 )
 
 
 # Defaults of widgets whose value is kept across pages: set here, never passed as value= (a widget
 # given both a value and a session-state value makes Streamlit warn).
 WIDGET_DEFAULTS: dict[str, Any] = {
-    "diff_threshold": 0.1, "sum_threshold": 1.0, "sel_budget": 25, "sel_threshold_diff": 0.1,
-    "sel_threshold_sum": 1.0, "sel_band": (0.5, 0.75), "sel_seed": 0, "sel_overrides": True,
+    "diff_threshold": 0.1,
+    "sum_threshold": 1.0,
+    "sel_budget": 25,
+    "sel_threshold_diff": 0.1,
+    "sel_threshold_sum": 1.0,
+    "sel_band": (0.5, 0.75),
+    "sel_seed": 0,
+    "sel_overrides": True,
 }
 
 
@@ -64,8 +94,16 @@ def init_state() -> None:
     """Give every session-state key its default (keys already set, e.g. by a test, are kept)."""
     data, scores = default_sources()
     defaults: dict[str, Any] = {
-        "data_path": data, "mapping": {}, "scores_path": scores, "strong": None, "weak": None,
-        "bins": 10, "ranking": "stratified", "job_id": None, "example_id": None, "recipe": None,
+        "data_path": data,
+        "mapping": {},
+        "scores_path": scores,
+        "strong": None,
+        "weak": None,
+        "bins": DEFAULT_BINS,
+        "ranking": "stratified",
+        "job_id": None,
+        "example_id": None,
+        "recipe": None,
     }
     for key, value in {**defaults, **WIDGET_DEFAULTS}.items():
         st.session_state.setdefault(key, value)
@@ -95,8 +133,12 @@ def valid_choice(key: str, options: list[Any], default: Any = None) -> None:
             st.session_state[key] = default
 
 
-def use_data(path: str | os.PathLike[str] | None, *, mapping: dict[str, Any] | None = None,
-             scores: str | os.PathLike[str] | None = None) -> None:
+def use_data(
+    path: str | os.PathLike[str] | None,
+    *,
+    mapping: dict[str, Any] | None = None,
+    scores: str | os.PathLike[str] | None = None,
+) -> None:
     """Switch the dataset (and its score file; None = not scored yet)."""
     st.session_state["data_path"] = None if path is None else str(path)
     st.session_state["mapping"] = dict(mapping or {})
@@ -114,4 +156,3 @@ def use_scores(path: str | os.PathLike[str] | None) -> None:
     """Switch the score file, keeping the dataset."""
     st.session_state["scores_path"] = None if path is None else str(path)
     st.session_state["example_id"] = None
-

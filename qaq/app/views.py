@@ -6,7 +6,7 @@ called, and is tested, without a running app. The table is the working table the
 ``diff`` and ``sum`` for a pair); nothing here mutates it.
 
 Some functions would sit more naturally in another library module, and live here only until that
-module's owner takes them: :func:`source_fields` and :func:`mapping_kwargs` (:mod:`qaq.io.datasets`),
+module's owner takes them: :func:`source_fields` (:mod:`qaq.io.datasets`),
 :func:`output_suffix`, :func:`select_command` and :func:`export_files` (:mod:`qaq.io.export`).
 :func:`device_summary` imports :mod:`qaq.scoring.hardware`'s torch only when it is called.
 """
@@ -28,28 +28,38 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from qaq.columns import SCORE_FIELDS, score_column, scored_models
-from qaq.select.compare import overlap
 from qaq.io.datasets import DataError, read_records, skipped_rows
-from qaq.select.detection import defect_share, detection_table, is_defect, pr_curves, roc_curves, row_flags
 from qaq.io.export import export_selection, file_sha256
+from qaq.io.files import format_named, format_of
 from qaq.io.labels import labels_path, load_labels
 from qaq.io.labels import overrides as _overrides
-from qaq.scoring.models import DEFAULT_MODELS
+from qaq.io.runrecord import RunRecord, mapping_kwargs, run_record
+from qaq.jobs import Engine, RayOptions, ScoreRequest
 from qaq.scoring.engine import heavily_truncated
-from qaq.select.selection import parse_recipe
-from qaq.select.strata import add_disagreement, add_ranks, add_strata
+from qaq.scoring.models import DEFAULT_MODELS
+from qaq.select.compare import overlap
+from qaq.select.curves import pr_curves, roc_curves
+from qaq.select.detection import defect_share, detection_table, is_defect
+from qaq.select.flags import row_flags
+from qaq.select.recipes import PAIR_SCORE, parse_recipe
+from qaq.select.strata import DEFAULT_BINS, RANKINGS, add_disagreement, add_ranks, add_strata
 
 BROWSE_LIMIT = 500  # rows listed at once on Browse
-RANKINGS = ("stratified", "global")
-STRATA_NOTE = ("Strata are K quantile bins of log PPL(Q); each model is binned by its own PPL(Q). "
-               "Stratified ranks compare RMI only within a stratum.")
+
+STRATA_NOTE = (
+    "Strata are K quantile bins of log PPL(Q); each model is binned by its own PPL(Q). "
+    "Stratified ranks compare RMI only within a stratum."
+)
 # The selection arms the Select & export page offers: recipe method -> label.
 ARMS: dict[str, str] = {
-    "diff_high": "QAQ: Diff-High", "diff_low": "Diff-Low", "sum_high": "Sum-High", "sum_low": "Sum-Low",
-    "rmi_band": "RMI rank band (one model)", "ifd": "IFD (Cherry LLM)", "random": "Random",
+    "diff_high": "QAQ: Diff-High",
+    "diff_low": "Diff-Low",
+    "sum_high": "Sum-High",
+    "sum_low": "Sum-Low",
+    "rmi_band": "RMI rank band (one model)",
+    "ifd": "IFD (Cherry LLM)",
+    "random": "Random",
 }
-_FORMAT_SUFFIX = {".jsonl": ".jsonl", ".ndjson": ".jsonl", ".json": ".jsonl", ".csv": ".csv",
-                  ".parquet": ".parquet", ".pq": ".parquet"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -64,7 +74,7 @@ class Workspace:
     models: tuple[str, ...] = ()
     strong: str | None = None
     weak: str | None = None
-    bins: int = 10
+    bins: int = DEFAULT_BINS
     ranking: str = "stratified"
     data_path: str | None = None
     scores_path: str | None = None
@@ -75,6 +85,11 @@ class Workspace:
     key: tuple = ()  # what the table was built from: the cache key of everything derived from it
 
     @property
+    def run(self) -> RunRecord:
+        """The score metadata as typed fields (:func:`qaq.io.runrecord.run_record`)."""
+        return run_record(self.meta)
+
+    @property
     def pair(self) -> bool:
         """Both roles are set to two different scored models."""
         return bool(self.strong and self.weak and self.strong != self.weak)
@@ -83,6 +98,12 @@ class Workspace:
     def labels_file(self) -> Path | None:
         """Where this data's labels and overrides are kept (:func:`qaq.io.labels.labels_path`)."""
         return labels_path(self.source_path) if self.source_path else None
+
+
+def _table(ws: Workspace) -> pd.DataFrame:
+    """``ws.table``, for the views that read it: their pages draw only once ``widgets.require_table`` passed."""
+    assert ws.table is not None, "this view needs a loaded table (its page stops without one)"
+    return ws.table
 
 
 def default_roles(models: list[str], meta: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -102,38 +123,18 @@ def default_roles(models: list[str], meta: dict[str, Any]) -> tuple[str | None, 
         return "strong", "weak"
     if len(models) < 2:
         return (models[0] if models else None), None
-    params = {m: ((meta.get("models") or {}).get(m) or {}).get("parameters") for m in models}
-    if all(isinstance(p, (int, float)) for p in params.values()):
-        by_size = sorted(models, key=lambda m: -params[m])
+    run = run_record(meta)
+    params = {m: run.models[m].parameters if m in run.models else None for m in models}
+    sizes = {m: p for m, p in params.items() if isinstance(p, (int, float))}
+    if len(sizes) == len(params):  # every model's size is known
+        by_size = sorted(models, key=lambda m: -sizes[m])
         return by_size[0], by_size[-1]
     return models[0], models[1]  # the authors' README scores the strong model first
 
 
-def mapping_kwargs(mapping: dict[str, Any] | None) -> tuple[tuple[str, Any], ...]:
-    """:func:`qaq.io.datasets.load_dataset` keyword arguments, sorted and hashable, from a field mapping.
-
-    Args:
-        mapping: the app's mapping (load_dataset keyword arguments), or a ``FieldMapping`` as
-            :mod:`qaq.io.datasets` stores it in score metadata (it has a ``schema`` key).
-
-    Returns:
-        ``(name, value)`` pairs without None values. A detected (non-``custom``) FieldMapping gives
-        no arguments, so detection runs again, except ``id_field=""`` when it hashed Q and A.
-    """
-    if not mapping:
-        return ()
-    if "schema" in mapping:
-        kw = {"query": mapping.get("query"), "answer": mapping.get("answer"),
-              "input_field": mapping.get("input"), "messages": mapping.get("messages"),
-              "id_field": mapping.get("id") or ""}
-        if mapping.get("schema") != "custom":
-            return (("id_field", kw["id_field"]),) if kw["id_field"] == "" else ()
-        return tuple(sorted((k, v) for k, v in kw.items() if v is not None))
-    return tuple(sorted((k, v) for k, v in mapping.items() if v is not None))
-
-
-def working_table(table: pd.DataFrame, *, bins: int, ranking: str, strong: str | None = None,
-                  weak: str | None = None) -> pd.DataFrame:
+def working_table(
+    table: pd.DataFrame, *, bins: int, ranking: str, strong: str | None = None, weak: str | None = None
+) -> pd.DataFrame:
     """The joined table + each scored model's stratum and rank (+ ``diff`` and ``sum`` for a pair).
 
     Args:
@@ -142,6 +143,8 @@ def working_table(table: pd.DataFrame, *, bins: int, ranking: str, strong: str |
         ranking: ``"stratified"`` or ``"global"``.
         strong, weak: the roles; ``diff``/``sum`` are added only when both are set and differ.
     """
+    if ranking not in RANKINGS:  # narrows ranking to qaq.select.strata.Ranking
+        raise ValueError(f"ranking must be one of {', '.join(RANKINGS)}, got {ranking!r}")
     t = table
     for m in scored_models(t.columns):
         t = add_strata(t, m, bins=bins)
@@ -209,11 +212,18 @@ def validation_report(table: pd.DataFrame) -> dict[str, Any]:
     """
     skipped = skipped_rows(table)
     dup = table.duplicated(subset=["query", "answer"], keep="first")
-    truncated = {m: heavily_truncated(table, m) for m in scored_models(table.columns)
-                 if score_column(m, "truncated") in table.columns}
-    return {"rows": len(table), "to_score": len(table) - len(skipped), "skipped": skipped,
-            "duplicate_pairs": table.loc[dup, ["id", "line"]],
-            "truncated": {m: t for m, t in truncated.items() if len(t)}}
+    truncated = {
+        m: heavily_truncated(table, m)
+        for m in scored_models(table.columns)
+        if score_column(m, "truncated") in table.columns
+    }
+    return {
+        "rows": len(table),
+        "to_score": len(table) - len(skipped),
+        "skipped": skipped,
+        "duplicate_pairs": table.loc[dup, ["id", "line"]],
+        "truncated": {m: t for m, t in truncated.items() if len(t)},
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -228,12 +238,25 @@ def device_summary() -> dict[str, Any]:
     device, reason = hardware.choose_device("auto")
     dtype, dtype_reason = hardware.choose_dtype("auto", device)
     cpu = hardware.cpu_info()
-    info: dict[str, Any] = {"device": device, "reason": reason, "dtype": dtype, "dtype_reason": dtype_reason,
-                            "cpu": cpu.model, "cpus": cpu.threads, "cpu_bf16": cpu.bf16, "gpus": []}
+    info: dict[str, Any] = {
+        "device": device,
+        "reason": reason,
+        "dtype": dtype,
+        "dtype_reason": dtype_reason,
+        "cpu": cpu.model,
+        "cpus": cpu.threads,
+        "cpu_bf16": cpu.bf16,
+        "gpus": [],
+    }
     if device.startswith("cuda") and shutil.which("nvidia-smi"):
         try:
-            out = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
-                                 capture_output=True, text=True, timeout=10, check=True).stdout
+            out = subprocess.run(
+                ["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=True,
+            ).stdout
             info["gpus"] = [line.strip() for line in out.splitlines() if line.strip()]
         except (OSError, subprocess.SubprocessError):
             pass
@@ -245,68 +268,68 @@ def model_spec(ws: Workspace, model: str) -> str | None:
 
     Specs of synthetic test scores (``synthetic...``) are not loadable and are ignored.
     """
-    spec = ((ws.meta.get("models") or {}).get(model) or {}).get("spec")
+    record = ws.run.models.get(model)
+    spec = record.spec if record is not None else None
     if spec and not str(spec).startswith("synthetic"):
         return str(spec)
     return DEFAULT_MODELS.get(model)
 
 
-def score_args(data_path: str, models: dict[str, str], mapping: dict[str, Any], *, output: str | os.PathLike[str],
-               device: str = "auto", dtype: str = "auto", max_length: int = 2048,
-               batch_tokens: int | None = None, compile_mode: str = "auto") -> list[str]:
-    """The ``qaq score`` arguments of a job (see :func:`qaq.jobs.start_job`).
-
-    Args:
-        data_path: the dataset.
-        models: role name -> model spec, each passed as ``-m name=spec``.
-        mapping: the app's field mapping (see :func:`mapping_kwargs`), passed as field options.
-        output: the score file to write.
-        device, dtype, max_length, batch_tokens, compile_mode: the scoring options (``batch_tokens``
-            None: the device default).
-    """
-    flags = {"query": "--query", "answer": "--answer", "input_field": "--input-field",
-             "id_field": "--id-field", "messages": "--messages", "fmt": "--format"}
-    args = [data_path, "-o", str(output)]
-    for name, spec in models.items():
-        args += ["-m", f"{name}={spec}"]
-    for k, v in mapping_kwargs(mapping):
-        args += [flags[k], str(v)]
-    args += ["--device", device, "--dtype", dtype, "--max-length", str(max_length), "--compile", compile_mode]
-    return args + (["--batch-tokens", str(batch_tokens)] if batch_tokens is not None else [])
-
-
-ENGINES = {"local": "This machine", "ray": "Ray cluster"}
+ENGINES: dict[Engine, str] = {"local": "This machine", "ray": "Ray cluster"}
 RAY_INSTALL = 'pip install "qaq[ray]"'
 
 
-def ray_job_kwargs(data_path: str, models: dict[str, str], mapping: dict[str, Any], *,
-                   output: str | os.PathLike[str], address: str = "auto", gpus_per_worker: float = 1.0,
-                   **options: Any) -> dict[str, Any]:
-    """The keyword arguments of :func:`qaq.scoring.ray_engine.start_ray_job` for a job started from the app.
+def score_request(
+    data_path: str | os.PathLike[str],
+    models: dict[str, str],
+    mapping: dict[str, Any] | None,
+    *,
+    output: str | os.PathLike[str],
+    device: str | None = None,
+    dtype: str | None = None,
+    max_length: int | None = None,
+    batch_tokens: int | None = None,
+    compile_mode: str | None = None,
+    engine: Engine = "local",
+    address: str = "auto",
+    gpus_per_worker: float = 1.0,
+) -> ScoreRequest:
+    """The :class:`qaq.jobs.ScoreRequest` of a scoring job started from the Score page.
 
-    Same models, field mapping and scoring ``options`` as :func:`score_args`; ``address`` is the
-    cluster (``auto``, ``ray://host:10001``; blank means ``auto``).
+    Args:
+        data_path: the dataset.
+        models: role name -> model spec.
+        mapping: the app's field mapping (see :func:`mapping_kwargs`), passed as field options.
+        output: the score file to write.
+        device, dtype, max_length, batch_tokens, compile_mode: the scoring options (None:
+            ``qaq score``'s default, e.g. ``batch_tokens`` by device).
+        engine: ``local`` or ``ray`` (:data:`ENGINES`).
+        address: the Ray cluster (``auto``, ``ray://host:10001``; blank means ``auto``).
+        gpus_per_worker: GPUs per Ray scoring actor; 0 scores on the cluster's CPUs.
     """
-    args = score_args(data_path, models, mapping, output=output, **options)
-    return {"input_path": data_path, "output": str(output), "models": dict(models),
-            "address": address.strip() or "auto", "gpus_per_worker": float(gpus_per_worker),
-            "extra_args": args[3 + 2 * len(models):]}
+    ray = None
+    if engine == "ray":
+        cpus = gpus_per_worker == 0  # the page's "0 GPUs": actors on the cluster's CPUs, i.e. --device cpu
+        device = "cpu" if cpus else device
+        ray = RayOptions(address=address.strip() or "auto", gpus_per_worker=None if cpus else float(gpus_per_worker))
+    return ScoreRequest(
+        data=os.fspath(data_path),
+        output=os.fspath(output),
+        models=dict(models),
+        mapping=dict(mapping_kwargs(mapping)),
+        device=device,
+        dtype=dtype,
+        max_length=max_length,
+        batch_tokens=batch_tokens,
+        compile=compile_mode,
+        engine=engine,
+        ray=ray,
+    )
 
 
 def rows_text(n: int) -> str:
     """``"1 row"``, ``"1,234 rows"``."""
     return f"{n:,} row" + ("" if n == 1 else "s")
-
-
-def duration(seconds: float | None) -> str:
-    """A rough duration: seconds under 90 s, minutes under 90 min, else hours; ``"unknown"`` for None/inf/NaN."""
-    if seconds is None or not np.isfinite(seconds):
-        return "unknown"
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 # --------------------------------------------------------------------------------------------
@@ -336,7 +359,7 @@ def label_column(ws: Workspace) -> pd.Series:
     """The user's label of every row (``<NA>`` where none), a string Series aligned with the table."""
     lab = labels(ws)
     by_id = dict(zip(lab["id"].astype(str), lab["label"]))
-    return ws.table["id"].astype(str).map(by_id).astype("string")
+    return _table(ws)["id"].astype(str).map(by_id).astype("string")
 
 
 def label_sources(ws: Workspace) -> dict[str, tuple[str, str]]:
@@ -354,7 +377,8 @@ def label_sources(ws: Workspace) -> dict[str, tuple[str, str]]:
 
 def labelled_table(ws: Workspace, column: str) -> pd.DataFrame:
     """The table, with the user's labels as a ``label`` column when ``column`` is ``"label"``."""
-    return ws.table.assign(label=label_column(ws)) if column == "label" else ws.table
+    table = _table(ws)
+    return table.assign(label=label_column(ws)) if column == "label" else table
 
 
 def overrides(ws: Workspace) -> tuple[list[str], list[str]]:
@@ -384,11 +408,21 @@ def sortable_columns(ws: Workspace) -> list[str]:
     """Numeric columns a list can be sorted by: every score, stratum, rank, diff, sum, line."""
     cols = [score_column(m, f) for m in ws.models for f in (*SCORE_FIELDS, "stratum", "rank")]
     cols += ["diff", "sum", "line"]
-    return [c for c in cols if c in ws.table.columns]
+    present = _table(ws).columns
+    return [c for c in cols if c in present]
 
 
-def browse_rows(ws: Workspace, *, model: str | None, stratum: int | None, sort_by: str, ascending: bool,
-                search: str = "", label: str | None = None, limit: int = BROWSE_LIMIT) -> tuple[pd.DataFrame, int]:
+def browse_rows(
+    ws: Workspace,
+    *,
+    model: str | None,
+    stratum: int | None,
+    sort_by: str,
+    ascending: bool,
+    search: str = "",
+    label: str | None = None,
+    limit: int = BROWSE_LIMIT,
+) -> tuple[pd.DataFrame, int]:
     """Rows for the Browse list, filtered and sorted.
 
     Args:
@@ -403,7 +437,7 @@ def browse_rows(ws: Workspace, *, model: str | None, stratum: int | None, sort_b
     Returns:
         (the first ``limit`` matching rows, the number of matching rows).
     """
-    t = ws.table
+    t = _table(ws)
     mask = np.ones(len(t), dtype=bool)
     if model is not None and stratum is not None:
         mask &= (t[score_column(model, "stratum")] == stratum).to_numpy(dtype=bool, na_value=False)
@@ -412,8 +446,9 @@ def browse_rows(ws: Workspace, *, model: str | None, stratum: int | None, sort_b
         mask &= (lab.isna() if label == "(unlabelled)" else lab == label).to_numpy(dtype=bool, na_value=False)
     if search.strip():
         needle = search.strip()
-        hit = (t["query"].str.contains(needle, case=False, regex=False)
-               | t["answer"].str.contains(needle, case=False, regex=False))
+        hit = t["query"].str.contains(needle, case=False, regex=False) | t["answer"].str.contains(
+            needle, case=False, regex=False
+        )
         mask &= hit.to_numpy(dtype=bool, na_value=False)
     rows = t.loc[mask]
     if sort_by in rows.columns:
@@ -423,14 +458,14 @@ def browse_rows(ws: Workspace, *, model: str | None, stratum: int | None, sort_b
 
 def most_disagreed(ws: Workspace, n: int = 20) -> pd.DataFrame:
     """The ``n`` rows with the largest |diff|, most disagreed first (ties in table order)."""
-    t = ws.table
+    t = _table(ws)
     order = t["diff"].abs().sort_values(ascending=False, na_position="last", kind="stable").index[:n]
     return t.loc[order, list_columns(ws)]
 
 
 def rows_by_id(ws: Workspace, ids: list[str]) -> pd.DataFrame:
     """The rows with these ids (compared as strings), in table order, with the list columns."""
-    t = ws.table
+    t = _table(ws)
     return t.loc[t["id"].astype(str).isin([str(i) for i in ids]), list_columns(ws)]
 
 
@@ -450,7 +485,7 @@ def example_scores(ws: Workspace, row: pd.Series) -> pd.DataFrame:
 
 
 def example_flags(ws: Workspace, row: pd.Series) -> list[str]:
-    """The heuristic flags (:func:`qaq.select.detection.row_flags`) of a row under any model, sorted."""
+    """The heuristic flags (:func:`qaq.select.flags.row_flags`) of a row under any model, sorted."""
     return sorted({f for m in ws.models for f in row_flags(row, model=m)})
 
 
@@ -474,7 +509,7 @@ def retention_target(recipe: dict[str, Any]) -> tuple[str, str] | None:
     if method in ("rmi_band", "ifd"):
         column = score_column(recipe["model"], "rmi" if method == "rmi_band" else "ifd")
     else:
-        column = method.split("_")[0]
+        column = PAIR_SCORE[method]
     return column, ("less" if method.endswith("_low") or method == "ifd" else "greater")
 
 
@@ -488,10 +523,16 @@ def comparison_arms(ws: Workspace, n: int) -> dict[str, dict[str, Any]]:
     if n < 2:
         return arms
     if ws.pair:
-        arms["QAQ (Diff-High)"] = {"method": "diff_high", "strong": ws.strong, "weak": ws.weak, "budget": n,
-                                   "ranking": ws.ranking, "bins": ws.bins}
+        arms["QAQ (Diff-High)"] = {
+            "method": "diff_high",
+            "strong": ws.strong,
+            "weak": ws.weak,
+            "budget": n,
+            "ranking": ws.ranking,
+            "bins": ws.bins,
+        }
     model = ws.strong or ws.models[0]
-    if score_column(model, "ifd") in ws.table.columns:
+    if score_column(model, "ifd") in _table(ws).columns:
         arms["IFD"] = {"method": "ifd", "model": model, "budget": n, "bins": ws.bins}
     arms["random"] = {"method": "random", "budget": n, "seed": 0}
     return arms
@@ -507,8 +548,15 @@ def overlap_table(current: pd.Series, others: dict[str, pd.Series]) -> pd.DataFr
     rows = []
     for name, mask in others.items():
         o = overlap(mine, np.flatnonzero(mask.to_numpy(dtype=bool)))
-        rows.append({"arm": name, "rows": o["n_b"], "shared": o["n_both"], "share of current": o["share_of_a"],
-                     "jaccard": o["jaccard"]})
+        rows.append(
+            {
+                "arm": name,
+                "rows": o["n_b"],
+                "shared": o["n_both"],
+                "share of current": o["share_of_a"],
+                "jaccard": o["jaccard"],
+            }
+        )
     return pd.DataFrame(rows, columns=["arm", "rows", "shared", "share of current", "jaccard"])
 
 
@@ -521,8 +569,12 @@ def detection_quality(table: pd.DataFrame, scores: pd.DataFrame, *, label_col: s
         labels hold one class only.
     """
     truth = is_defect(table, label_col=label_col, clean=clean)
-    out: dict[str, Any] = {"table": detection_table(table, scores, label_col=label_col, clean=clean),
-                           "truth": truth, "roc": {}, "pr": {}}
+    out: dict[str, Any] = {
+        "table": detection_table(table, scores, label_col=label_col, clean=clean),
+        "truth": truth,
+        "roc": {},
+        "pr": {},
+    }
     try:
         out["roc"], out["pr"] = roc_curves(truth, scores), pr_curves(truth, scores)
     except ValueError as e:
@@ -537,9 +589,10 @@ def defect_shares(ws: Workspace, source: tuple[str, str], selections: dict[str, 
 
 
 def output_suffix(source_path: str) -> str:
-    """The suffix of exports: the source's own format (JSON, JSON arrays included, is written as JSONL)."""
-    name = Path(source_path).name.lower().removesuffix(".gz")
-    return _FORMAT_SUFFIX.get(os.path.splitext(name)[1], ".jsonl")
+    """The suffix of exports: the source's own format where qaq writes it, else JSONL (JSON arrays,
+    unknown suffixes); see :data:`qaq.io.files.FILE_FORMATS`."""
+    fmt = format_of(source_path)
+    return (fmt if fmt is not None and fmt.output else format_named("jsonl")).suffix
 
 
 def select_command(ws: Workspace, recipe: dict[str, Any]) -> str:
@@ -550,8 +603,16 @@ def select_command(ws: Workspace, recipe: dict[str, Any]) -> str:
         parts.append(ws.scores_path)
         if ws.source_path and ws.source_path != str(Path(ws.scores_path).resolve()):
             parts += ["--data", ws.source_path]
-    parts += ["--recipe", json.dumps(recipe, separators=(",", ":")), "-o", f"selected{suffix}",
-              "--discarded", f"discarded{suffix}", "--manifest", "manifest.json"]
+    parts += [
+        "--recipe",
+        json.dumps(recipe, separators=(",", ":")),
+        "-o",
+        f"selected{suffix}",
+        "--discarded",
+        f"discarded{suffix}",
+        "--manifest",
+        "manifest.json",
+    ]
     return " ".join(shlex.quote(p) for p in parts)
 
 
@@ -563,19 +624,26 @@ def export_files(ws: Workspace, recipe: dict[str, Any], selected: pd.Series) -> 
         recipe: the recipe (recorded in the manifest, with its command line).
         selected: the recipe's boolean mask, aligned with the table.
     """
-    picked = ws.table.assign(selected=selected.to_numpy())
-    suffix = output_suffix(ws.source_path)
-    inputs: dict[str, Any] = {"data": {"path": ws.source_path, "sha256": file_sha256(ws.source_path)}}
-    if ws.scores_path and Path(ws.scores_path).resolve() != Path(ws.source_path).resolve():
+    source = ws.source_path
+    assert source is not None, "the Select & export page offers exports only when there is a source file"
+    picked = _table(ws).assign(selected=selected.to_numpy())
+    suffix = output_suffix(source)
+    inputs: dict[str, Any] = {"data": {"path": source, "sha256": file_sha256(source)}}
+    if ws.scores_path and Path(ws.scores_path).resolve() != Path(source).resolve():
         inputs["scores"] = {"path": str(Path(ws.scores_path).resolve()), "sha256": file_sha256(ws.scores_path)}
-    config = ws.meta.get("config") or {}
     names = {"selected": f"selected{suffix}", "discarded": f"discarded{suffix}", "manifest": "manifest.json"}
     with tempfile.TemporaryDirectory(prefix="qaq-export-") as d:
         paths = {k: Path(d) / v for k, v in names.items()}
-        export_selection(picked, ws.source_path, paths["selected"], recipe=parse_recipe(recipe),
-                         discarded_path=paths["discarded"], manifest_path=paths["manifest"], inputs=inputs,
-                         models=ws.meta.get("models") or {},
-                         templates={k: config[k] for k in ("template", "system", "reverse_instruction")
-                                    if k in config},
-                         extra={"command": select_command(ws, recipe)})
+        export_selection(
+            picked,
+            source,
+            paths["selected"],
+            recipe=parse_recipe(recipe),
+            discarded_path=paths["discarded"],
+            manifest_path=paths["manifest"],
+            inputs=inputs,
+            models=ws.run.model_raw,
+            templates=ws.run.templates,
+            extra={"command": select_command(ws, recipe)},
+        )
         return {names[k]: p.read_bytes() for k, p in paths.items()}

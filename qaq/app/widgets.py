@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import streamlit as st
@@ -28,8 +28,10 @@ def require_scores(ws: Workspace) -> pd.DataFrame:
     """The table when it has at least one scored model, else an explanation and ``st.stop()``."""
     table = require_table(ws)
     if not ws.models:
-        st.info("This data has no scores yet. Score it on the Score page (a background job), or load an "
-                "existing score file there (qaq's or the QAQ authors' format).")
+        st.info(
+            "This data has no scores yet. Score it on the Score page (a background job), or load an "
+            "existing score file there (qaq's or the QAQ authors' format)."
+        )
         st.page_link(paths.page("score"), label="Go to the Score page", icon=":material/speed:")
         st.stop()
     return table
@@ -39,18 +41,19 @@ def require_pair(ws: Workspace) -> pd.DataFrame:
     """The table when a strong and a weak model are scored, else an explanation and ``st.stop()``."""
     table = require_scores(ws)
     if not ws.pair:
-        st.info(f"This needs two scored models, a strong and a weak one; the table has "
-                f"{len(ws.models)} ({', '.join(ws.models)}). Score a second model on the Score page "
-                "(e.g. weak=smollm2-135m and strong=gemma3-270m), or load a score file with both.")
+        st.info(
+            f"This needs two scored models, a strong and a weak one; the table has "
+            f"{len(ws.models)} ({', '.join(ws.models)}). Score a second model on the Score page "
+            "(e.g. weak=smollm2-135m and strong=gemma3-270m), or load a score file with both."
+        )
         st.page_link(paths.page("score"), label="Go to the Score page", icon=":material/speed:")
         st.stop()
     return table
 
 
-def plotly(fig: Any, *, key: str, on_select: str = "ignore", **kwargs: Any) -> Any:
+def plotly(fig: Any, *, key: str, on_select: Literal["ignore", "rerun"] = "ignore", **kwargs: Any) -> Any:
     """``st.plotly_chart`` with the app's defaults (full width, no Plotly logo)."""
-    return st.plotly_chart(fig, key=key, on_select=on_select, width="stretch",
-                           config={"displaylogo": False}, **kwargs)
+    return st.plotly_chart(fig, key=key, on_select=on_select, width="stretch", config={"displaylogo": False}, **kwargs)
 
 
 def table_height(n_rows: int, *, most: int = 360) -> int:

@@ -9,6 +9,7 @@ every view of it on that key (``Workspace.key``), never on the table's contents.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import streamlit as st
 from qaq.app import state, views
 from qaq.app.views import Workspace
 from qaq.columns import scored_models
+from qaq.io.runrecord import mapping_kwargs, run_record
 
 
 def file_key(path: str | os.PathLike[str] | None) -> tuple[str, int, int] | None:
@@ -66,20 +68,24 @@ def _base(data_key: tuple | None, mapping: tuple, scores_key: tuple | None) -> B
 
     notes: list[str] = []
     scores, meta = load_scores(scores_key) if scores_key else (None, {})
-    self_contained = scores is not None and {"row", "query", "answer"} <= set(scores.columns)
+    self_contained = scores is not None and run_record(meta).carries_rows(scores.columns)
     if self_contained:  # the QAQ authors' files carry the rows: the data is the score file itself
         if data_key is not None:
             notes.append("The score file carries its own rows: they are used instead of the dataset.")
+        assert scores_key is not None, "the scores were loaded from scores_key"
         return Base(scores, scores_key[0], meta, tuple(notes))
     if data_key is None and scores is not None:
-        src = (meta.get("source") or {}).get("path")
+        source = run_record(meta).source
+        src = source.path
         if src and Path(src).is_file():
             data_key = file_key(src)
-            mapping = views.mapping_kwargs((meta.get("source") or {}).get("mapping"))
+            mapping = source.load_kwargs()
             notes.append(f"Rows read from {src}, the file these scores were computed from.")
         else:
-            raise ValueError("this score file holds scores only, not the rows: choose the dataset it "
-                             "was scored from on the Data page" + (f" ({src})" if src else ""))
+            raise ValueError(
+                "this score file holds scores only, not the rows: choose the dataset it "
+                "was scored from on the Data page" + (f" ({src})" if src else "")
+            )
     if data_key is None:
         return Base(None, None, {})
     data = load_data(data_key, mapping)
@@ -96,8 +102,15 @@ def _summary(data_key: tuple | None, mapping: tuple, scores_key: tuple | None) -
 
 
 @st.cache_data(max_entries=4, show_spinner="Ranking…")
-def _derived(data_key: tuple | None, mapping: tuple, scores_key: tuple | None, bins: int, ranking: str,
-             strong: str | None, weak: str | None) -> tuple[pd.DataFrame | None, str | None, dict, tuple]:
+def _derived(
+    data_key: tuple | None,
+    mapping: tuple,
+    scores_key: tuple | None,
+    bins: int,
+    ranking: str,
+    strong: str | None,
+    weak: str | None,
+) -> tuple[pd.DataFrame | None, str | None, dict, tuple]:
     """The working table (:func:`qaq.app.views.working_table`), its source file, metadata and notes."""
     base = _base(data_key, mapping, scores_key)
     table = base.table
@@ -116,7 +129,7 @@ def workspace() -> Workspace:
 
     ss = st.session_state
     data_key, scores_key = file_key(ss["data_path"]), file_key(ss["scores_path"])
-    mapping = views.mapping_kwargs(ss["mapping"])
+    mapping = mapping_kwargs(ss["mapping"])
     bins, ranking = int(ss["bins"]), ss["ranking"]
     common = dict(data_path=ss["data_path"], scores_path=ss["scores_path"], bins=bins, ranking=ranking)
     try:
@@ -130,8 +143,9 @@ def workspace() -> Workspace:
         table, source, meta, notes = _derived(*key)
     except (DataError, LabelsError, ValueError, KeyError) as e:
         return Workspace(None, error=str(e), **common)
-    return Workspace(table, tuple(models), ss["strong"], ss["weak"], source_path=source, meta=meta,
-                     notes=notes, key=key, **common)
+    return Workspace(
+        table, tuple(models), ss["strong"], ss["weak"], source_path=source, meta=meta, notes=notes, key=key, **common
+    )
 
 
 def current() -> Workspace:

@@ -3,9 +3,9 @@
 The pipeline, per model::
 
     driver: load_dataset per file -> content-addressed units of distinct (Q, A) pairs
-      -> Ray Data: map_batches(_Tokenize)   CPU actors: token ids of Q and A
+      -> Ray Data: map_batches(_Tokenize)   CPU actors: token ids of Q and A (an Encoder, no weights)
       -> Ray Data: map_batches(_Score)      one actor per GPU (num_gpus), model loaded once:
-                                            ScoringModel.encode_ids + qaq.scoring.engine.iter_scores,
+                                            sm.encoder.encode_ids + qaq.scoring.engine.iter_scores,
                                             7 values per sample out, no per-token data
     driver: one Parquet shard per finished unit (atomic), then the merged score table
 
@@ -32,21 +32,26 @@ import logging
 import os
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from qaq.scoring.cache import VALUE_FIELDS, sample_key
 from qaq.columns import score_column
-from qaq.io.datasets import DataError, load_dataset
+from qaq.io.datasets import DataError
+from qaq.io.inputs import load_inputs
 from qaq.io.scorefile import load_scores, write_scores
+from qaq.scoring.cache import VALUE_FIELDS, sample_key
 from qaq.scoring.engine import ModelRun, ProgressFn, ScoringConfig, run_metadata, score_fields, score_table_base
+
+if TYPE_CHECKING:
+    from qaq import jobs  # start_ray_job's request; imported like start_ray_job imports it, on call
 
 log = logging.getLogger("qaq")
 
@@ -55,10 +60,6 @@ DEFAULT_ROWS_PER_SHARD = 2048
 # Settings that do not change scores (the parity tests hold them to fp32 rounding): they stay
 # out of the shard keys, so changing them does not rescore finished shards.
 _NOT_IN_KEYS = ("batch_tokens", "padding_side", "pack", "compile")
-# Text that exercises byte fallback, unicode and special-token look-alikes: two tokenizers that
-# encode it alike are taken to be the same tokenizer.
-_PROBE = "def f(x):\n\treturn {'k': x ** 2}  # ünïcødé 中文 🙂 <|im_end|> <s></s> [INST] <start_of_turn>"
-_DATA_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".parquet", ".pq")
 
 
 class RayNotInstalled(ImportError):
@@ -75,8 +76,9 @@ def require_ray() -> None:
         import ray  # noqa: F401
         import ray.data  # noqa: F401
     except ImportError as exc:
-        raise RayNotInstalled(f"the ray engine needs Ray Data, which is not installed ({exc}): "
-                              f"{INSTALL_HINT}") from None
+        raise RayNotInstalled(
+            f"the ray engine needs Ray Data, which is not installed ({exc}): {INSTALL_HINT}"
+        ) from None
 
 
 def ray_available() -> bool:
@@ -88,74 +90,8 @@ def ray_available() -> bool:
     return True
 
 
-# --------------------------------------------------------------------------- inputs
-
-def input_files(path: str | os.PathLike[str], *, fmt: str | None = None) -> list[Path]:
-    """The data files of INPUT: the file itself, or a directory's data files in name order.
-
-    A directory contributes its non-hidden files with a data suffix (``.jsonl``, ``.json``,
-    ``.csv``, ``.parquet``, optionally ``.gz``), or every non-hidden file when ``fmt`` is given.
-    Subdirectories are not searched.
-
-    Raises:
-        DataError: no such path, or a directory without data files.
-    """
-    p = Path(path)
-    if p.is_file():
-        return [p]
-    if not p.is_dir():
-        raise DataError("no such file or directory", path=p)
-    files = sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith((".", "_"))
-                   and (fmt is not None or f.name.lower().removesuffix(".gz").endswith(_DATA_SUFFIXES)))
-    if not files:
-        raise DataError(f"no data files ({', '.join(_DATA_SUFFIXES)}, optionally .gz) in the directory", path=p)
-    return files
-
-
-def load_inputs(path: str | os.PathLike[str], **options: Any) -> pd.DataFrame:
-    """Load a file or a directory of shards as one qaq table, each file with :func:`qaq.io.datasets.load_dataset`.
-
-    Rows keep file order, then record order. Hash ids (files without an id field) are
-    numbered over the whole table as one file would be (a pair repeated in two shards gets
-    ``-2``); ids from an id field must be unique across files.
-
-    Args:
-        path: a data file or a directory of them (see :func:`input_files`).
-        **options: passed to :func:`qaq.io.datasets.load_dataset` (``query=``, ``answer=``, ``fmt=``...).
-
-    Returns:
-        The table; ``attrs["qaq_source"]`` is the file's source record, or for a directory
-        ``{"path", "files": [one record per file], "n_rows", "n_skipped"}``.
-
-    Raises:
-        DataError: as :func:`qaq.io.datasets.load_dataset`, or an id repeated across files.
-    """
-    files = input_files(path, fmt=options.get("fmt"))
-    frames = [load_dataset(f, **options) for f in files]
-    if Path(path).is_file():
-        return frames[0]
-    data = pd.concat(frames, ignore_index=True)
-    hashed = np.concatenate([np.full(len(f), f.attrs["qaq_source"]["mapping"]["id"] is None) for f in frames])
-    if hashed.any():
-        # The id rule of qaq.io.datasets for files without ids, applied across files.
-        from qaq.io.datasets import hash_ids
-
-        pairs = list(zip(data["query"][hashed], data["answer"][hashed]))
-        data.loc[hashed, "id"] = hash_ids(pairs)
-    dup = data["id"].duplicated(keep=False).to_numpy()
-    if dup.any():
-        first = data["id"].to_numpy()[dup][0]
-        file_of = np.repeat(np.arange(len(frames)), [len(f) for f in frames])
-        where = ", ".join(str(files[i]) for i in sorted(set(file_of[(data["id"] == first).to_numpy()])))
-        raise DataError(f"id {first!r} appears in more than one file ({where}); ids must be unique across "
-                        "a directory", path=path)
-    sources = [f.attrs["qaq_source"] for f in frames]
-    data.attrs["qaq_source"] = {"path": str(Path(path).resolve()), "files": sources, "n_rows": len(data),
-                                "n_skipped": sum(s["n_skipped"] for s in sources)}
-    return data
-
-
 # --------------------------------------------------------------------------- units and shards
+
 
 @dataclass(frozen=True)
 class _Unit:
@@ -211,24 +147,14 @@ def _shard_done(path: Path) -> bool:
 
 def _write_shard(path: Path, frame: pd.DataFrame, *, model: str, description: dict[str, Any]) -> None:
     # qaq.io.scorefile.write_scores writes to a temporary file and renames it: a shard is whole or absent.
-    write_scores(frame[["key", *VALUE_FIELDS]].reset_index(drop=True), path,
-                 {"qaq_shard": 1, "model": model, "description": description, "rows": len(frame)})
+    write_scores(
+        frame[["key", *VALUE_FIELDS]].reset_index(drop=True),
+        path,
+        {"qaq_shard": 1, "model": model, "description": description, "rows": len(frame)},
+    )
 
 
 # --------------------------------------------------------------------------- Ray stages
-
-def _token_ids(tokenizer: Any, texts: Sequence[str]) -> list[list[int]]:
-    # As ScoringModel.encode_many tokenizes user text: no special tokens added, none recognised.
-    if not len(texts):
-        return []
-    ids = tokenizer(list(texts), add_special_tokens=False, split_special_tokens=True)["input_ids"]
-    return [list(i) for i in ids]
-
-
-def tokenizer_fingerprint(tokenizer: Any) -> str:
-    """A short hash of how a tokenizer encodes a probe text (and its vocabulary size)."""
-    blob = json.dumps([len(tokenizer), _token_ids(tokenizer, [_PROBE])[0]])
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 def _resolve_here(spec: str, identity: str) -> Any:
@@ -237,34 +163,46 @@ def _resolve_here(spec: str, identity: str) -> Any:
 
     source = resolve_model(spec)
     if source.identity != identity:
-        raise RayEngineError(f"model {spec!r} on {os.uname().nodename} is {source.identity}, "
-                             f"but the driver's is {identity}: install the same model on every node")
+        raise RayEngineError(
+            f"model {spec!r} on {os.uname().nodename} is {source.identity}, "
+            f"but the driver's is {identity}: install the same model on every node"
+        )
     return source
 
 
 class _Tokenize:
     """CPU stage: the token ids of every query and answer (the model-free part of encoding).
 
-    Only the tokenizer is loaded, with the arguments :func:`qaq.scoring.backend.load_causal_lm` uses;
-    the scoring stage checks the fingerprint of every batch against its own tokenizer, so a
-    tokenizer that differs (another transformers version on a CPU node) stops the run.
+    The stage builds the :class:`qaq.scoring.encoder.Encoder` that the scoring model builds, from
+    the model's tokenizer and config only (:meth:`~qaq.scoring.encoder.Encoder.from_source`, no
+    weights), with the run's template settings. The scoring stage checks the encoder fingerprint
+    of every batch against its model's encoder (``sm.encoder``), so a tokenizer or template that
+    differs (another transformers version on a CPU node) stops the run.
     """
 
-    def __init__(self, spec: str, identity: str, trust_remote_code: bool) -> None:
-        from qaq.scoring.backend import load_tokenizer
+    def __init__(self, spec: str, identity: str, config: ScoringConfig) -> None:
+        from qaq.scoring.encoder import Encoder
 
         source = _resolve_here(spec, identity)
-        self.tokenizer = load_tokenizer(source, trust_remote_code=trust_remote_code)
-        self.fingerprint = tokenizer_fingerprint(self.tokenizer)
+        self.encoder = Encoder.from_source(
+            source,
+            trust_remote_code=config.trust_remote_code,
+            template=config.template,
+            system=config.system,
+            reverse_instruction=config.reverse_instruction,
+        )
+        self.fingerprint = self.encoder.fingerprint
 
     def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
-        return pd.DataFrame({
-            "unit": batch["unit"].to_numpy(),
-            "key": batch["key"].to_numpy(),
-            "q_ids": _token_ids(self.tokenizer, batch["query"].tolist()),
-            "a_ids": _token_ids(self.tokenizer, batch["answer"].tolist()),
-            "tokenizer": self.fingerprint,
-        })
+        return pd.DataFrame(
+            {
+                "unit": batch["unit"].to_numpy(),
+                "key": batch["key"].to_numpy(),
+                "q_ids": self.encoder.user_ids(batch["query"].tolist()),
+                "a_ids": self.encoder.user_ids(batch["answer"].tolist()),
+                "encoder": self.fingerprint,
+            }
+        )
 
 
 class _Score:
@@ -276,24 +214,32 @@ class _Score:
         _resolve_here(spec, identity)
         self.config = config
         self.sm = load_scoring_model(spec, config)
-        self.fingerprint = tokenizer_fingerprint(self.sm.tokenizer)
+        self.fingerprint = self.sm.encoder.fingerprint
         self.description = json.dumps(self.sm.describe())
 
     def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
         from qaq.scoring.engine import batch_budget, iter_scores, prepare_model
 
-        if (batch["tokenizer"] != self.fingerprint).any():
-            raise RayEngineError(f"the tokenization stage's tokenizer ({batch['tokenizer'].iloc[0]}) differs from "
-                                 f"the model's ({self.fingerprint}) on {os.uname().nodename}: use the same "
-                                 "transformers and tokenizer files on every node")
+        if (batch["encoder"] != self.fingerprint).any():
+            raise RayEngineError(
+                f"the tokenization stage's tokenizer or template ({batch['encoder'].iloc[0]}) "
+                f"differs from the model's ({self.fingerprint}) on {os.uname().nodename}: use "
+                "the same transformers and tokenizer files on every node"
+            )
         ml = self.config.max_length
-        encoded = [self.sm.encode_ids(np.asarray(q).tolist(), np.asarray(a).tolist(), max_length=ml)
-                   for q, a in zip(batch["q_ids"], batch["a_ids"])]
-        values = np.full((len(encoded), len(VALUE_FIELDS)), np.nan)  # (n, 7)
+        encoded = [
+            self.sm.encoder.encode_ids(np.asarray(q).tolist(), np.asarray(a).tolist(), max_length=ml)
+            for q, a in zip(batch["q_ids"], batch["a_ids"])
+        ]
+        values = np.full((len(encoded), len(VALUE_FIELDS)), np.nan)  # columns: VALUE_FIELDS
         prepare_model(self.sm, self.config, sum(map(self.sm.forwarded, encoded)))
-        for idx, vals in iter_scores(self.sm, encoded, batch_tokens=batch_budget(self.config, self.sm.device),
-                                     padding_side=self.config.padding_side):
-            values[idx] = vals
+        for idx, vals in iter_scores(
+            self.sm,
+            encoded,
+            batch_tokens=batch_budget(self.config, self.sm.device),
+            padding_side=self.config.padding_side,
+        ):
+            values[idx] = vals[list(VALUE_FIELDS)].to_numpy()
         out = pd.DataFrame(values, columns=list(VALUE_FIELDS))
         out.insert(0, "key", batch["key"].to_numpy())
         out.insert(0, "unit", batch["unit"].to_numpy())
@@ -306,6 +252,7 @@ class _Score:
 
 # --------------------------------------------------------------------------- the engine
 
+
 @contextmanager
 def _ray_session(address: str | None) -> Iterator[Any]:
     """Connect to ``address`` (None: start Ray on this machine), unless already connected."""
@@ -313,7 +260,7 @@ def _ray_session(address: str | None) -> Iterator[Any]:
     import ray.data
 
     ctx = ray.data.DataContext.get_current()
-    ctx.enable_progress_bars = False  # qaq reports progress itself (tqdm, --progress-file)
+    ctx.enable_progress_bars = False  # qaq reports progress itself (tqdm, --status-file)
     ctx.print_on_execution_start = False
     ctx.enable_auto_log_stats = False
     logging.getLogger("ray.data").setLevel(logging.WARNING)
@@ -390,8 +337,10 @@ def score_with_ray(
     if gpus_per_worker <= 0:
         raise ValueError(f"gpus_per_worker must be positive, got {gpus_per_worker}")
     if config.device not in ("auto", "cpu", "cuda", "cuda:0"):
-        raise RayEngineError(f"--device {config.device}: with the ray engine each actor sees its own GPU as cuda:0; "
-                             "use auto, cuda or cpu")
+        raise RayEngineError(
+            f"--device {config.device}: with the ray engine each actor sees its own GPU as cuda:0; "
+            "use auto, cuda or cpu"
+        )
     if output is not None and not Path(output).parent.is_dir():
         raise DataError("no such folder", path=Path(output).parent)  # before any scoring, not after
     if shards_dir is None:
@@ -411,13 +360,17 @@ def score_with_ray(
 
     out = score_table_base(data)
     runs: dict[str, ModelRun] = {}
-    engine_info: dict[str, Any] = {"address": address, "shards_dir": str(shards.resolve()),
-                                   "rows_per_shard": rows_per_shard, "models": {}}
+    engine_info: dict[str, Any] = {
+        "address": address,
+        "shards_dir": str(shards.resolve()),
+        "rows_per_shard": rows_per_shard,
+        "models": {},
+    }
     for name, spec in models.items():
         t0 = time.perf_counter()
         rk = shard_run_key(identities[name], config)
         keys = [sample_key(rk, q, a) for q, a in zip(queries, answers)]
-        units = _plan_units(keys, segment[scorable], rows_per_shard)
+        units = _plan_units(keys, segment[scorable].tolist(), rows_per_shard)
         todo = [u for u in units if not _shard_done(_shard_path(shards, u))]
         run = ModelRun(name, {})
         run.rows_total = len(scorable)
@@ -427,9 +380,22 @@ def score_with_ray(
         info = {"units": len(units), "units_cached": len(units) - len(todo)}
         if todo:
             texts = dict(zip(keys, zip(queries, answers)))
-            info.update(_run_units(name, spec, identities[name], todo, texts, config=config, shards=shards,
-                                   address=address, gpus_per_worker=gpus_per_worker, concurrency=concurrency,
-                                   run=run, progress=progress))
+            info.update(
+                _run_units(
+                    name,
+                    spec,
+                    identities[name],
+                    todo,
+                    texts,
+                    config=config,
+                    shards=shards,
+                    address=address,
+                    gpus_per_worker=gpus_per_worker,
+                    concurrency=concurrency,
+                    run=run,
+                    progress=progress,
+                )
+            )
         table, descriptions = _merge_shards(name, units, keys, shards, n_rows=len(data), rows=scorable)
         run.description = descriptions[0] if descriptions else {"spec": spec, "identity": identities[name]}
         devices = sorted({d.get("device", "?") for d in descriptions})
@@ -437,7 +403,7 @@ def score_with_ray(
         run.seconds = time.perf_counter() - t0
         runs[name] = run
         engine_info["models"][name] = {**info, "devices": devices}
-        for field_name, col in score_fields(table, data.index).items():
+        for field_name, col in score_fields(table.set_axis(data.index)).items():
             out[score_column(name, field_name)] = col
     meta = run_metadata(config, runs, n_rows=len(data))
     meta.update(engine="ray", ray=engine_info, source=source)
@@ -447,9 +413,21 @@ def score_with_ray(
     return out
 
 
-def _run_units(name: str, spec: str, identity: str, todo: Sequence[_Unit], texts: Mapping[str, tuple[str, str]], *,
-               config: ScoringConfig, shards: Path, address: str | None, gpus_per_worker: float,
-               concurrency: int | None, run: ModelRun, progress: ProgressFn | None) -> dict[str, Any]:
+def _run_units(
+    name: str,
+    spec: str,
+    identity: str,
+    todo: Sequence[_Unit],
+    texts: Mapping[str, tuple[str, str]],
+    *,
+    config: ScoringConfig,
+    shards: Path,
+    address: str | None,
+    gpus_per_worker: float,
+    concurrency: int | None,
+    run: ModelRun,
+    progress: ProgressFn | None,
+) -> dict[str, Any]:
     """Send the missing units through the two Ray stages; write each unit's shard as it completes."""
     with _ray_session(address) as ray:
         from ray.data import ActorPoolStrategy
@@ -458,18 +436,37 @@ def _run_units(name: str, spec: str, identity: str, todo: Sequence[_Unit], texts
         use_gpu = config.device != "cpu" and (gpus > 0 or config.device.startswith("cuda"))
         actors = concurrency or (max(1, int(gpus // gpus_per_worker)) if use_gpu else 1)
         tokenizers = max(1, -(-actors // 4))  # fast tokenizers outpace a GPU several times over
-        frames = [pd.DataFrame({"unit": i, "key": list(u.keys),
-                                "query": [texts[k][0] for k in u.keys], "answer": [texts[k][1] for k in u.keys]})
-                  for i, u in enumerate(todo)]
+        frames = [
+            pd.DataFrame(
+                {
+                    "unit": i,
+                    "key": list(u.keys),
+                    "query": [texts[k][0] for k in u.keys],
+                    "answer": [texts[k][1] for k in u.keys],
+                }
+            )
+            for i, u in enumerate(todo)
+        ]
         resources = {"num_gpus": gpus_per_worker} if use_gpu else {"num_cpus": 1}
-        ds = (ray.data.from_pandas(frames)
-              .map_batches(_Tokenize, batch_size=None, batch_format="pandas", num_cpus=1,
-                           compute=ActorPoolStrategy(size=tokenizers),
-                           fn_constructor_kwargs={"spec": spec, "identity": identity,
-                                                  "trust_remote_code": config.trust_remote_code})
-              .map_batches(_Score, batch_size=None, batch_format="pandas", compute=ActorPoolStrategy(size=actors),
-                           fn_constructor_kwargs={"spec": spec, "identity": identity, "config": config},
-                           **resources))
+        ds = (
+            ray.data.from_pandas(frames)
+            .map_batches(
+                _Tokenize,
+                batch_size=None,
+                batch_format="pandas",
+                num_cpus=1,
+                compute=ActorPoolStrategy(size=tokenizers),
+                fn_constructor_kwargs={"spec": spec, "identity": identity, "config": config},
+            )
+            .map_batches(
+                _Score,
+                batch_size=None,
+                batch_format="pandas",
+                compute=ActorPoolStrategy(size=actors),
+                fn_constructor_kwargs={"spec": spec, "identity": identity, "config": config},
+                **resources,
+            )
+        )
         parts: dict[int, list[pd.DataFrame]] = defaultdict(list)
         got: Counter[int] = Counter()
         description: dict[str, Any] = {}
@@ -494,15 +491,23 @@ def _run_units(name: str, spec: str, identity: str, todo: Sequence[_Unit], texts
                         progress(name, done, run.rows_total)
         except ray.exceptions.RayError as exc:
             finished = sum(1 for u in todo if _shard_path(shards, u).is_file())
-            raise RayEngineError(f"the Ray run failed ({finished} of {len(todo)} shards finished and kept in "
-                                 f"{shards}; run again to resume): {_ray_failure(exc)}") from None
-        return {"scoring_actors": actors, "tokenizer_actors": tokenizers,
-                "gpus_per_worker": gpus_per_worker if use_gpu else 0, "cluster_gpus": gpus}
+            raise RayEngineError(
+                f"the Ray run failed ({finished} of {len(todo)} shards finished and kept in "
+                f"{shards}; run again to resume): {_ray_failure(exc)}"
+            ) from None
+        return {
+            "scoring_actors": actors,
+            "tokenizer_actors": tokenizers,
+            "gpus_per_worker": gpus_per_worker if use_gpu else 0,
+            "cluster_gpus": gpus,
+        }
 
 
-def _merge_shards(name: str, units: Sequence[_Unit], keys: Sequence[str], shards: Path, *, n_rows: int,
-                  rows: np.ndarray) -> tuple[np.ndarray, list[dict[str, Any]]]:
-    """The (n_rows, 7) value table of one model from its shards, and the shards' model descriptions."""
+def _merge_shards(
+    name: str, units: Sequence[_Unit], keys: Sequence[str], shards: Path, *, n_rows: int, rows: np.ndarray
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """What one model measured per row (:data:`qaq.columns.MEASURED_FIELDS`, NaN where not scored),
+    read from its shards, and the shards' model descriptions."""
     frames, descriptions = [], []
     for u in units:
         path = _shard_path(shards, u)
@@ -518,51 +523,38 @@ def _merge_shards(name: str, units: Sequence[_Unit], keys: Sequence[str], shards
         table[rows] = values.loc[list(keys), list(VALUE_FIELDS)].to_numpy(dtype=np.float64)
     layouts = {(d.get("template_sha256"), d.get("dtype")) for d in descriptions if d}
     if len(layouts) > 1:
-        raise RayEngineError(f"model {name}: the shards in {shards} were scored with different templates or "
-                             f"dtypes {sorted(map(str, layouts))}; give a new --shards-dir or --dtype explicitly")
-    return table, [d for d in descriptions if d]
+        raise RayEngineError(
+            f"model {name}: the shards in {shards} were scored with different templates or "
+            f"dtypes {sorted(map(str, layouts))}; give a new --shards-dir or --dtype explicitly"
+        )
+    return pd.DataFrame(table, columns=list(VALUE_FIELDS)), [d for d in descriptions if d]
 
 
 # --------------------------------------------------------------------------- for the app
 
-def start_ray_job(
-    input_path: str | os.PathLike[str],
-    output: str | os.PathLike[str],
-    *,
-    models: Mapping[str, str],
-    address: str | None = None,
-    gpus_per_worker: float = 1.0,
-    concurrency: int | None = None,
-    shards_dir: str | os.PathLike[str] | None = None,
-    extra_args: Sequence[str] = (),
-    jobs_dir: str | os.PathLike[str] | None = None,
-) -> str:
-    """Start ``qaq score INPUT --engine ray ...`` as a background job; return its id.
 
-    The job is an ordinary :mod:`qaq.jobs` job: poll it with :func:`qaq.jobs.job_status`
-    (``progress["models"][NAME]`` has ``done``, ``total``, ``rows_per_s``, ``eta_s`` as shards
-    finish) and stop it with :func:`qaq.jobs.cancel_job`; starting it again resumes from its
-    shards. Ray need not be installed where this is called, only where the job runs (here).
+def start_ray_job(request: jobs.ScoreRequest, *, jobs_dir: str | os.PathLike[str] | None = None) -> str:
+    """Start a ray engine request (``qaq score --engine ray ...``) as a background job; return its id.
+
+    The job is an ordinary :mod:`qaq.jobs` job, run on this machine as the Ray driver: its status
+    file records the request, and :func:`qaq.jobs.job_status` reads it (``progress[NAME]`` has
+    ``done``, ``total``, ``rows_per_s``, ``eta_s`` as shards finish; ``output`` and ``rows`` once
+    finished); :func:`qaq.jobs.cancel_job` stops it, and starting it again resumes from its
+    shards. Ray need not be installed where this is called, only where the job runs (here): a job
+    without it fails with the install command as its error.
 
     Args:
-        input_path: a data file or a directory of shards.
-        output: the score table to write.
-        models: short name -> model spec.
-        address: the Ray cluster (``auto``, ``ray://host:10001``); None starts Ray locally.
-        gpus_per_worker, concurrency, shards_dir: as for :func:`score_with_ray`.
-        extra_args: more ``qaq score`` options (``--dtype``, ``--max-length``, field mapping...).
-        jobs_dir: where job records live (default :data:`qaq.jobs.JOBS_DIR`).
+        request: what to score, with ``engine="ray"`` and its :class:`qaq.jobs.RayOptions`
+            (address, GPUs per worker, concurrency, shards folder, rows per shard).
+        jobs_dir: where job folders live (default :data:`qaq.jobs.JOBS_DIR`).
+
+    Raises:
+        ValueError: a request for the local engine (start it with :func:`qaq.jobs.start_job`).
     """
     from qaq import jobs
 
-    args = [str(input_path), "-o", str(output), "--engine", "ray", "--gpus-per-worker", str(gpus_per_worker)]
-    for name, spec in models.items():
-        args += ["-m", f"{name}={spec}"]
-    if address:
-        args += ["--ray-address", address]
-    if concurrency:
-        args += ["--concurrency", str(concurrency)]
-    if shards_dir:
-        args += ["--shards-dir", str(shards_dir)]
-    args += list(extra_args)
-    return jobs.start_job(args) if jobs_dir is None else jobs.start_job(args, jobs_dir=jobs_dir)
+    if request.engine != "ray":
+        raise ValueError(
+            f"start_ray_job starts ray engine requests, not engine={request.engine!r}: use qaq.jobs.start_job"
+        )
+    return jobs.start_job(request, jobs_dir=jobs_dir)

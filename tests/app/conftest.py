@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import app_tables
 import pytest
 import streamlit as st
+from browsing import browser as browser  # the headless-Chromium fixture of the browser tests
 from streamlit.testing.v1 import AppTest
 
-import app_tables
 from qaq import jobs
 from qaq.app import paths
 

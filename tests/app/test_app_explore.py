@@ -10,12 +10,13 @@ import pytest
 from conftest import PAGES, charts, metrics, no_exception, open_app, table, values
 
 from qaq.app import state, views
-from qaq.select.compare import quadrant_counts
 from qaq.io.datasets import load_dataset
-from qaq.io.scorefile import load_scores, write_scores
 from qaq.io.labels import labels_path, load_labels
+from qaq.io.scorefile import load_scores, write_scores
+from qaq.select.compare import quadrant_counts
+from qaq.select.correlations import strong_weak_spearman
 from qaq.select.selection import attach_scores
-from qaq.select.strata import add_disagreement, strong_weak_spearman
+from qaq.select.strata import add_disagreement
 
 
 def reference_table(data, scores, **kw):

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import app_tables
 import pandas as pd
@@ -49,18 +50,25 @@ def test_device_line_names_the_cpu_and_bf16_where_it_is_emulated_warns(pair, mon
     assert not at.warning
 
 
-def _fake_job(data, *, done: int, total: int) -> tuple[str, subprocess.Popen]:
+def _fake_job(data, *, state: str = "running", done: int, total: int,
+              job_id: str = "20260101-000000-abcdef") -> tuple[str, subprocess.Popen]:
     """A job folder as qaq.jobs writes it, whose process is a harmless sleep in its own session."""
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], start_new_session=True)
-    job_id = "20260101-000000-abcdef"
     d = jobs.JOBS_DIR / job_id
     d.mkdir(parents=True)
-    cmd = [sys.executable, "-m", "qaq.cli", "score", str(data), "-o", str(runs.score_output(str(data)))]
-    (d / "job.json").write_text(json.dumps({"id": job_id, "pid": proc.pid, "cmd": cmd, "started": time.time()}))
-    (d / "progress.json").write_text(json.dumps({"current": "weak", "models": {"weak": {
-        "done": done, "total": total, "rows_per_s": 12.5, "eta_s": (total - done) / 12.5}}}))
-    (d / "log.txt").write_text("scoring…\n")
+    request = jobs.ScoreRequest(data=str(data), output=str(runs.score_output(str(data))), models={"weak": "w"})
+    now = time.time()
+    jobs.write_status(d / jobs.STATUS_FILE, jobs.JobStatus(
+        state=state, id=job_id, request=request, pid=proc.pid, started=now, updated=now,
+        progress={"weak": jobs.ModelProgress(done, total, 12.5, (total - done) / 12.5)}))
+    (d / jobs.LOG_FILE).write_text("scoring…\n")
     return job_id, proc
+
+
+def _end(job_id: str, **changes) -> None:
+    """Give a job a final status, as its process does before it exits."""
+    path = jobs.JOBS_DIR / job_id / jobs.STATUS_FILE
+    jobs.write_status(path, replace(jobs.read_status(path), ended=time.time(), **changes))
 
 
 def test_a_running_job_is_found_after_a_reload_and_can_be_cancelled(pair):
@@ -74,22 +82,49 @@ def test_a_running_job_is_found_after_a_reload_and_can_be_cancelled(pair):
         (bar,) = at.get("progress")
         assert bar.proto.value == 50  # 30 of 59 rows
         assert "weak: 30 / 59 rows · 12.5 rows/s · ETA 2 s" in bar.proto.text
+        assert any("Last log line: `scoring…`" in c.value for c in at.caption)
         assert at.button(key="start_job").disabled  # one job at a time
         at.button(key="cancel_job").click().run()
         no_exception(at)
         assert proc.wait(timeout=10) == -signal.SIGTERM
-        assert jobs.job_status(job_id, jobs_dir=jobs.JOBS_DIR)["state"] == "cancelled"
+        assert jobs.job_status(job_id, jobs_dir=jobs.JOBS_DIR).state == "cancelled"
         assert any("**cancelled**" in m.value for m in at.markdown)
         assert any("resume from the score cache" in c.value for c in at.caption)
+        assert not at.button(key="start_job").disabled
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
+def test_the_start_button_comes_back_when_the_job_ends(pair, monkeypatch):
+    """The job panel polls (a fragment); when it sees the job end, it redraws the whole page once."""
+    data, scores = pair
+    job_id, proc = _fake_job(data, done=30, total=59)
+    try:
+        real, seen = runs.job_status, []
+
+        def job_status(job_id: str) -> jobs.JobStatus:
+            status = real(job_id)
+            if not seen:  # the job ends after the page read its state, before the panel's next poll
+                _end(job_id, state="finished", output=str(runs.score_output(str(data))), rows=60)
+            seen.append(status.state)
+            return status
+
+        monkeypatch.setattr(runs, "job_status", job_status)
+        at = open_app(data, scores, page="score")
+        no_exception(at)
+        # The page saw "running", the panel "finished" and reran the page, which saw "finished" twice.
+        assert seen == ["running", "finished", "finished", "finished"]
+        assert not at.button(key="start_job").disabled
+        assert any(f"**Job** `{job_id}`: **finished**" in m.value for m in at.markdown)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
 def test_a_finished_job_offers_its_scores(pair, tmp_path):
     data, _ = pair
     job_id, proc = _fake_job(data, done=59, total=59)
-    proc.kill()
+    os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     out = runs.score_output(str(data))
     out.parent.mkdir(parents=True)
@@ -97,13 +132,52 @@ def test_a_finished_job_offers_its_scores(pair, tmp_path):
     from qaq.io.scorefile import write_scores
 
     write_scores(app_tables.scores(rows, ("weak",)), out, {"models": {"weak": {"spec": "x"}}})
-    (jobs.JOBS_DIR / job_id / "log.txt").write_text(f"wrote {out} (60 rows)\n")
+    _end(job_id, state="finished", output=str(out), rows=60)
+    (jobs.JOBS_DIR / job_id / jobs.LOG_FILE).write_text("")  # what the log says does not matter
     at = open_app(data, None, page="score")
     assert any("**finished**" in m.value for m in at.markdown)
     at.button(key="use_job_scores").click().run()
     no_exception(at)
     assert at.session_state["scores_path"] == str(out)
     assert "The table has scores for: weak" in at.success[0].value
+
+
+def test_a_failed_job_says_why(pair):
+    data, _ = pair
+    job_id, proc = _fake_job(data, done=0, total=59)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    _end(job_id, state="failed", error="data.jsonl:3: invalid JSON")
+    at = open_app(data, None, page="score")
+    no_exception(at)
+    assert any(f"**Job** `{job_id}`: **failed**" in m.value for m in at.markdown)
+    assert [e.value for e in at.error] == ["The job failed: data.jsonl:3: invalid JSON"]
+    assert any("resume from the score cache" in c.value for c in at.caption)
+    assert not at.button(key="start_job").disabled
+
+
+def test_a_job_killed_hard_reads_as_failed(pair):
+    data, _ = pair
+    job_id, proc = _fake_job(data, done=10, total=59)
+    os.killpg(proc.pid, signal.SIGKILL)  # its status still says running
+    proc.wait()
+    at = open_app(data, None, page="score")
+    no_exception(at)
+    assert [e.value for e in at.error] == [f"The job failed: {jobs.STOPPED}"]
+
+
+def test_the_job_log_shows_each_progress_bar_once(pair):
+    data, scores = pair
+    job_id, proc = _fake_job(data, done=30, total=59)
+    try:
+        frames = "\r".join(f"Loading weights: {p}%" for p in range(0, 101, 10))
+        (jobs.JOBS_DIR / job_id / jobs.LOG_FILE).write_text(f"weak: loading\n{frames}\r\nscoring\n")
+        at = open_app(data, scores, page="score")
+        no_exception(at)
+        (log,) = [c.value for c in at.code]
+        assert log.rstrip("\n") == "weak: loading\nLoading weights: 100%\nscoring"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 @pytest.mark.slow
@@ -119,11 +193,13 @@ def test_start_a_real_job_with_a_tiny_model(pair, tiny_model_dir, tmp_path, monk
     no_exception(at)
     job_id = at.session_state["job_id"]
     assert job_id
-    deadline = time.time() + 120
-    while runs.job_status(job_id)["state"] == "running" and time.time() < deadline:
-        time.sleep(0.5)
+    deadline = time.monotonic() + 120
+    while runs.job_status(job_id).active and time.monotonic() < deadline:
+        time.sleep(0.2)
     status = runs.job_status(job_id)
-    assert status["state"] == "finished", status["log_tail"]
+    assert status.state == "finished", runs.log_tail(job_id)
+    assert status.output == str(runs.score_output(str(data))) and status.rows == 60
+    assert status.request.models == {"weak": str(tiny_model_dir)} and status.request.dtype == "fp32"
     at.run()
     at.button(key="use_job_scores").click().run()
     no_exception(at)
@@ -210,21 +286,20 @@ def test_a_bad_score_file_is_explained(pair, tmp_path):
 
 
 def test_start_a_job_on_a_ray_cluster(pair, monkeypatch):
-    """The Ray engine starts `qaq score --engine ray --ray-address ADDR` as a job (no cluster: the starter is faked)."""
+    """The Ray engine starts a ray request as a job (no cluster: the job starter is faked)."""
     from qaq.scoring import ray_engine
 
     monkeypatch.setattr(ray_engine, "ray_available", lambda: True)
     started = []
 
-    def fake_start_job(args, *, jobs_dir=jobs.JOBS_DIR):
-        started.append(list(args))
-        proc = subprocess.Popen([sys.executable, "-c", "pass"])
-        proc.wait()  # a finished process: the job reads as failed, with no real work done
+    def fake_start_job(request, *, jobs_dir=None):
+        started.append(request)
         job_id = "20260101-000000-rayray"
-        d = jobs_dir / job_id
-        d.mkdir(parents=True)
-        cmd = [sys.executable, "-m", "qaq.cli", "score", *args]
-        (d / "job.json").write_text(json.dumps({"id": job_id, "pid": proc.pid, "cmd": cmd, "started": time.time()}))
+        now = time.time()
+        (jobs_dir / job_id).mkdir(parents=True)
+        jobs.write_status(jobs_dir / job_id / jobs.STATUS_FILE, jobs.JobStatus(
+            state="failed", id=job_id, request=request, started=now, updated=now, ended=now,
+            error="cannot connect to Ray at ray://head:10001"))
         return job_id
 
     monkeypatch.setattr(jobs, "start_job", fake_start_job)
@@ -235,14 +310,13 @@ def test_start_a_job_on_a_ray_cluster(pair, monkeypatch):
     at.text_input(key="score_ray_address").set_value("ray://head:10001").run()
     at.button(key="start_job").click().run()
     no_exception(at)
-    (args,) = started
-    assert args[args.index("--engine"):args.index("--engine") + 2] == ["--engine", "ray"]
-    assert args[args.index("--ray-address") + 1] == "ray://head:10001"
-    assert args[0] == str(data) and args[args.index("-o") + 1] == str(runs.score_output(str(data)))
-    assert "weak=smollm2-135m" in args and "--gpus-per-worker" in args
-    status = runs.job_status(at.session_state["job_id"])
-    assert "--engine" in status["cmd"] and "ray://head:10001" in status["cmd"]
-    assert any("**Job** `20260101-000000-rayray`" in m.value for m in at.markdown)  # the usual progress panel
+    (request,) = started
+    assert request.engine == "ray" and request.ray == jobs.RayOptions(address="ray://head:10001", gpus_per_worker=1.0)
+    assert request.data == str(data) and request.output == str(runs.score_output(str(data)))
+    assert request.models == {"weak": "smollm2-135m", "strong": "gemma3-270m"}
+    assert runs.job_status(at.session_state["job_id"]).request == request
+    assert any("**Job** `20260101-000000-rayray`: **failed**" in m.value for m in at.markdown)  # the usual panel
+    assert [e.value for e in at.error] == ["The job failed: cannot connect to Ray at ray://head:10001"]
 
 
 def test_without_ray_the_page_says_what_to_install(pair, monkeypatch):

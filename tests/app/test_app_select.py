@@ -12,9 +12,9 @@ from conftest import charts, metrics, no_exception, open_app, table, values
 from qaq.app import cached_views, state
 from qaq.cli import cli
 from qaq.io.datasets import load_dataset
-from qaq.io.scorefile import load_scores
 from qaq.io.export import ids_sha256
 from qaq.io.labels import labels_path, set_label, set_override
+from qaq.io.scorefile import load_scores
 from qaq.select.selection import attach_scores, select
 
 

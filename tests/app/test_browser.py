@@ -16,7 +16,7 @@ from pathlib import Path
 
 import app_tables
 import pytest
-from browsing import CHROMIUM, browser, free_port, new_page, settle, idle, wait_healthy  # noqa: F401 (fixture)
+from browsing import CHROMIUM, free_port, idle, new_page, settle, wait_healthy
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "artifacts" / "screenshots"

@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from browsing import CHROMIUM, browser, free_port, new_page, settle, wait_healthy  # noqa: F401 (fixture)
+from browsing import CHROMIUM, free_port, new_page, settle, wait_healthy
 
 REPO = Path(__file__).resolve().parents[2]
 PAGES = {"": "Data", "score": "Score", "distributions": "Distributions", "disagreement": "Disagreement",

@@ -6,7 +6,7 @@ import streamlit as st
 
 from qaq import plots
 from qaq.app import cached_views, paths, runs, state, views, widgets, workspace
-from qaq.io.datasets import DataError, detect_mapping
+from qaq.io.datasets import DataError, FieldMapping, detect_mapping
 from qaq.scoring.engine import TRUNCATION_NOTICE_SHARE
 
 ws = workspace.current()
@@ -20,8 +20,10 @@ st.markdown(
 sample_tab, upload_tab, path_tab = st.tabs(["Bundled sample", "Upload a file", "Local path"])
 with sample_tab:
     if paths.SAMPLE_DATA.is_file():
-        st.markdown(f"`{paths.SAMPLE_DATA.name}`: synthetic code instructions with a labelled `defect` column"
-                    + (", scored with both embedded models." if paths.SAMPLE_SCORES.is_file() else " (no scores yet)."))
+        st.markdown(
+            f"`{paths.SAMPLE_DATA.name}`: synthetic code instructions with a labelled `defect` column"
+            + (", scored with both embedded models." if paths.SAMPLE_SCORES.is_file() else " (no scores yet).")
+        )
         if st.button("Open the bundled sample", key="open_sample", icon=":material/dataset:"):
             state.use_data(paths.SAMPLE_DATA, scores=paths.SAMPLE_SCORES if paths.SAMPLE_SCORES.is_file() else None)
             st.rerun()
@@ -30,16 +32,22 @@ with sample_tab:
 with upload_tab:
     uploaded = st.file_uploader(
         f"JSONL, JSON, CSV or Parquet (JSON/CSV may be gzipped), up to {runs.upload_limit_mb()} MB",
-        type=["jsonl", "ndjson", "json", "csv", "parquet", "gz"], key="data_upload",
+        type=["jsonl", "ndjson", "json", "csv", "parquet", "gz"],
+        key="data_upload",
     )
-    st.caption("The file is kept in the app's cache folder on this machine, so scoring jobs and exports can "
-               "read it, and your labels are saved beside it.")
+    st.caption(
+        "The file is kept in the app's cache folder on this machine, so scoring jobs and exports can "
+        "read it, and your labels are saved beside it."
+    )
     if uploaded is not None and st.button("Use the uploaded file", key="use_upload"):
         state.use_data(runs.save_upload(uploaded.name, uploaded.getvalue()))
         st.rerun()
 with path_tab:
-    local = st.text_input("Path to a data file on the machine running the app", key="data_local_path",
-                          placeholder="/data/instructions.jsonl")
+    local = st.text_input(
+        "Path to a data file on the machine running the app",
+        key="data_local_path",
+        placeholder="/data/instructions.jsonl",
+    )
     if st.button("Open this file", key="open_local", disabled=not local.strip()):
         if Path(local.strip()).expanduser().is_file():
             state.use_data(Path(local.strip()).expanduser())
@@ -49,12 +57,15 @@ with path_tab:
 
 st.divider()
 if ws.data_path is None and ws.table is None:
-    st.info("No dataset is open yet: choose one above. A score file that carries its own rows (the QAQ "
-            "authors' format) can also be opened on the Score page.")
+    st.info(
+        "No dataset is open yet: choose one above. A score file that carries its own rows (the QAQ "
+        "authors' format) can also be opened on the Score page."
+    )
     st.stop()
 
 st.subheader("Field mapping")
 data_file = ws.data_path or ws.source_path
+assert data_file is not None, "past the stop above there is a data path, or a table and the file its rows are from"
 for note in ws.notes:
     st.caption(note)
 try:
@@ -62,6 +73,7 @@ try:
 except DataError as e:
     fields = []
     st.error(str(e))
+detected: FieldMapping | None
 try:
     detected = detect_mapping(fields)
 except DataError:
@@ -69,12 +81,19 @@ except DataError:
     st.warning("No known schema fits these fields: pick the query and answer fields below.")
 if fields:
     if detected is not None:
-        st.caption(f"Detected schema: **{detected.schema}** (query `{detected.query or detected.messages}`, "
-                   f"answer `{detected.answer or 'last assistant turn'}`).")
+        st.caption(
+            f"Detected schema: **{detected.schema}** (query `{detected.query or detected.messages}`, "
+            f"answer `{detected.answer or 'last assistant turn'}`)."
+        )
     current = st.session_state["mapping"]
     chat_default = bool(current.get("messages") or (not current and detected is not None and detected.messages))
-    kind = st.radio("The pairs are", ["query / answer fields", "a chat (messages)"], index=int(chat_default),
-                    horizontal=True, key=f"map_kind:{data_file}")
+    kind = st.radio(
+        "The pairs are",
+        ["query / answer fields", "a chat (messages)"],
+        index=int(chat_default),
+        horizontal=True,
+        key=f"map_kind:{data_file}",
+    )
 
     def pick(label: str, options: list, value, *, key: str, none: str | None = None):
         opts = ([none] if none else []) + options
@@ -88,20 +107,30 @@ if fields:
         id_field = pick("Id field", fields, id_now or None, key="map_id", none="(hash of Q and A)")
     if kind == "query / answer fields":
         with cols[0]:
-            query = pick("Query field", fields, current.get("query", detected.query if detected else None),
-                         key="map_query")
+            query = pick(
+                "Query field", fields, current.get("query", detected.query if detected else None), key="map_query"
+            )
         with cols[1]:
-            answer = pick("Answer field", fields, current.get("answer", detected.answer if detected else None),
-                          key="map_answer")
+            answer = pick(
+                "Answer field", fields, current.get("answer", detected.answer if detected else None), key="map_answer"
+            )
         with cols[2]:
-            extra = pick("Extra input (appended to Q)", fields,
-                         current.get("input_field", detected.input if detected else None),
-                         key="map_input", none="(none)")
+            extra = pick(
+                "Extra input (appended to Q)",
+                fields,
+                current.get("input_field", detected.input if detected else None),
+                key="map_input",
+                none="(none)",
+            )
         mapping = {"query": query, "answer": answer, "input_field": extra, "id_field": id_field or ""}
     else:
         with cols[0]:
-            messages = pick("Messages field", fields, current.get("messages", detected.messages if detected else None),
-                            key="map_messages")
+            messages = pick(
+                "Messages field",
+                fields,
+                current.get("messages", detected.messages if detected else None),
+                key="map_messages",
+            )
         mapping = {"messages": messages, "id_field": id_field or ""}
     if st.button("Apply this mapping", key="apply_mapping"):
         state.use_mapping({k: v for k, v in mapping.items() if v is not None})
@@ -109,8 +138,9 @@ if fields:
 
 if ws.error:
     st.error(f"The data cannot be loaded: {ws.error}")
-    st.caption("The message names the file, the line and the field at fault. Fix the file, or change the "
-               "field mapping above.")
+    st.caption(
+        "The message names the file, the line and the field at fault. Fix the file, or change the field mapping above."
+    )
     st.stop()
 
 table = widgets.require_table(ws)
@@ -123,20 +153,31 @@ c3.metric("Skipped (empty Q or A)", f"{len(report['skipped']):,}")
 c4.metric("Repeated (Q, A) pairs", f"{len(report['duplicate_pairs']):,}")
 if len(report["skipped"]):
     st.markdown("**Rows that will not be scored** (line numbers in the file):")
-    st.dataframe(report["skipped"], hide_index=True, key="skipped_rows",
-                 height=widgets.table_height(len(report["skipped"]), most=250))
+    st.dataframe(
+        report["skipped"],
+        hide_index=True,
+        key="skipped_rows",
+        height=widgets.table_height(len(report["skipped"]), most=250),
+    )
 if len(report["duplicate_pairs"]):
     with st.expander(f"{len(report['duplicate_pairs']):,} rows repeat an earlier (Q, A) pair"):
         st.dataframe(report["duplicate_pairs"], hide_index=True, key="duplicate_rows")
 for model, cut in report["truncated"].items():
-    st.warning(f"{len(cut):,} rows lost more than {TRUNCATION_NOTICE_SHARE:.0%} of their tokens to the "
-               f"max length when **{model}** scored them: their scores describe the kept part only.")
+    st.warning(
+        f"{len(cut):,} rows lost more than {TRUNCATION_NOTICE_SHARE:.0%} of their tokens to the "
+        f"max length when **{model}** scored them: their scores describe the kept part only."
+    )
     with st.expander(f"Rows cut by {model}"):
         st.dataframe(cut, hide_index=True, key=f"truncated_rows_{model}")
 
 unit_choices = ["characters"] + [m for m in ws.models]
-unit = st.radio("Lengths in", unit_choices, horizontal=True, key="length_unit",
-                format_func=lambda u: u if u == "characters" else f"{u} tokens")
+unit = st.radio(
+    "Lengths in",
+    unit_choices,
+    horizontal=True,
+    key="length_unit",
+    format_func=lambda u: u if u == "characters" else f"{u} tokens",
+)
 lengths, unit_name = cached_views.lengths(ws, model=None if unit == "characters" else unit)
 widgets.plotly(plots.length_histograms(lengths, unit=unit_name), key="length_histograms")
 

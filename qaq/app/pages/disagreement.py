@@ -13,6 +13,7 @@ st.markdown(
     "challenging*: the strong model finds Q and A coherent, the weak one does not. QAQ keeps Diff-High."
 )
 table = widgets.require_pair(ws)
+assert ws.strong is not None and ws.weak is not None, "require_pair stops the page without both roles"
 
 c1, c2 = st.columns(2)
 diff_t = c1.slider("Diff threshold", -1.0, 1.0, step=0.01, key="diff_threshold")
@@ -25,15 +26,24 @@ m[2].metric("Sum-High", f"{int(q.loc['total', 'Sum-High']):,}")
 m[3].metric("Sum-Low", f"{int(q.loc['total', 'Sum-Low']):,}")
 
 st.caption("Select points (click, box or lasso) to open those examples below.")
-event = widgets.plotly(plots.rank_scatter(table, strong=ws.strong, weak=ws.weak, diff_threshold=diff_t,
-                                     sum_threshold=sum_t),
-                  key="rank_scatter", on_select="rerun", selection_mode=("points", "box", "lasso"))
+event = widgets.plotly(
+    plots.rank_scatter(table, strong=ws.strong, weak=ws.weak, diff_threshold=diff_t, sum_threshold=sum_t),
+    key="rank_scatter",
+    on_select="rerun",
+    selection_mode=("points", "box", "lasso"),
+)
 picked_ids = widgets.point_ids(event)
 if picked_ids:
     st.markdown(f"**{len(picked_ids):,} selected points**")
     chosen = views.rows_by_id(ws, picked_ids)
-    pick = st.dataframe(chosen, hide_index=True, key="picked_points", on_select="rerun",
-                        selection_mode="single-row", height=widgets.table_height(len(chosen), most=240))
+    pick = st.dataframe(
+        chosen,
+        hide_index=True,
+        key="picked_points",
+        on_select="rerun",
+        selection_mode="single-row",
+        height=widgets.table_height(len(chosen), most=240),
+    )
     st.session_state["example_id"] = widgets.table_pick(pick, chosen) or picked_ids[0]
 
 st.subheader("Rank correlation")
@@ -44,8 +54,14 @@ st.dataframe(sp.iloc[1:], hide_index=True, key="spearman_table", height=widgets.
 
 st.subheader("Most disagreed examples")
 top = views.most_disagreed(ws, 20)
-pick = st.dataframe(top, hide_index=True, key="disagreed_table", on_select="rerun", selection_mode="single-row",
-                    height=widgets.table_height(len(top), most=300))
+pick = st.dataframe(
+    top,
+    hide_index=True,
+    key="disagreed_table",
+    on_select="rerun",
+    selection_mode="single-row",
+    height=widgets.table_height(len(top), most=300),
+)
 if (row_id := widgets.table_pick(pick, top)) is not None:
     st.session_state["example_id"] = row_id
 

@@ -1,12 +1,15 @@
 """Select & export: build a recipe, watch the counts, compare arms, check it against labels, download."""
 
+from typing import Any, cast
+
 import streamlit as st
 
 from qaq import plots
 from qaq.app import cached_views, state, views, widgets, workspace
-from qaq.select.detection import precision_recall_at
 from qaq.io.labels import LabelsError
-from qaq.select.selection import BUDGET_METHODS, parse_recipe, selection_notes
+from qaq.select.curves import precision_recall_at
+from qaq.select.recipes import BUDGET_METHODS, PAIR_SCORE, parse_recipe
+from qaq.select.selection import selection_notes
 
 ws = workspace.current()
 st.title("Select & export")
@@ -17,8 +20,10 @@ methods = [m for m in views.ARMS if ws.pair or m not in BUDGET_METHODS]
 if not ws.pair:
     st.caption("Diff and Sum arms need two scored models (a strong and a weak one): see the Score page.")
 state.valid_choice("sel_method", methods)
-method = st.selectbox("Arm", methods, format_func=views.ARMS.get, key="sel_method")
-recipe = {"method": method}
+# cast (here and below): with python_version 3.10, mypy reads streamlit's typing.Never as Any and picks the
+# "-> None" overload of selectbox
+method = cast(str, st.selectbox("Arm", methods, format_func=views.ARMS.__getitem__, key="sel_method"))
+recipe: dict[str, Any] = {"method": method}
 c1, c2 = st.columns(2)
 if method in BUDGET_METHODS:
     recipe.update(strong=ws.strong, weak=ws.weak, ranking=ws.ranking, bins=ws.bins)
@@ -28,14 +33,20 @@ if method in BUDGET_METHODS:
         recipe["budget"] = c2.slider("Budget (% of all rows)", 1, 100, key="sel_budget") / 100
         recipe["per_stratum_quota"] = c2.checkbox("Equal quota per stratum (of the strong model)", key="sel_quota")
     else:
-        score = method.split("_")[0]
+        score = PAIR_SCORE[method]
         lo, hi = (-1.0, 1.0) if score == "diff" else (0.0, 2.0)
-        recipe["threshold"] = c2.slider(f"{score.capitalize()} threshold ({'>' if method.endswith('high') else '<'})",
-                                        lo, hi, step=0.01, key=f"sel_threshold_{score}")
+        recipe["threshold"] = c2.slider(
+            f"{score.capitalize()} threshold ({'>' if method.endswith('high') else '<'})",
+            lo,
+            hi,
+            step=0.01,
+            key=f"sel_threshold_{score}",
+        )
 elif method == "rmi_band":
     state.valid_choice("sel_model", list(ws.models))
     recipe["model"] = c1.selectbox("Model", ws.models, key="sel_model")
-    lo, hi = c2.slider("RMI rank band (lo, hi]", 0.0, 1.0, step=0.01, key="sel_band")
+    # cast: a range slider (its state default is a pair), which the stubs only see from a pair value=
+    lo, hi = cast(tuple[float, float], c2.slider("RMI rank band (lo, hi]", 0.0, 1.0, step=0.01, key="sel_band"))
     recipe.update(lo=lo, hi=hi, ranking=ws.ranking, bins=ws.bins)
 elif method == "ifd":
     state.valid_choice("sel_model", list(ws.models))
@@ -52,8 +63,9 @@ except LabelsError as e:
     include, exclude = [], []
     st.error(str(e))
 if include or exclude:
-    if st.checkbox(f"Apply your overrides ({len(include)} included, {len(exclude)} excluded on Browse)",
-                   key="sel_overrides"):
+    if st.checkbox(
+        f"Apply your overrides ({len(include)} included, {len(exclude)} excluded on Browse)", key="sel_overrides"
+    ):
         recipe.update(include=include, exclude=exclude)
 st.session_state["recipe"] = recipe
 
@@ -61,6 +73,7 @@ mask, error = cached_views.current_selection(ws, recipe)
 if error:
     st.error(f"This recipe cannot be applied: {error}")
     st.stop()
+assert mask is not None, "current_selection gives a mask or an error for a recipe on a table"
 _, counts = cached_views.selection(ws, recipe)
 
 # ---- live counts
@@ -84,8 +97,9 @@ with st.expander("Counts per stratum"):
     st.dataframe(counts, hide_index=True, key="counts_table")
 
 # Only the open tab runs (lazy tabs): measuring detection on a large table takes seconds.
-export_tab, arms_tab, detection_tab = st.tabs(["Export", "Overlap with other arms", "Detection quality"],
-                                              key="sel_tab", on_change="rerun")
+export_tab, arms_tab, detection_tab = st.tabs(
+    ["Export", "Overlap with other arms", "Detection quality"], key="sel_tab", on_change="rerun"
+)
 arms = views.comparison_arms(ws, n_sel)
 
 with export_tab:
@@ -94,15 +108,28 @@ with export_tab:
             st.info("No source file to export from.")
         else:
             suffix = views.output_suffix(ws.source_path)
-            st.caption(f"Rows are copied exactly as in `{ws.source_path}` ({suffix[1:]}), selected and discarded "
-                       "apart; the manifest records the recipe, input hashes, models and counts.")
+            st.caption(
+                f"Rows are copied exactly as in `{ws.source_path}` ({suffix[1:]}), selected and discarded "
+                "apart; the manifest records the recipe, input hashes, models and counts."
+            )
             e1, e2, e3 = st.columns(3)
-            for col, name, label in ((e1, f"selected{suffix}", f"Selected rows ({n_sel:,})"),
-                                     (e2, f"discarded{suffix}", f"Discarded rows ({len(table) - n_sel:,})"),
-                                     (e3, "manifest.json", "Manifest")):
-                col.download_button(label, data=lambda name=name: cached_views.export_files(ws, recipe)[name], file_name=name,
-                                    key=f"download_{name.split('.')[0]}", icon=":material/download:",
-                                    mime="application/json" if name.endswith("json") else "application/octet-stream")
+            for col, name, label in (
+                (e1, f"selected{suffix}", f"Selected rows ({n_sel:,})"),
+                (e2, f"discarded{suffix}", f"Discarded rows ({len(table) - n_sel:,})"),
+                (e3, "manifest.json", "Manifest"),
+            ):
+
+                def file_data(name: str = name) -> bytes:  # name bound now; called on click
+                    return cached_views.export_files(ws, recipe)[name]
+
+                col.download_button(
+                    label,
+                    data=file_data,
+                    file_name=name,
+                    key=f"download_{name.split('.')[0]}",
+                    icon=":material/download:",
+                    mime="application/json" if name.endswith("json") else "application/octet-stream",
+                )
             st.markdown("The same selection from the command line:")
             st.code(views.select_command(ws, recipe), language="bash", wrap_lines=True)
 
@@ -110,9 +137,15 @@ with arms_tab:
     if arms_tab.open:
         if arms:
             st.caption(f"Each arm picks the same number of rows ({n_sel:,}) as the current recipe.")
-            st.dataframe(cached_views.overlaps(ws, mask, arms), hide_index=True, key="overlap_table",
-                         column_config={"share of current": st.column_config.NumberColumn(format="percent"),
-                                        "jaccard": st.column_config.NumberColumn(format="%.3f")})
+            st.dataframe(
+                cached_views.overlaps(ws, mask, arms),
+                hide_index=True,
+                key="overlap_table",
+                column_config={
+                    "share of current": st.column_config.NumberColumn(format="percent"),
+                    "jaccard": st.column_config.NumberColumn(format="%.3f"),
+                },
+            )
         else:
             st.caption("Fewer than two rows selected: nothing to compare.")
 
@@ -121,20 +154,30 @@ with detection_tab:
     if not detection_tab.open:
         pass
     elif not sources:
-        st.info("No labels yet: label examples on the Browse page (ok / hallucinated / mismatched / echo / other), "
-                "or use data with a `defect` column like the bundled sample.")
+        st.info(
+            "No labels yet: label examples on the Browse page (ok / hallucinated / mismatched / echo / other), "
+            "or use data with a `defect` column like the bundled sample."
+        )
     else:
         d1, d2 = st.columns(2)
         state.valid_choice("det_source", list(sources))
-        source = d1.selectbox("Labels", list(sources), key="det_source")
+        source = cast(str, d1.selectbox("Labels", list(sources), key="det_source"))
         state.valid_choice("det_model", list(ws.models))
-        det_model = d2.selectbox("Scores of", ws.models, key="det_model")
+        det_model = cast(str, d2.selectbox("Scores of", ws.models, key="det_model"))
         det = cached_views.detection(ws, sources[source], det_model)
-        st.caption("Each detector is a suspicion score (higher = more suspicious). ROC AUC 0.5 is chance; below "
-                   "0.5 the opposite direction detects the defect.")
-        st.dataframe(det["table"], hide_index=True, key="detection_table", height=260,
-                     column_config={c: st.column_config.NumberColumn(format="%.3f")
-                                    for c in ("base_rate", "roc_auc", "average_precision")})
+        st.caption(
+            "Each detector is a suspicion score (higher = more suspicious). ROC AUC 0.5 is chance; below "
+            "0.5 the opposite direction detects the defect."
+        )
+        st.dataframe(
+            det["table"],
+            hide_index=True,
+            key="detection_table",
+            height=260,
+            column_config={
+                c: st.column_config.NumberColumn(format="%.3f") for c in ("base_rate", "roc_auc", "average_precision")
+            },
+        )
         if det.get("error"):
             st.warning(f"No curves: {det['error']}")
         else:
@@ -144,12 +187,24 @@ with detection_tab:
             with r2:
                 widgets.plotly(plots.pr_figure(det["pr"]), key="pr")
         pr = precision_recall_at(det["truth"], ~mask)
-        st.markdown(f"**The discarded rows as a defect filter**: precision {pr['precision']:.1%} (share of "
-                    f"discarded labelled rows that are defects), recall {pr['recall']:.1%} (share of defects "
-                    f"discarded), F1 {pr['f1']:.3f}.")
-        shares = views.defect_shares(ws, sources[source], {"current": mask, **{
-            name: cached_views.selection(ws, r)[0] for name, r in arms.items()}})
+        st.markdown(
+            f"**The discarded rows as a defect filter**: precision {pr['precision']:.1%} (share of "
+            f"discarded labelled rows that are defects), recall {pr['recall']:.1%} (share of defects "
+            f"discarded), F1 {pr['f1']:.3f}."
+        )
+        shares = views.defect_shares(
+            ws,
+            sources[source],
+            {"current": mask, **{name: cached_views.selection(ws, r)[0] for name, r in arms.items()}},
+        )
         st.caption("Share of each defect type inside each selection (same size as the current one):")
-        st.dataframe(shares, hide_index=True, key="defect_share_table",
-                     column_config={c: st.column_config.NumberColumn(format="percent")
-                                    for c in shares.columns if c not in ("selection", "n", "n_labelled")})
+        st.dataframe(
+            shares,
+            hide_index=True,
+            key="defect_share_table",
+            column_config={
+                c: st.column_config.NumberColumn(format="percent")
+                for c in shares.columns
+                if c not in ("selection", "n", "n_labelled")
+            },
+        )
