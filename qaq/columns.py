@@ -122,7 +122,9 @@ def scored_models(columns: Iterable[str]) -> list[str]:
 def empty_scores(model: str, index: pd.Index) -> pd.DataFrame:
     """A frame of missing scores for ``model`` aligned with ``index`` (NaN / <NA>)."""
     return pd.DataFrame(
-        {score_column(model, f): pd.Series(pd.NA if d == "Int64" else float("nan"), index=index, dtype=d)
-         for f, d in SCORE_FIELDS.items()},
+        {
+            score_column(model, f): pd.Series(pd.NA if d == "Int64" else float("nan"), index=index, dtype=d)
+            for f, d in SCORE_FIELDS.items()
+        },
         index=index,
     )

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qaq.scoring.backend import ScoringError, ScoringModel
-from qaq.scoring.models import resolve_model
 from qaq.columns import SPAN_FIELDS
+from qaq.scoring.backend import ScoringError, ScoringModel
+from qaq.scoring.engine import score_all
+from qaq.scoring.models import resolve_model
 from qaq.scoring.reference import reference_means
-from qaq.scoring.engine import iter_scores, score_all
 
 QUERIES = [
     "Write a function that adds two numbers.",

@@ -15,16 +15,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from qaq.columns import SPAN_FIELDS
+from qaq.io.datasets import load_dataset
+from qaq.io.scorefile import load_scores
 from qaq.scoring.backend import ScoringModel
 from qaq.scoring.encoder import Encoder
-from qaq.scoring.loading import load_causal_lm
-from qaq.io.datasets import load_dataset
-from qaq.scoring.hardware import choose_dtype, cpu_info
-from qaq.io.scorefile import load_scores
-from qaq.scoring.models import resolve_model
-from qaq.columns import SPAN_FIELDS
-from qaq.scoring.reference import reference_means
 from qaq.scoring.engine import ScoringConfig, score_all, score_frame
+from qaq.scoring.hardware import choose_dtype, cpu_info
+from qaq.scoring.loading import load_causal_lm
+from qaq.scoring.models import resolve_model
+from qaq.scoring.reference import reference_means
 from qaq.select.correlations import spearman
 
 pytestmark = pytest.mark.slow

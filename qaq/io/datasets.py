@@ -113,36 +113,52 @@ def detect_mapping(columns: Sequence[str]) -> FieldMapping:
     for schema, query, answer in _PAIR_SCHEMAS:
         if query in present and answer in present:
             extra = "input" if schema == "alpaca" and "input" in present else None
-            return FieldMapping(schema, query=query, answer=answer, input=extra, id=id_field,
-                                answer_first=answer == "generations")
+            return FieldMapping(
+                schema, query=query, answer=answer, input=extra, id=id_field, answer_first=answer == "generations"
+            )
     for schema, field in _CHAT_SCHEMAS:
         if field in present:
             return FieldMapping(schema, messages=field, id=id_field)
     seen = ", ".join(map(repr, columns)) or "none"
-    raise DataError(f"cannot tell which fields hold the query and the answer (fields seen: {seen}); "
-                    f"{_FLAGS_HINT}")
+    raise DataError(f"cannot tell which fields hold the query and the answer (fields seen: {seen}); {_FLAGS_HINT}")
 
 
-def _resolve_mapping(columns: Sequence[str], *, query: str | None, answer: str | None,
-                     input_field: str | None, id_field: str | None,
-                     messages: str | None) -> FieldMapping:
+def _resolve_mapping(
+    columns: Sequence[str],
+    *,
+    query: str | None,
+    answer: str | None,
+    input_field: str | None,
+    id_field: str | None,
+    messages: str | None,
+) -> FieldMapping:
     if messages and (query or answer or input_field):
         raise DataError("give either messages= or query=/answer=, not both")
     if messages:
         mapping = FieldMapping("custom", messages=messages, id="id" if "id" in columns else None)
     elif query and answer:
-        mapping = FieldMapping("custom", query=query, answer=answer,
-                               id="id" if "id" in columns else None,
-                               answer_first=answer == "generations")
+        mapping = FieldMapping(
+            "custom",
+            query=query,
+            answer=answer,
+            id="id" if "id" in columns else None,
+            answer_first=answer == "generations",
+        )
     else:
         mapping = detect_mapping(columns)
         if query or answer:
             if mapping.messages:
-                raise DataError(f"this looks like a chat ({mapping.messages!r}); give both "
-                                "query= and answer=, or messages=")
+                raise DataError(
+                    f"this looks like a chat ({mapping.messages!r}); give both query= and answer=, or messages="
+                )
             answer = answer or mapping.answer
-            mapping = dataclasses.replace(mapping, schema="custom", query=query or mapping.query,
-                                          answer=answer, answer_first=answer == "generations")
+            mapping = dataclasses.replace(
+                mapping,
+                schema="custom",
+                query=query or mapping.query,
+                answer=answer,
+                answer_first=answer == "generations",
+            )
     if input_field:
         mapping = dataclasses.replace(mapping, input=input_field)
     if id_field is not None:  # "" means: hash Q and A even when the file has an id field
@@ -155,6 +171,7 @@ def _resolve_mapping(columns: Sequence[str], *, query: str | None, answer: str |
 
 
 # --------------------------------------------------------------------------- reading files
+
 
 def _check_file(path: Path) -> None:
     if not path.exists():
@@ -176,20 +193,26 @@ def read_format(path: Path, fmt: str | None) -> str:
     if path.is_dir():
         splits = saved_splits(path)
         if splits is not None:
-            raise DataError(f"a saved Hugging Face DatasetDict with splits {', '.join(map(repr, splits))}: "
-                            "choose one with split= (qaq score --split NAME), or give its folder", path=path)
+            raise DataError(
+                f"a saved Hugging Face DatasetDict with splits {', '.join(map(repr, splits))}: "
+                "choose one with split= (qaq score --split NAME), or give its folder",
+                path=path,
+            )
         if is_saved_dataset(path):
             if fmt not in (None, HF_FORMAT):
-                raise DataError(f"a saved Hugging Face dataset folder is read as {HF_FORMAT!r}, not as {fmt!r}",
-                                path=path)
+                raise DataError(
+                    f"a saved Hugging Face dataset folder is read as {HF_FORMAT!r}, not as {fmt!r}", path=path
+                )
             return HF_FORMAT
     _check_file(path)
     if fmt is None:
         found = format_of(path)
         if found is None:
             suffix = suffix_of(path)
-            raise DataError(f"unknown format {suffix or '(no suffix)'!r}: expected one of "
-                            f"{read_suffixes_text()}, or pass fmt=", path=path)
+            raise DataError(
+                f"unknown format {suffix or '(no suffix)'!r}: expected one of {read_suffixes_text()}, or pass fmt=",
+                path=path,
+            )
         fmt = found.name
     elif fmt not in FORMAT_NAMES:
         raise DataError(f"unknown format {fmt!r}: expected one of {', '.join(FORMAT_NAMES)}", path=path)
@@ -244,15 +267,19 @@ def _loads(text: str, path: Path, line: int = 1, *, jsonl: bool = False) -> Any:
     try:
         return json.loads(text)
     except RecursionError:
-        raise DataError("JSON nested too deeply to read (beyond Python's recursion limit): flatten it",
-                        path=path, line=line) from None
+        raise DataError(
+            "JSON nested too deeply to read (beyond Python's recursion limit): flatten it", path=path, line=line
+        ) from None
     except json.JSONDecodeError as e:
         where = line + e.lineno - 1
         if jsonl and text.rstrip().endswith(("{", "[", ",", ":")):
-            raise DataError(f"invalid JSON ({e.msg}, column {e.colno}): the record does not end on its line, as "
-                            "in pretty-printed JSON; a .jsonl file holds one complete JSON object per line "
-                            "(write one object per line, or save a JSON array as .json)", path=path,
-                            line=where) from None
+            raise DataError(
+                f"invalid JSON ({e.msg}, column {e.colno}): the record does not end on its line, as "
+                "in pretty-printed JSON; a .jsonl file holds one complete JSON object per line "
+                "(write one object per line, or save a JSON array as .json)",
+                path=path,
+                line=where,
+            ) from None
         raise DataError(f"invalid JSON: {e.msg} (column {e.colno})", path=path, line=where) from None
 
 
@@ -270,11 +297,17 @@ def _json_object_error(path: Path) -> DataError | None:
     if not isinstance(obj, dict):
         return None
     lists = [k for k, v in obj.items() if isinstance(v, list) and v and all(isinstance(r, dict) for r in v)]
-    holds = (f"its records are a list under {lists[0]!r} ({len(obj[lists[0]])} records)" if lists else
-             f"keys {', '.join(map(repr, list(obj)[:5]))}")
-    return DataError(f"the file is one JSON object ({holds}); qaq reads a JSON array of records or JSON Lines "
-                     "(one object per line)" + (f": save the list under {lists[0]!r} by itself" if lists else ""),
-                     path=path, line=1)
+    holds = (
+        f"its records are a list under {lists[0]!r} ({len(obj[lists[0]])} records)"
+        if lists
+        else f"keys {', '.join(map(repr, list(obj)[:5]))}"
+    )
+    return DataError(
+        f"the file is one JSON object ({holds}); qaq reads a JSON array of records or JSON Lines "
+        "(one object per line)" + (f": save the list under {lists[0]!r} by itself" if lists else ""),
+        path=path,
+        line=1,
+    )
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
@@ -388,15 +421,19 @@ def record_dicts(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any]]]:
         other = next((d for d in (";", "\t", "|") if len(header) == 1 and d in header[0]), None)
         if other is not None:
             name = {";": "';'", "\t": "tab", "|": "'|'"}[other]
-            raise DataError(f"the header is one field holding {name} characters: this looks like a {name}-delimited "
-                            "file; qaq reads comma-separated CSV (save it with commas, or as JSONL)",
-                            path=path, line=header_line)
+            raise DataError(
+                f"the header is one field holding {name} characters: this looks like a {name}-delimited "
+                "file; qaq reads comma-separated CSV (save it with commas, or as JSONL)",
+                path=path,
+                line=header_line,
+            )
         if len(set(header)) != len(header):
             raise DataError(f"duplicate column names in the header: {header}", path=path, line=header_line)
         for line, cells in rows:
             if len(cells) != len(header):
-                raise DataError(f"expected {len(header)} fields as in the header, got {len(cells)}",
-                                path=path, line=line)
+                raise DataError(
+                    f"expected {len(header)} fields as in the header, got {len(cells)}", path=path, line=line
+                )
             yield line, dict(zip(header, cells))
         return
     for line, record in read_records(path, fmt):
@@ -409,6 +446,7 @@ def record_dicts(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any]]]:
 
 # --------------------------------------------------------------------------- records -> rows
 
+
 def type_name(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
@@ -417,8 +455,7 @@ def _missing(record: Mapping[str, Any], field: str) -> DataError:
     return DataError(f"missing (fields in this record: {', '.join(map(repr, record))})", field=field)
 
 
-def _text(record: Mapping[str, Any], field: str, *, optional: bool = False,
-          first_of_list: bool = False) -> str:
+def _text(record: Mapping[str, Any], field: str, *, optional: bool = False, first_of_list: bool = False) -> str:
     if field not in record:
         if optional:
             return ""
@@ -439,9 +476,11 @@ def _check_encodable(value: str, field: str) -> None:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as e:
-        raise DataError(f"holds a lone UTF-16 surrogate ({value[e.start]!r} at character {e.start}), which is not "
-                        "text: fix the \\u escape in the file (a surrogate pair needs both halves)",
-                        field=field) from None
+        raise DataError(
+            f"holds a lone UTF-16 surrogate ({value[e.start]!r} at character {e.start}), which is not "
+            "text: fix the \\u escape in the file (a surrogate pair needs both halves)",
+            field=field,
+        ) from None
 
 
 def _chat(value: Any, field: str) -> tuple[str, str, str]:
@@ -460,11 +499,12 @@ def _chat(value: Any, field: str) -> tuple[str, str, str]:
             role, content = _SHAREGPT_ROLES.get(item["from"], item["from"]), item.get("value")
         else:
             got = f"keys {sorted(item)}" if isinstance(item, dict) else type_name(item)
-            raise DataError(f"message {i}: expected {{role, content}} or {{from, value}}, got {got}",
-                            field=field)
+            raise DataError(f"message {i}: expected {{role, content}} or {{from, value}}, got {got}", field=field)
         if not isinstance(role, str) or not isinstance(content, (str, type(None))):
-            raise DataError(f"message {i}: role and content must be strings, got "
-                            f"{type_name(role)} and {type_name(content)}", field=field)
+            raise DataError(
+                f"message {i}: role and content must be strings, got {type_name(role)} and {type_name(content)}",
+                field=field,
+            )
         _check_encodable(content or "", f"{field}[{i}].content")
         turns.append({"role": role, "content": content or ""})
     roles = [t["role"] for t in turns]
@@ -473,7 +513,7 @@ def _chat(value: Any, field: str) -> tuple[str, str, str]:
     a = len(roles) - 1 - roles[::-1].index("assistant")
     if "user" not in roles[:a]:
         raise DataError("no user message before the last assistant message", field=field)
-    q = a - 1 - roles[a - 1::-1].index("user")
+    q = a - 1 - roles[a - 1 :: -1].index("user")
     context = json.dumps(turns[:q], ensure_ascii=False, separators=(",", ":")) if q else ""
     return turns[q]["content"], turns[a]["content"], context
 
@@ -559,10 +599,16 @@ def _passthrough_names(fields: Sequence[str]) -> dict[str, str]:
     return names
 
 
-def load_dataset(path: str | os.PathLike[str], *, query: str | None = None,
-                 answer: str | None = None, input_field: str | None = None,
-                 id_field: str | None = None, messages: str | None = None,
-                 fmt: str | None = None) -> pd.DataFrame:
+def load_dataset(
+    path: str | os.PathLike[str],
+    *,
+    query: str | None = None,
+    answer: str | None = None,
+    input_field: str | None = None,
+    id_field: str | None = None,
+    messages: str | None = None,
+    fmt: str | None = None,
+) -> pd.DataFrame:
     """Load an instruction file as the qaq table, one row per record in file order.
 
     Args:
@@ -593,8 +639,9 @@ def load_dataset(path: str | os.PathLike[str], *, query: str | None = None,
         raise DataError("empty file: no records", path=path)
     fields = list(dict.fromkeys(key for _, record in records for key in record))
     try:
-        mapping = _resolve_mapping(fields, query=query, answer=answer, input_field=input_field,
-                                   id_field=id_field, messages=messages)
+        mapping = _resolve_mapping(
+            fields, query=query, answer=answer, input_field=input_field, id_field=id_field, messages=messages
+        )
     except DataError as e:
         raise e.at(path) from None
 
@@ -606,15 +653,13 @@ def load_dataset(path: str | os.PathLike[str], *, query: str | None = None,
             if mapping.id:
                 key = _file_id(record, mapping.id)
                 if key in file_ids:
-                    raise DataError(f"duplicate id {key!r} (first on line {file_ids[key]})",
-                                    field=mapping.id)
+                    raise DataError(f"duplicate id {key!r} (first on line {file_ids[key]})", field=mapping.id)
                 file_ids[key] = line
         except DataError as e:
             raise e.at(path, line) from None
 
     pairs = [(q, a) for q, a, _ in texts]
-    skip = [SKIP_EMPTY_QUERY if not q.strip() else SKIP_EMPTY_ANSWER if not a.strip() else ""
-            for q, a in pairs]
+    skip = [SKIP_EMPTY_QUERY if not q.strip() else SKIP_EMPTY_ANSWER if not a.strip() else "" for q, a in pairs]
     columns: dict[str, Any] = {
         "id": list(file_ids) if mapping.id else hash_ids(pairs),
         "query": [q for q, _, _ in texts],
@@ -626,12 +671,17 @@ def load_dataset(path: str | os.PathLike[str], *, query: str | None = None,
     }
     frame = pd.DataFrame({c: pd.Series(v, dtype=DATA_COLUMNS[c]) for c, v in columns.items()})
     kept = [f for f in fields if f not in mapping.consumed()]
-    extra = pd.DataFrame({name: [record.get(f) for _, record in records]
-                          for f, name in _passthrough_names(kept).items()}, index=frame.index)
+    extra = pd.DataFrame(
+        {name: [record.get(f) for _, record in records] for f, name in _passthrough_names(kept).items()},
+        index=frame.index,
+    )
     frame = pd.concat([frame, extra], axis=1) if kept else frame
     frame.attrs["qaq_source"] = {
-        "path": str(path.resolve()), "format": fmt, "sha256": _file_sha256(path),
-        "mapping": dataclasses.asdict(mapping), "n_rows": len(frame),
+        "path": str(path.resolve()),
+        "format": fmt,
+        "sha256": _file_sha256(path),
+        "mapping": dataclasses.asdict(mapping),
+        "n_rows": len(frame),
         "n_skipped": sum(bool(s) for s in skip),
     }
     return frame
@@ -664,8 +714,13 @@ def refuse_inputs(outputs: Sequence[str | os.PathLike[str]], inputs: Sequence[st
     for out in outputs:
         for src in inputs:
             if is_same_file(out, src):
-                raise DataError(f"refusing to overwrite the input file {os.fspath(src)!r}: "
-                                "choose another output path", path=Path(out))
+                raise DataError(
+                    f"refusing to overwrite the input file {os.fspath(src)!r}: choose another output path",
+                    path=Path(out),
+                )
             if Path(src).is_dir() and Path(out).resolve().is_relative_to(Path(src).resolve()):
-                raise DataError(f"refusing to write into the input folder {os.fspath(src)!r}: a later run "
-                                "would read the output as data", path=Path(out))
+                raise DataError(
+                    f"refusing to write into the input folder {os.fspath(src)!r}: a later run "
+                    "would read the output as data",
+                    path=Path(out),
+                )

@@ -66,9 +66,7 @@ def output_format(path: str | os.PathLike[str]) -> str:
     """
     fmt = writable_format(path)
     if fmt is None:
-        raise ExportError(
-            f"cannot write {os.fspath(path)!r}: the suffix must be one of {', '.join(OUTPUT_SUFFIXES)}"
-        )
+        raise ExportError(f"cannot write {os.fspath(path)!r}: the suffix must be one of {', '.join(OUTPUT_SUFFIXES)}")
     return fmt.name
 
 
@@ -160,8 +158,12 @@ def _read_selected(source: Path, rows: Sequence[int]) -> tuple[str, list[Any] | 
     n = 0
     for index, (_line, record) in enumerate(read_records(source)):
         if index == 0:
-            kind = "jsonl" if isinstance(record, str) else "csv" if isinstance(record, list) else (
-                "parquet" if isinstance(record, int) and not isinstance(record, bool) else "json"
+            kind = (
+                "jsonl"
+                if isinstance(record, str)
+                else "csv"
+                if isinstance(record, list)
+                else ("parquet" if isinstance(record, int) and not isinstance(record, bool) else "json")
             )
             if kind == "parquet":
                 break
@@ -272,13 +274,18 @@ def _with_scores(obj: Any, extra: Mapping[str, Any]) -> dict[str, Any]:
 def _column_type_error(name: str, values: list[Any], lines: Sequence[int], error: Exception) -> str:
     """Why a field cannot be one Parquet column: the first record whose value's type differs."""
     first = next(((i, v) for i, v in enumerate(values) if v is not None), None)
-    other = None if first is None else next(
-        ((i, v) for i, v in enumerate(values) if v is not None and type(v) is not type(first[1])), None)
+    other = (
+        None
+        if first is None
+        else next(((i, v) for i, v in enumerate(values) if v is not None and type(v) is not type(first[1])), None)
+    )
     if first is None or other is None:
         return f"field {name!r} cannot be a Parquet column: {error}"
-    return (f"field {name!r} cannot be a Parquet column: line {lines[other[0]]} holds {type(other[1]).__name__} "
-            f"where line {lines[first[0]]} holds {type(first[1]).__name__} (a Parquet column has one type): "
-            "write the selection as .jsonl, or give the field one type in the data")
+    return (
+        f"field {name!r} cannot be a Parquet column: line {lines[other[0]]} holds {type(other[1]).__name__} "
+        f"where line {lines[first[0]]} holds {type(first[1]).__name__} (a Parquet column has one type): "
+        "write the selection as .jsonl, or give the field one type in the data"
+    )
 
 
 def _write_from_records(
@@ -352,9 +359,7 @@ def _write_from_records(
         pq.write_table(pa.table(columns), tmp)
 
 
-def _write_from_table(
-    table: pa.Table, tmp: Path, fmt: str, scores: pd.DataFrame | None, prefix: str
-) -> None:
+def _write_from_table(table: pa.Table, tmp: Path, fmt: str, scores: pd.DataFrame | None, prefix: str) -> None:
     if scores is not None:
         clash = sorted({f"{prefix}{c}" for c in scores.columns} & set(table.column_names))
         if clash:
@@ -419,8 +424,15 @@ def write_manifest(
         The manifest as written.
     """
     manifest = _manifest_dict(
-        recipe=recipe, inputs=inputs, n_selected=n_selected, ids_sha256=ids_sha256, models=models,
-        templates=templates, counts=counts, qaq_version=qaq_version, extra=extra,
+        recipe=recipe,
+        inputs=inputs,
+        n_selected=n_selected,
+        ids_sha256=ids_sha256,
+        models=models,
+        templates=templates,
+        counts=counts,
+        qaq_version=qaq_version,
+        extra=extra,
     )
     text = json.dumps(manifest, ensure_ascii=False, indent=2, default=json_default) + "\n"
     out = Path(path)
@@ -443,8 +455,7 @@ def _manifest_dict(
 ) -> dict[str, Any]:
     if isinstance(counts, pd.DataFrame):
         counts = [
-            {k: (None if pd.isna(v) else int(v)) for k, v in row.items()}
-            for row in counts.to_dict(orient="records")
+            {k: (None if pd.isna(v) else int(v)) for k, v in row.items()} for row in counts.to_dict(orient="records")
         ]
     manifest: dict[str, Any] = {
         "qaq_manifest": MANIFEST_VERSION,
@@ -539,9 +550,9 @@ def export_selection(
     ids = table.loc[mask, "id"].astype(str).tolist() if "id" in table.columns else []
     manifest = {
         "recipe": recipe,
-        "inputs": dict(inputs) if inputs is not None else {
-            "source": {"path": str(Path(source_path).resolve()), "sha256": file_sha256(source_path)}
-        },
+        "inputs": dict(inputs)
+        if inputs is not None
+        else {"source": {"path": str(Path(source_path).resolve()), "sha256": file_sha256(source_path)}},
         "n_selected": int(mask.sum()),
         "ids_sha256": ids_sha256(ids),
         "models": models,
@@ -567,7 +578,12 @@ def export_selection(
     with atomic_paths(targets) as temps:
         for (_, rows_mask), tmp in zip(parts, temps):
             scores = table.loc[rows_mask, add].reset_index(drop=True) if score_prefix is not None else None
-            write_selection(source_path, table.loc[rows_mask, "row"].astype("int64").tolist(), tmp,
-                            scores=scores, score_prefix=score_prefix)
+            write_selection(
+                source_path,
+                table.loc[rows_mask, "row"].astype("int64").tolist(),
+                tmp,
+                scores=scores,
+                score_prefix=score_prefix,
+            )
         written = write_manifest(temps[-1], **manifest) if manifest_path is not None else _manifest_dict(**manifest)
     return written

@@ -33,6 +33,7 @@ def cache_root() -> Path:
     """
     return Path(os.environ.get("QAQ_CACHE_DIR", Path.home() / ".cache" / "qaq"))
 
+
 class DataError(ValueError):
     """A problem with an input file, located as precisely as possible (or a file that cannot be written).
 
@@ -45,8 +46,14 @@ class DataError(ValueError):
         reason: the message without the location.
     """
 
-    def __init__(self, reason: str, *, path: str | os.PathLike[str] | None = None,
-                 line: int | None = None, field: str | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        path: str | os.PathLike[str] | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
         self.path = None if path is None else str(path)
         self.line = line
         self.field = field
@@ -57,11 +64,11 @@ class DataError(ValueError):
 
     def at(self, path: str | os.PathLike[str], line: int | None = None) -> DataError:
         """This error, located in ``path`` (and ``line``, when it has none yet)."""
-        return DataError(self.reason, path=path, line=self.line if line is None else line,
-                         field=self.field)
+        return DataError(self.reason, path=path, line=self.line if line is None else line, field=self.field)
 
 
 # --------------------------------------------------------------------------- writing
+
 
 def _write_error(path: Path, error: OSError) -> DataError:
     return DataError(f"cannot write the file: {error.strerror or error}", path=path)
@@ -151,6 +158,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> None:
 
 # --------------------------------------------------------------------------- formats
 
+
 @dataclass(frozen=True)
 class FileFormat:
     """A file format qaq knows.
@@ -211,7 +219,7 @@ def suffix_of(path: str | os.PathLike[str]) -> str:
     """
     name = Path(path).name.lower()
     stem = name.removesuffix(".gz")
-    return os.path.splitext(stem)[1] + name[len(stem):]
+    return os.path.splitext(stem)[1] + name[len(stem) :]
 
 
 def format_of(path: str | os.PathLike[str]) -> FileFormat | None:
@@ -280,6 +288,7 @@ def saved_splits(path: str | os.PathLike[str]) -> list[str] | None:
 
 
 # --------------------------------------------------------------------------- JSON
+
 
 def json_default(value: Any) -> Any:
     """JSON for the values tables and Parquet rows hold and ``json`` cannot encode.

@@ -50,8 +50,11 @@ def input_files(path: str | os.PathLike[str], *, fmt: str | None = None) -> list
         return [p]
     if not p.is_dir():
         raise DataError("no such file or directory", path=p)
-    files = sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith((".", "_"))
-                   and (fmt is not None or format_of(f) is not None))
+    files = sorted(
+        f
+        for f in p.iterdir()
+        if f.is_file() and not f.name.startswith((".", "_")) and (fmt is not None or format_of(f) is not None)
+    )
     if not files:
         raise DataError(f"no data files ({read_suffixes_text()}) in the directory", path=p)
     return files
@@ -108,11 +111,16 @@ def load_inputs(path: str | os.PathLike[str], *, split: str | None = None, **loa
         first = data["id"].to_numpy()[dup][0]
         file_of = np.repeat(np.arange(len(frames)), [len(f) for f in frames])
         where = ", ".join(str(files[i]) for i in sorted(set(file_of[(data["id"] == first).to_numpy()])))
-        raise DataError(f"id {first!r} appears in more than one file ({where}); ids must be unique across "
-                        "a directory", path=p)
+        raise DataError(
+            f"id {first!r} appears in more than one file ({where}); ids must be unique across a directory", path=p
+        )
     sources = [f.attrs["qaq_source"] for f in frames]
-    data.attrs["qaq_source"] = {"path": str(p.resolve()), "files": sources, "n_rows": len(data),
-                                "n_skipped": sum(s["n_skipped"] for s in sources)}
+    data.attrs["qaq_source"] = {
+        "path": str(p.resolve()),
+        "files": sources,
+        "n_rows": len(data),
+        "n_skipped": sum(s["n_skipped"] for s in sources),
+    }
     return data
 
 
@@ -120,8 +128,11 @@ def _split_folder(path: Path, split: str) -> Path:
     """The folder of ``split`` in a saved DatasetDict."""
     splits = saved_splits(path)
     if splits is None:
-        what = ("one saved dataset, not a DatasetDict: leave out the split" if is_saved_dataset(path) else
-                "not a saved Hugging Face DatasetDict (no dataset_dict.json)")
+        what = (
+            "one saved dataset, not a DatasetDict: leave out the split"
+            if is_saved_dataset(path)
+            else "not a saved Hugging Face DatasetDict (no dataset_dict.json)"
+        )
         raise DataError(f"split {split!r} given, but this is {what}", path=path)
     if split not in splits:
         raise DataError(f"no split {split!r}: the DatasetDict has {', '.join(map(repr, splits))}", path=path)
@@ -142,16 +153,20 @@ def _hub_folder(hub_id: str, split: str) -> Path:
     try:
         import datasets
     except ImportError:
-        raise DataError("no such file or directory; to read a Hugging Face hub id, install the datasets "
-                        f"package: {HF_EXTRA_HINT}", path=hub_id) from None
+        raise DataError(
+            f"no such file or directory; to read a Hugging Face hub id, install the datasets package: {HF_EXTRA_HINT}",
+            path=hub_id,
+        ) from None
     try:
         dataset = datasets.load_dataset(hub_id, split=split)
     except Exception as e:  # noqa: BLE001 - the hub, the network, a dataset's loader: no common base class
-        raise DataError(f"no such file or directory, and the Hugging Face hub gave no split {split!r} of it: "
-                        f"{type(e).__name__}: {e}", path=hub_id) from None
+        raise DataError(
+            f"no such file or directory, and the Hugging Face hub gave no split {split!r} of it: "
+            f"{type(e).__name__}: {e}",
+            path=hub_id,
+        ) from None
     if not isinstance(dataset, datasets.Dataset):
-        raise DataError(f"the hub returned a {type(dataset).__name__} for split {split!r}, not a Dataset",
-                        path=hub_id)
+        raise DataError(f"the hub returned a {type(dataset).__name__} for split {split!r}, not a Dataset", path=hub_id)
     # Dataset has no public fingerprint: _fingerprint is what datasets itself keys its cache by.
     folder = hf_cache_dir() / quote(hub_id, safe="") / quote(split, safe="") / dataset._fingerprint
     if is_saved_dataset(folder):

@@ -81,14 +81,12 @@ def _read(path: Path) -> dict[str, dict[str, Any]]:
             "fix it or move it away: qaq will not overwrite it"
         ) from None
     if not isinstance(data, dict) or data.get("format") != _FORMAT or "rows" not in data:
-        raise LabelsError(f"{path} is not a qaq labels file (expected an object with "
-                          f"\"format\": \"{_FORMAT}\" and \"rows\")")
+        raise LabelsError(f'{path} is not a qaq labels file (expected an object with "format": "{_FORMAT}" and "rows")')
     if data.get("version") != _VERSION:
-        raise LabelsError(f"labels file {path} has version {data.get('version')!r}; "
-                          f"this qaq reads version {_VERSION}")
+        raise LabelsError(f"labels file {path} has version {data.get('version')!r}; this qaq reads version {_VERSION}")
     rows = data["rows"]
     if not isinstance(rows, dict):
-        raise LabelsError(f"labels file {path}: \"rows\" must be an object of id -> entry")
+        raise LabelsError(f'labels file {path}: "rows" must be an object of id -> entry')
     for row_id, entry in rows.items():
         where = f"labels file {path}, id {row_id!r}"
         if not isinstance(entry, dict) or set(entry) - {"label", "override", "updated"}:
@@ -96,8 +94,7 @@ def _read(path: Path) -> dict[str, dict[str, Any]]:
         if entry.get("label") is not None and entry["label"] not in LABELS:
             raise LabelsError(f"{where}: unknown label {entry['label']!r} (expected one of {', '.join(LABELS)})")
         if entry.get("override") is not None and entry["override"] not in OVERRIDES:
-            raise LabelsError(f"{where}: unknown override {entry['override']!r} "
-                              f"(expected {' or '.join(OVERRIDES)})")
+            raise LabelsError(f"{where}: unknown override {entry['override']!r} (expected {' or '.join(OVERRIDES)})")
         if not isinstance(entry.get("updated"), str):
             raise LabelsError(f"{where}: 'updated' must be a timestamp string")
     return rows
@@ -183,8 +180,7 @@ def _update(path: str | os.PathLike[str], row_id: str, key: str, value: str | No
                 return
             del rows[row_id]
         else:
-            rows[row_id] = {"label": entry.get("label"), "override": entry.get("override"),
-                            "updated": entry["updated"]}
+            rows[row_id] = {"label": entry.get("label"), "override": entry.get("override"), "updated": entry["updated"]}
         _write(p, rows)
 
 

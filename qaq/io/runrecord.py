@@ -99,18 +99,26 @@ def run_record(meta: Mapping[str, Any] | None, *, where: str = "score metadata")
             raise DataError(f"{where}: models.{name} must be an object, got {type(m).__name__}")
         params = m.get("parameters")
         models[str(name)] = ModelRecord(
-            spec=_text(m, "spec", f"{where}: models.{name}"), identity=_text(m, "identity", f"{where}: models.{name}"),
+            spec=_text(m, "spec", f"{where}: models.{name}"),
+            identity=_text(m, "identity", f"{where}: models.{name}"),
             parameters=int(params) if isinstance(params, (int, float)) and not isinstance(params, bool) else None,
-            raw=m)
+            raw=m,
+        )
     source = _mapping(meta, "source", where)
     fmt = meta.get("format", QAQ_FORMAT)
     if fmt not in (QAQ_FORMAT, AUTHORS_FORMAT):
         raise DataError(f"{where}: unknown format {fmt!r}; expected {QAQ_FORMAT} or {AUTHORS_FORMAT}")
     return RunRecord(
-        format=fmt, models=models, config=_mapping(meta, "config", where),
-        source=SourceRecord(path=_text(source, "path", f"{where}: source"), sha256=_text(source, "sha256", f"{where}: source"),
-                            mapping=_mapping(source, "mapping", f"{where}: source")),
-        raw=meta)
+        format=fmt,
+        models=models,
+        config=_mapping(meta, "config", where),
+        source=SourceRecord(
+            path=_text(source, "path", f"{where}: source"),
+            sha256=_text(source, "sha256", f"{where}: source"),
+            mapping=_mapping(source, "mapping", f"{where}: source"),
+        ),
+        raw=meta,
+    )
 
 
 def mapping_kwargs(mapping: Mapping[str, Any] | None) -> tuple[tuple[str, Any], ...]:
@@ -127,9 +135,13 @@ def mapping_kwargs(mapping: Mapping[str, Any] | None) -> tuple[tuple[str, Any], 
     if not mapping:
         return ()
     if "schema" in mapping:
-        kw = {"query": mapping.get("query"), "answer": mapping.get("answer"),
-              "input_field": mapping.get("input"), "messages": mapping.get("messages"),
-              "id_field": mapping.get("id") or ""}
+        kw = {
+            "query": mapping.get("query"),
+            "answer": mapping.get("answer"),
+            "input_field": mapping.get("input"),
+            "messages": mapping.get("messages"),
+            "id_field": mapping.get("id") or "",
+        }
         if mapping.get("schema") != "custom":
             return (("id_field", kw["id_field"]),) if kw["id_field"] == "" else ()
         return tuple(sorted((k, v) for k, v in kw.items() if v is not None))

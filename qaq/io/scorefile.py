@@ -64,8 +64,7 @@ def from_authors_format(df: pd.DataFrame) -> pd.DataFrame:
     """
     names = _authors_models(list(df.columns))
     if not names:
-        raise DataError("no QAQ-authors score columns ({name}_log_PPL_Q, {name}_log_PPL_Q_A, "
-                        "{name}_RMI)")
+        raise DataError("no QAQ-authors score columns ({name}_log_PPL_Q, {name}_log_PPL_Q_A, {name}_RMI)")
     out = df.copy()
     for name in names:
         for suffix, field in AUTHORS_SUFFIXES.items():
@@ -94,8 +93,9 @@ def _restore_dtypes(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` with the contract's dtypes on the data and score columns it has."""
     dtypes = {c: d for c, d in DATA_COLUMNS.items() if c in df.columns}
     for model in scored_models(df.columns):
-        dtypes.update({score_column(model, f): d for f, d in SCORE_FIELDS.items()
-                       if score_column(model, f) in df.columns})
+        dtypes.update(
+            {score_column(model, f): d for f, d in SCORE_FIELDS.items() if score_column(model, f) in df.columns}
+        )
     for column, dtype in dtypes.items():
         try:
             df[column] = df[column].astype(dtype)
@@ -110,8 +110,12 @@ def _read_scores_csv(path: Path) -> pd.DataFrame:
     # Text columns keep "", "NA", "null" as text; an empty cell elsewhere is a missing value.
     strings = [c for c in header if DATA_COLUMNS.get(c) == "string"]
     try:
-        return pd.read_csv(io.StringIO(text), dtype={c: str for c in strings}, keep_default_na=False,
-                           na_values={c: [""] for c in header if c not in strings})
+        return pd.read_csv(
+            io.StringIO(text),
+            dtype={c: str for c in strings},
+            keep_default_na=False,
+            na_values={c: [""] for c in header if c not in strings},
+        )
     except (ValueError, pd.errors.ParserError) as e:
         raise DataError(f"invalid CSV: {e}", path=path) from None
 
@@ -140,15 +144,15 @@ def load_scores(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, A
         metadata = None if raw is None else _parse_metadata(raw, path)
         frame = table.to_pandas()
     else:
-        frame = (_read_scores_csv(path) if fmt == "csv"
-                 else pd.DataFrame([record for _, record in record_dicts(path, fmt)]))
+        frame = (
+            _read_scores_csv(path) if fmt == "csv" else pd.DataFrame([record for _, record in record_dicts(path, fmt)])
+        )
         if _sidecar(path).is_file():
             with reading(_sidecar(path)):
                 metadata = _parse_metadata(_sidecar(path).read_bytes(), _sidecar(path))
     columns = list(frame.columns)
     if metadata is None and is_authors_format(columns) and not set(DATA_COLUMNS) <= set(columns):
-        fields = {"query": "problem", "answer": "generations"} \
-            if {"problem", "generations"} <= set(columns) else {}
+        fields = {"query": "problem", "answer": "generations"} if {"problem", "generations"} <= set(columns) else {}
         data = load_dataset(path, fmt=fmt, **fields)
         try:
             return from_authors_format(data), {"format": _AUTHORS_FORMAT}
@@ -156,10 +160,12 @@ def load_scores(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, A
             raise e.at(path) from None
     if metadata is None and not scored_models(columns):
         shown = ", ".join(map(repr, columns[:6])) + (", ..." if len(columns) > 6 else "")
-        raise DataError(f"holds no scores (its columns: {shown}); a score file has NAME_nll_q, NAME_nll_q_given_a "
-                        "and NAME_rmi per model (qaq score), or the QAQ authors' NAME_log_PPL_Q, NAME_log_PPL_Q_A "
-                        "and NAME_RMI: if this is the dataset, give it with --data and the score file first",
-                        path=path)
+        raise DataError(
+            f"holds no scores (its columns: {shown}); a score file has NAME_nll_q, NAME_nll_q_given_a "
+            "and NAME_rmi per model (qaq score), or the QAQ authors' NAME_log_PPL_Q, NAME_log_PPL_Q_A "
+            "and NAME_RMI: if this is the dataset, give it with --data and the score file first",
+            path=path,
+        )
     try:
         return _restore_dtypes(frame), metadata or {}
     except DataError as e:
@@ -188,8 +194,11 @@ def check_scores_path(path: str | os.PathLike[str]) -> str:
     path = Path(path)
     fmt = writable_format(path, scores=True)
     if fmt is None:
-        raise DataError(f"cannot write scores as {path.suffix or '(no suffix)'!r}: "
-                        f"use {', '.join(SCORE_SUFFIXES[:-1])} or {SCORE_SUFFIXES[-1]}", path=path)
+        raise DataError(
+            f"cannot write scores as {path.suffix or '(no suffix)'!r}: "
+            f"use {', '.join(SCORE_SUFFIXES[:-1])} or {SCORE_SUFFIXES[-1]}",
+            path=path,
+        )
     if not path.parent.is_dir():
         raise DataError("no such folder", path=path.parent)
     return fmt.name

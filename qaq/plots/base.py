@@ -22,8 +22,11 @@ MODEL_COLORS: tuple[str, ...] = tuple(pcolors.qualitative.Plotly)
 # on the white template a value near zero (a Diff of 0, a token the answer does not explain)
 # must still show.
 DIVERGING: tuple[tuple[float, str], ...] = (
-    (0.0, "rgb(103,0,31)"), (0.2, "rgb(214,96,77)"), (0.5, "rgb(150,150,150)"),
-    (0.8, "rgb(67,147,195)"), (1.0, "rgb(5,48,97)"),
+    (0.0, "rgb(103,0,31)"),
+    (0.2, "rgb(214,96,77)"),
+    (0.5, "rgb(150,150,150)"),
+    (0.8, "rgb(67,147,195)"),
+    (1.0, "rgb(5,48,97)"),
 )
 
 
@@ -54,9 +57,7 @@ def _layout(fig: go.Figure, title: dict, *, height: int, **kwargs: object) -> go
 def _message_figure(title: str, message: str, *, height: int = 360) -> go.Figure:
     """The figure shown instead of a chart when there is nothing to draw."""
     fig = go.Figure()
-    fig.add_annotation(
-        text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font={"size": 14}
-    )
+    fig.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font={"size": 14})
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return _layout(fig, _title(title), height=height)

@@ -110,14 +110,28 @@ def rmi_histogram(
         color = MODEL_COLORS[i % len(MODEL_COLORS)]
         counts, _ = np.histogram(values[m][finite[m]], bins=edges)
         fig.add_trace(
-            go.Bar(x=centers, y=counts, width=width, name=_esc(m), marker_color=color,
-                   opacity=0.35 if sel is not None else 0.6, hovertemplate=hover)
+            go.Bar(
+                x=centers,
+                y=counts,
+                width=width,
+                name=_esc(m),
+                marker_color=color,
+                opacity=0.35 if sel is not None else 0.6,
+                hovertemplate=hover,
+            )
         )
         if sel is not None:
             counts, _ = np.histogram(values[m][finite[m] & sel], bins=edges)
             fig.add_trace(
-                go.Bar(x=centers, y=counts, width=width, name=f"{_esc(m)}: selected",
-                       marker_color=color, opacity=0.9, hovertemplate=hover)
+                go.Bar(
+                    x=centers,
+                    y=counts,
+                    width=width,
+                    name=f"{_esc(m)}: selected",
+                    marker_color=color,
+                    opacity=0.9,
+                    hovertemplate=hover,
+                )
             )
         notes.append(_left_out(len(df) - int(finite[m].sum()), f"without {_esc(m)} RMI"))
     if sel is not None:
@@ -162,10 +176,13 @@ def rmi_ecdf(df: pd.DataFrame, models: Sequence[str], *, selected: pd.Series | N
             idx = _thin(len(srt), _ECDF_POINTS)
             fig.add_trace(
                 go.Scatter(
-                    x=srt[idx], y=(idx + 1) / len(srt), mode="lines", line_shape="hv", name=name,
+                    x=srt[idx],
+                    y=(idx + 1) / len(srt),
+                    mode="lines",
+                    line_shape="hv",
+                    name=name,
                     line={"color": MODEL_COLORS[i % len(MODEL_COLORS)], "dash": dash},
-                    hovertemplate="RMI %{x:.3f}<br>%{y:.1%} of rows at or below"
-                                  "<extra>%{fullData.name}</extra>",
+                    hovertemplate="RMI %{x:.3f}<br>%{y:.1%} of rows at or below<extra>%{fullData.name}</extra>",
                 )
             )
     if not fig.data:
@@ -217,9 +234,11 @@ def rmi_vs_ppl(
     rows = np.flatnonzero(np.isfinite(nll) & np.isfinite(rmi) & (codes >= 0))
     if len(rows) == 0:
         return _message_figure(title, f"No {_esc(model)} scores to show.")
-    notes = [f"{bins} quantile strata of PPL(Q), boundaries dotted",
-             _sample_note(len(rows), max_points, seed),
-             _left_out(len(df) - len(rows), "without scores")]
+    notes = [
+        f"{bins} quantile strata of PPL(Q), boundaries dotted",
+        _sample_note(len(rows), max_points, seed),
+        _left_out(len(df) - len(rows), "without scores"),
+    ]
     pick = _sample(len(rows), max_points, seed)
     shown = rows if pick is None else rows[pick]
 
@@ -229,14 +248,26 @@ def rmi_vs_ppl(
         r = shown[codes[shown] == k]
         fig.add_trace(
             go.Scattergl(
-                x=nll[r], y=rmi[r], mode="markers", name=f"stratum {k}",
+                x=nll[r],
+                y=rmi[r],
+                mode="markers",
+                name=f"stratum {k}",
                 marker={"color": colors[k], "size": 4, "opacity": 0.6},
                 hovertemplate=f"stratum {k}<br>log PPL(Q) %{{x:.3f}}<br>RMI %{{y:.3f}}<extra></extra>",
             )
         )
     shapes = [
-        {"type": "line", "name": f"stratum {j - 1} | {j}", "x0": e, "x1": e, "y0": 0, "y1": 1,
-         "xref": "x", "yref": "paper", "line": {"color": "rgba(60,60,60,0.6)", "width": 1, "dash": "dot"}}
+        {
+            "type": "line",
+            "name": f"stratum {j - 1} | {j}",
+            "x0": e,
+            "x1": e,
+            "y0": 0,
+            "y1": 1,
+            "xref": "x",
+            "yref": "paper",
+            "line": {"color": "rgba(60,60,60,0.6)", "width": 1, "dash": "dot"},
+        }
         for j, e in _stratum_edges(nll, codes, bins)
     ]
     fig.update_layout(shapes=shapes, legend_title_text="PPL(Q) stratum")
@@ -294,18 +325,35 @@ def rmi_by_stratum(df: pd.DataFrame, model: str, *, bins: int = DEFAULT_BINS, ki
             lo_fence = float(v[v >= q1 - 1.5 * iqr].min())
             hi_fence = float(v[v <= q3 + 1.5 * iqr].max())
             fig.add_trace(
-                go.Box(x=[label], q1=[q1], median=[med], q3=[q3], lowerfence=[lo_fence],
-                       upperfence=[hi_fence], mean=[float(v.mean())], name=name, marker_color=colors[k])
+                go.Box(
+                    x=[label],
+                    q1=[q1],
+                    median=[med],
+                    q3=[q3],
+                    lowerfence=[lo_fence],
+                    upperfence=[hi_fence],
+                    mean=[float(v.mean())],
+                    name=name,
+                    marker_color=colors[k],
+                )
             )
         else:
             if len(v) > _VIOLIN_POINTS:
                 v = v[rng.choice(len(v), size=_VIOLIN_POINTS, replace=False)]
             fig.add_trace(
-                go.Violin(x=np.full(len(v), label), y=v, name=name, line_color=colors[k],
-                          box_visible=True, meanline_visible=True, points=False)
+                go.Violin(
+                    x=np.full(len(v), label),
+                    y=v,
+                    name=name,
+                    line_color=colors[k],
+                    box_visible=True,
+                    meanline_visible=True,
+                    points=False,
+                )
             )
-    fig.update_xaxes(title_text="PPL(Q) stratum (range of log PPL(Q), nats/token)",
-                     type="category", tickvals=labels, ticktext=ticks)
+    fig.update_xaxes(
+        title_text="PPL(Q) stratum (range of log PPL(Q), nats/token)", type="category", tickvals=labels, ticktext=ticks
+    )
     fig.update_yaxes(title_text="RMI (nats)")
     fig.update_layout(showlegend=False)
     return _layout(fig, _title(title, notes), height=460)

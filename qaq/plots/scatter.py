@@ -62,17 +62,27 @@ def ifd_vs_rmi(df: pd.DataFrame, model: str, *, max_points: int = 20000, seed: i
     shown = rows if pick is None else rows[pick]
     fig = go.Figure(
         go.Scattergl(
-            x=rmi[shown], y=ifd[shown], mode="markers", name=_esc(model),
+            x=rmi[shown],
+            y=ifd[shown],
+            mode="markers",
+            name=_esc(model),
             marker={"color": MODEL_COLORS[0], "size": 4, "opacity": 0.5},
             hovertemplate="RMI %{x:.3f}<br>IFD %{y:.3f}<extra></extra>",
         )
     )
-    fig.add_hline(y=1.0, line={"color": "rgba(60,60,60,0.6)", "width": 1, "dash": "dot"},
-                  annotation_text="IFD = 1", annotation_position="top left")
+    fig.add_hline(
+        y=1.0,
+        line={"color": "rgba(60,60,60,0.6)", "width": 1, "dash": "dot"},
+        annotation_text="IFD = 1",
+        annotation_position="top left",
+    )
     fig.update_xaxes(title_text="RMI (nats)")
     fig.update_yaxes(title_text="IFD (log PPL(A|Q) / log PPL(A))")
-    notes = [f"Spearman over {len(rows):,} rows", _sample_note(len(rows), max_points, seed),
-             _left_out(len(df) - len(rows), "without RMI or IFD")]
+    notes = [
+        f"Spearman over {len(rows):,} rows",
+        _sample_note(len(rows), max_points, seed),
+        _left_out(len(df) - len(rows), "without RMI or IFD"),
+    ]
     return _layout(fig, _title(f"{title}: Spearman ρ = {rho_text}", notes), height=480)
 
 
@@ -120,8 +130,7 @@ def rank_scatter(
     if len(rows) == 0:
         return _message_figure(title, "No rows ranked by both models.")
     d, s = rs[rows] - rw[rows], rs[rows] + rw[rows]
-    q = quadrant_counts(pd.DataFrame({"diff": d, "sum": s}), diff_threshold=diff_threshold,
-                        sum_threshold=sum_threshold)
+    q = quadrant_counts(pd.DataFrame({"diff": d, "sum": s}), diff_threshold=diff_threshold, sum_threshold=sum_threshold)
 
     pick = _sample(len(rows), max_points, seed)
     shown = np.arange(len(rows)) if pick is None else pick
@@ -130,9 +139,11 @@ def rank_scatter(
     t, sm = float(diff_threshold), float(sum_threshold)
     _annotate_quadrants(fig, q, t, sm)
     notes = [
-        (f"Diff-High {int(q.loc['Diff-High', 'total']):,} · Diff-Low {int(q.loc['Diff-Low', 'total']):,} · "
-         f"Sum-High {int(q.loc['total', 'Sum-High']):,} · Sum-Low {int(q.loc['total', 'Sum-Low']):,} "
-         f"(Diff {t:g}, Sum {sm:g}; all {len(rows):,} rows)"),
+        (
+            f"Diff-High {int(q.loc['Diff-High', 'total']):,} · Diff-Low {int(q.loc['Diff-Low', 'total']):,} · "
+            f"Sum-High {int(q.loc['total', 'Sum-High']):,} · Sum-Low {int(q.loc['total', 'Sum-Low']):,} "
+            f"(Diff {t:g}, Sum {sm:g}; all {len(rows):,} rows)"
+        ),
         _sample_note(len(rows), max_points, seed),
         _left_out(len(df) - len(rows), "without both ranks"),
     ]
@@ -140,8 +151,13 @@ def rank_scatter(
     fig.update_xaxes(title_text=f"{_esc(weak)} RMI rank (weak model)", range=[0, 1.02], constrain="domain")
     # Square, so the diagonal lines keep their meaning; constrain="domain" on both axes shrinks
     # whichever side is too long instead of widening a range past [0, 1].
-    fig.update_yaxes(title_text=f"{_esc(strong)} RMI rank (strong model)", range=[0, 1.02],
-                     scaleanchor="x", scaleratio=1, constrain="domain")
+    fig.update_yaxes(
+        title_text=f"{_esc(strong)} RMI rank (strong model)",
+        range=[0, 1.02],
+        scaleanchor="x",
+        scaleratio=1,
+        constrain="domain",
+    )
     return _layout(fig, _title(title, notes), height=620)
 
 
@@ -153,11 +169,23 @@ def _rank_points(
     # only when an id holds characters Plotly would read as markup.
     marked = any(c in i for i in ids for c in "<>&") if len(ids) else False
     return go.Scattergl(
-        x=x, y=y, mode="markers", name="rows", customdata=ids,
-        marker={"color": diff, "colorscale": DIVERGING, "cmid": 0.0, "size": 4, "opacity": 0.6,
-                "colorbar": {"title": {"text": "Diff"}, "thickness": 12}},
-        hovertemplate=("id %{" + ("text" if marked else "customdata") + "}<br>"
-                       f"{_esc(strong)} rank %{{y:.3f}}<br>{_esc(weak)} rank %{{x:.3f}}<extra></extra>"),
+        x=x,
+        y=y,
+        mode="markers",
+        name="rows",
+        customdata=ids,
+        marker={
+            "color": diff,
+            "colorscale": DIVERGING,
+            "cmid": 0.0,
+            "size": 4,
+            "opacity": 0.6,
+            "colorbar": {"title": {"text": "Diff"}, "thickness": 12},
+        },
+        hovertemplate=(
+            "id %{" + ("text" if marked else "customdata") + "}<br>"
+            f"{_esc(strong)} rank %{{y:.3f}}<br>{_esc(weak)} rank %{{x:.3f}}<extra></extra>"
+        ),
         text=[_esc(i) for i in ids] if marked else None,
     )
 
@@ -169,14 +197,30 @@ def _threshold_lines(t: float, sm: float) -> list[dict]:
     shapes = []
     x0, x1 = max(0.0, -t), min(1.0, 1.0 - t)  # y = x + t inside the unit square
     if x0 < x1:
-        shapes.append({"type": "line", "name": f"diff = {t:g}",
-                       "x0": x0, "y0": x0 + t, "x1": x1, "y1": x1 + t,
-                       "line": {**line, "dash": "dash"}})
+        shapes.append(
+            {
+                "type": "line",
+                "name": f"diff = {t:g}",
+                "x0": x0,
+                "y0": x0 + t,
+                "x1": x1,
+                "y1": x1 + t,
+                "line": {**line, "dash": "dash"},
+            }
+        )
     x0, x1 = max(0.0, sm - 1.0), min(1.0, sm)  # y = s - x inside the unit square
     if x0 < x1:
-        shapes.append({"type": "line", "name": f"sum = {sm:g}",
-                       "x0": x0, "y0": sm - x0, "x1": x1, "y1": sm - x1,
-                       "line": {**line, "dash": "dot"}})
+        shapes.append(
+            {
+                "type": "line",
+                "name": f"sum = {sm:g}",
+                "x0": x0,
+                "y0": sm - x0,
+                "x1": x1,
+                "y1": sm - x1,
+                "line": {**line, "dash": "dot"},
+            }
+        )
     return shapes
 
 
@@ -191,5 +235,11 @@ def _annotate_quadrants(fig: go.Figure, q: pd.DataFrame, t: float, sm: float) ->
         ("Diff-Low", "Sum-Low"): (cx, cy / 2),
     }
     for (dk, sk), (ax, ay) in cells.items():
-        fig.add_annotation(x=_clip(ax), y=_clip(ay), text=f"{dk} ∩ {sk}<br><b>{int(q.loc[dk, sk]):,}</b>",
-                           showarrow=False, bgcolor="rgba(255,255,255,0.75)", font={"size": 11})
+        fig.add_annotation(
+            x=_clip(ax),
+            y=_clip(ay),
+            text=f"{dk} ∩ {sk}<br><b>{int(q.loc[dk, sk]):,}</b>",
+            showarrow=False,
+            bgcolor="rgba(255,255,255,0.75)",
+            font={"size": 11},
+        )

@@ -35,8 +35,11 @@ def retention_figure(curve: pd.DataFrame, *, score_name: str) -> go.Figure:
     c = curve[ok]
     fig = go.Figure(
         go.Scatter(
-            x=c["threshold"].to_numpy(dtype=np.float64), y=c["fraction"].to_numpy(dtype=np.float64),
-            customdata=c["kept"].to_numpy(dtype=np.int64), mode="lines", name=name,
+            x=c["threshold"].to_numpy(dtype=np.float64),
+            y=c["fraction"].to_numpy(dtype=np.float64),
+            customdata=c["kept"].to_numpy(dtype=np.int64),
+            mode="lines",
+            name=name,
             hovertemplate="threshold %{x:.3f}<br>%{customdata:,} rows kept (%{y:.1%})<extra></extra>",
         )
     )
@@ -64,12 +67,21 @@ def stratum_counts_figure(counts: pd.DataFrame) -> go.Figure:
     sel = counts["selected"].to_numpy(dtype=np.int64)
     share = np.divide(sel, rows, out=np.zeros(len(rows)), where=rows > 0)
     hover = "stratum %{x}<br>%{y:,} rows %{fullData.name} (%{customdata:.1%})<extra></extra>"
-    fig = go.Figure([
-        go.Bar(x=labels, y=sel, name="selected", customdata=share, hovertemplate=hover,
-               marker_color=MODEL_COLORS[0]),
-        go.Bar(x=labels, y=rows - sel, name="not selected", customdata=1 - share, hovertemplate=hover,
-               marker_color="rgba(160,160,160,0.5)"),
-    ])
+    fig = go.Figure(
+        [
+            go.Bar(
+                x=labels, y=sel, name="selected", customdata=share, hovertemplate=hover, marker_color=MODEL_COLORS[0]
+            ),
+            go.Bar(
+                x=labels,
+                y=rows - sel,
+                name="not selected",
+                customdata=1 - share,
+                hovertemplate=hover,
+                marker_color="rgba(160,160,160,0.5)",
+            ),
+        ]
+    )
     fig.update_layout(barmode="stack", legend_title_text="rows")
     fig.update_xaxes(title_text="PPL(Q) stratum (0 = lowest PPL(Q))", type="category")
     fig.update_yaxes(title_text="rows")
@@ -78,8 +90,13 @@ def stratum_counts_figure(counts: pd.DataFrame) -> go.Figure:
 
 
 def _curves_figure(
-    curves: Mapping[str, tuple[np.ndarray, np.ndarray, float]], *, title: str, metric: str,
-    x_title: str, y_title: str, diagonal: bool,
+    curves: Mapping[str, tuple[np.ndarray, np.ndarray, float]],
+    *,
+    title: str,
+    metric: str,
+    x_title: str,
+    y_title: str,
+    diagonal: bool,
 ) -> go.Figure:
     if not curves:
         return _message_figure(title, "No curves to show: pick a labelled set to evaluate against.")
@@ -89,20 +106,30 @@ def _curves_figure(
             raise ValueError(f"curve {name!r} must be (x, y, {metric}), got {len(value)} items")
         x, y, area = np.asarray(value[0], dtype=np.float64), np.asarray(value[1], dtype=np.float64), value[2]
         if x.shape != y.shape or x.ndim != 1:
-            raise ValueError(
-                f"curve {name!r}: x and y must be 1-D of equal length, got {x.shape} and {y.shape}"
-            )
+            raise ValueError(f"curve {name!r}: x and y must be 1-D of equal length, got {x.shape} and {y.shape}")
         idx = _thin(len(x), _CURVE_POINTS)
         area_text = "n/a" if area is None or not math.isfinite(area) else f"{area:.3f}"
         fig.add_trace(
-            go.Scatter(x=x[idx], y=y[idx], mode="lines", name=f"{_esc(name)} ({metric} {area_text})",
-                       line={"color": MODEL_COLORS[i % len(MODEL_COLORS)]},
-                       hovertemplate=f"{x_title} %{{x:.3f}}<br>{y_title} %{{y:.3f}}"
-                                     "<extra>%{fullData.name}</extra>")
+            go.Scatter(
+                x=x[idx],
+                y=y[idx],
+                mode="lines",
+                name=f"{_esc(name)} ({metric} {area_text})",
+                line={"color": MODEL_COLORS[i % len(MODEL_COLORS)]},
+                hovertemplate=f"{x_title} %{{x:.3f}}<br>{y_title} %{{y:.3f}}<extra>%{{fullData.name}}</extra>",
+            )
         )
     if diagonal:
-        fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance (AUC 0.500)",
-                                 line={"color": "gray", "dash": "dash", "width": 1}, hoverinfo="skip"))
+        fig.add_trace(
+            go.Scatter(
+                x=[0, 1],
+                y=[0, 1],
+                mode="lines",
+                name="chance (AUC 0.500)",
+                line={"color": "gray", "dash": "dash", "width": 1},
+                hoverinfo="skip",
+            )
+        )
     # Both rates live in [0, 1]. No locked aspect ratio: in a wide or narrow column plotly.js
     # would widen one range (to about -0.4..1.4) to keep the square.
     fig.update_xaxes(title_text=x_title, range=list(_UNIT_RANGE))
@@ -120,8 +147,9 @@ def roc_figure(curves: Mapping[str, tuple[np.ndarray, np.ndarray, float]]) -> go
     Returns:
         The figure: one line per curve plus a dashed ``chance`` line.
     """
-    return _curves_figure(curves, title="ROC", metric="AUC", x_title="false positive rate",
-                          y_title="true positive rate", diagonal=True)
+    return _curves_figure(
+        curves, title="ROC", metric="AUC", x_title="false positive rate", y_title="true positive rate", diagonal=True
+    )
 
 
 def pr_figure(curves: Mapping[str, tuple[np.ndarray, np.ndarray, float]]) -> go.Figure:
@@ -133,5 +161,6 @@ def pr_figure(curves: Mapping[str, tuple[np.ndarray, np.ndarray, float]]) -> go.
     Returns:
         The figure: one line per curve.
     """
-    return _curves_figure(curves, title="Precision-recall", metric="AP", x_title="recall",
-                          y_title="precision", diagonal=False)
+    return _curves_figure(
+        curves, title="Precision-recall", metric="AP", x_title="recall", y_title="precision", diagonal=False
+    )

@@ -63,9 +63,7 @@ def token_heatmap(tokens: Sequence[str], nll_q: Sequence[float], nll_q_given_a: 
     a = np.asarray(nll_q, dtype=np.float64)
     b = np.asarray(nll_q_given_a, dtype=np.float64)
     if not (len(toks) == len(a) == len(b)):
-        raise ValueError(
-            f"tokens, nll_q and nll_q_given_a differ in length ({len(toks)}, {len(a)}, {len(b)})"
-        )
+        raise ValueError(f"tokens, nll_q and nll_q_given_a differ in length ({len(toks)}, {len(a)}, {len(b)})")
     title = "Query tokens: what the answer explains"
     if not toks:
         return _message_figure(title, "No query tokens to show.")
@@ -78,16 +76,16 @@ def token_heatmap(tokens: Sequence[str], nll_q: Sequence[float], nll_q_given_a: 
     both = np.isfinite(d)  # the mean of the difference is RMI only over tokens scored both ways
     note = f"{len(toks):,} tokens"
     if both.any():
-        note += (f"; mean NLL {a[both].mean():.3f} without, {b[both].mean():.3f} with the answer; "
-                 f"mean explained (RMI) {d[both].mean():.3f} nats")
+        note += (
+            f"; mean NLL {a[both].mean():.3f} without, {b[both].mean():.3f} with the answer; "
+            f"mean explained (RMI) {d[both].mean():.3f} nats"
+        )
     fig = _layout(fig, _title(title, [note]), height=140 + 170 * n_lines)
     fig.update_layout(margin={"r": 110, "b": 70})
     return fig
 
 
-def _add_heatmap_line(
-    fig: go.Figure, toks: list[str], a: np.ndarray, b: np.ndarray, d: np.ndarray, line: int
-) -> None:
+def _add_heatmap_line(fig: go.Figure, toks: list[str], a: np.ndarray, b: np.ndarray, d: np.ndarray, line: int) -> None:
     """Draw tokens ``line * TOKENS_PER_LINE ..`` of :func:`token_heatmap` into subplot row ``line + 1``."""
     # The rows sit at numeric y = 0, 1, 2 with tick labels, not on a categorical axis: two
     # heatmaps sharing one categorical y axis with different categories draw nothing at all in
@@ -99,22 +97,55 @@ def _add_heatmap_line(
     shown = [_visible_token(t) for t in toks[lo:hi]]
     text = [[f"#{p} {s}<br>{row}" for p, s in zip(pos, shown)] for row in _HEATMAP_ROWS]
     fig.add_trace(
-        go.Heatmap(x=pos, y=rows[:2], z=np.vstack([a[lo:hi], b[lo:hi]]), text=text[:2],  # (2, n)
-                   coloraxis="coloraxis", hovertemplate=hover, xgap=1, ygap=1),
-        row=line + 1, col=1,
+        go.Heatmap(
+            x=pos,
+            y=rows[:2],
+            z=np.vstack([a[lo:hi], b[lo:hi]]),
+            text=text[:2],  # (2, n)
+            coloraxis="coloraxis",
+            hovertemplate=hover,
+            xgap=1,
+            ygap=1,
+        ),
+        row=line + 1,
+        col=1,
     )
     fig.add_trace(
-        go.Heatmap(x=pos, y=rows[2:], z=d[lo:hi][None, :], text=text[2:],  # (1, n)
-                   coloraxis="coloraxis2", hovertemplate=hover, xgap=1, ygap=1),
-        row=line + 1, col=1,
+        go.Heatmap(
+            x=pos,
+            y=rows[2:],
+            z=d[lo:hi][None, :],
+            text=text[2:],  # (1, n)
+            coloraxis="coloraxis2",
+            hovertemplate=hover,
+            xgap=1,
+            ygap=1,
+        ),
+        row=line + 1,
+        col=1,
     )
     ticks = [_visible_token(t, limit=10) for t in toks[lo:hi]]  # hover has the full token
-    fig.update_xaxes(tickmode="array", tickvals=pos, ticktext=ticks,
-                     range=[lo - 0.5, lo + TOKENS_PER_LINE - 0.5], showgrid=False, row=line + 1, col=1)
+    fig.update_xaxes(
+        tickmode="array",
+        tickvals=pos,
+        ticktext=ticks,
+        range=[lo - 0.5, lo + TOKENS_PER_LINE - 0.5],
+        showgrid=False,
+        row=line + 1,
+        col=1,
+    )
     # An explicit reversed range (top row first) rather than autorange: each trace's cells
     # then span exactly their unit row.
-    fig.update_yaxes(tickmode="array", tickvals=rows, ticktext=list(_HEATMAP_ROWS),
-                     range=[len(rows) - 0.5, -0.5], showgrid=False, zeroline=False, row=line + 1, col=1)
+    fig.update_yaxes(
+        tickmode="array",
+        tickvals=rows,
+        ticktext=list(_HEATMAP_ROWS),
+        range=[len(rows) - 0.5, -0.5],
+        showgrid=False,
+        zeroline=False,
+        row=line + 1,
+        col=1,
+    )
 
 
 def _heatmap_color_axes(a: np.ndarray, b: np.ndarray, d: np.ndarray) -> dict[str, dict]:
@@ -127,13 +158,19 @@ def _heatmap_color_axes(a: np.ndarray, b: np.ndarray, d: np.ndarray) -> dict[str
     # they do not eat the bars' length, and few ticks.
     bar = {"x": 1.0, "len": 0.5, "thickness": 12, "nticks": 4}
     return {
-        "coloraxis": {"colorscale": "YlOrRd", "cmin": float(nll_all.min()) if len(nll_all) else 0.0,
-                      "cmax": float(nll_all.max()) if len(nll_all) else 1.0,
-                      "colorbar": {**bar, "title": {"text": "NLL", "side": "right"}, "y": 1.0,
-                                   "yanchor": "top"}},
-        "coloraxis2": {"colorscale": DIVERGING, "cmid": 0.0, "cmin": -d_abs, "cmax": d_abs,
-                       "colorbar": {**bar, "title": {"text": "explained", "side": "right"}, "y": 0.0,
-                                    "yanchor": "bottom"}},
+        "coloraxis": {
+            "colorscale": "YlOrRd",
+            "cmin": float(nll_all.min()) if len(nll_all) else 0.0,
+            "cmax": float(nll_all.max()) if len(nll_all) else 1.0,
+            "colorbar": {**bar, "title": {"text": "NLL", "side": "right"}, "y": 1.0, "yanchor": "top"},
+        },
+        "coloraxis2": {
+            "colorscale": DIVERGING,
+            "cmid": 0.0,
+            "cmin": -d_abs,
+            "cmax": d_abs,
+            "colorbar": {**bar, "title": {"text": "explained", "side": "right"}, "y": 0.0, "yanchor": "bottom"},
+        },
     }
 
 
@@ -171,11 +208,18 @@ def length_histograms(lengths: pd.DataFrame, *, unit: str = "characters") -> go.
         edges = np.linspace(lo, top if top > lo else lo + 1, 51)
         counts, _ = np.histogram(v[v <= top], bins=edges)
         fig.add_trace(
-            go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=counts, width=edges[1] - edges[0], name=field,
-                   customdata=np.column_stack([edges[:-1], edges[1:]]), marker_color=MODEL_COLORS[col - 1],
-                   hovertemplate=f"%{{customdata[0]:,.0f}}–%{{customdata[1]:,.0f}} {unit_t}<br>"
-                                 "%{y:,} rows<extra>%{fullData.name}</extra>"),
-            row=1, col=col,
+            go.Bar(
+                x=(edges[:-1] + edges[1:]) / 2,
+                y=counts,
+                width=edges[1] - edges[0],
+                name=field,
+                customdata=np.column_stack([edges[:-1], edges[1:]]),
+                marker_color=MODEL_COLORS[col - 1],
+                hovertemplate=f"%{{customdata[0]:,.0f}}–%{{customdata[1]:,.0f}} {unit_t}<br>"
+                "%{y:,} rows<extra>%{fullData.name}</extra>",
+            ),
+            row=1,
+            col=col,
         )
         fig.update_xaxes(title_text=f"length ({unit_t})", row=1, col=col)
         fig.update_yaxes(title_text="rows", row=1, col=col)

@@ -20,8 +20,9 @@ The fast path (METHOD.md section 7), with the modules that hold its parts:
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -97,25 +98,38 @@ class ScoringModel:
         self.placement = choose_placement(device, dtype)
         self.device, self.device_reason = self.placement.device, self.placement.device_reason
         self.dtype, self.dtype_reason = self.placement.dtype, self.placement.dtype_reason  # the matmuls' dtype
-        self.model, tokenizer = placed_model(source, self.placement, trust_remote_code=trust_remote_code,
-                                             model=model, tokenizer=tokenizer)
+        self.model, tokenizer = placed_model(
+            source, self.placement, trust_remote_code=trust_remote_code, model=model, tokenizer=tokenizer
+        )
         config = self.model.config
         self.body = self.model.get_decoder()
         self.head = self.model.get_output_embeddings()
         if self.body is None or self.head is None:
             raise ScoringError(f"model {source.spec!r}: its architecture exposes no decoder body / LM head")
-        self.lm_head = ChunkedHead(self.head, dtype=torch_dtype(self.dtype),
-                                   softcap=getattr(config, "final_logit_softcapping", None))
-        self.encoder = Encoder(tokenizer, model_type=getattr(config, "model_type", None), template=template,
-                               system=system, reverse_instruction=reverse_instruction)
+        self.lm_head = ChunkedHead(
+            self.head, dtype=torch_dtype(self.dtype), softcap=getattr(config, "final_logit_softcapping", None)
+        )
+        self.encoder = Encoder(
+            tokenizer,
+            model_type=getattr(config, "model_type", None),
+            template=template,
+            system=system,
+            reverse_instruction=reverse_instruction,
+        )
         attn = getattr(config, "_attn_implementation", "") or ""
         self.pack = ("flash" in attn) if pack is None else pack
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         # Packed batches are one long row with restarting positions: a shared prefix cache does not
         # fit that layout, and varlen kernels waste nothing on padding anyway.
         self.reuse_prefix = reuse_prefix and not self.pack
-        self.prefixes = PrefixCache(source.spec, self.body, self.encoder.template_ids, placement=self.placement,
-                                    sliding_window=getattr(config, "sliding_window", None), enabled=self.reuse_prefix)
+        self.prefixes = PrefixCache(
+            source.spec,
+            self.body,
+            self.encoder.template_ids,
+            placement=self.placement,
+            sliding_window=getattr(config, "sliding_window", None),
+            enabled=self.reuse_prefix,
+        )
         if self.device == "cpu":
             torch.set_num_threads(cpu_info().threads)
         self._compiled: _CompiledLayers | None = None  # None: the eager layers run
@@ -190,7 +204,7 @@ class ScoringModel:
         if self._compiled is None:
             self._compiled = _CompiledLayers(eager=tuple(layers), strict=strict)
             for i, layer in enumerate(self._compiled.eager):
-                layers[i] = torch.compile(layer, dynamic=True)
+                layers[i] = torch.compile(layer, dynamic=True)  # type: ignore[assignment]  # stands in for the layer
             self.lm_head.compile()
             # Compiled layers forward whole sequences: a layer that appends to a key/value cache
             # specialises its graph on the layer index (one compile per layer instead of one for
@@ -239,8 +253,11 @@ class ScoringModel:
         except Exception as exc:  # compilation happens here, on the first compiled call
             if state.strict:
                 raise ScoringError(f"--compile on: torch.compile failed: {type(exc).__name__}: {exc}") from exc
-            log.warning("torch.compile failed (%s: %s); scoring in eager mode", type(exc).__name__,
-                        str(exc).splitlines()[0] if str(exc) else "")
+            log.warning(
+                "torch.compile failed (%s: %s); scoring in eager mode",
+                type(exc).__name__,
+                str(exc).splitlines()[0] if str(exc) else "",
+            )
             self.uncompile()
             return self._score_batch(batch, padding_side)
         self._compiled = replace(state, checked=True)
@@ -255,8 +272,9 @@ class ScoringModel:
         for prefix, sequence, span_fields in PASSES:
             seqs = [getattr(e, sequence) for e in batch]
             # Target slot of span k of sample j: 2 * j + k.
-            spans = [[(*getattr(e, span), 2 * j + k) for k, (span, _) in enumerate(span_fields)]
-                     for j, e in enumerate(batch)]
+            spans = [
+                [(*getattr(e, span), 2 * j + k) for k, (span, _) in enumerate(span_fields)] for j, e in enumerate(batch)
+            ]
             hidden, rows, targets, slots = self._hidden_and_targets(prefix, seqs, spans, padding_side)
             nll = self.lm_head.nll(hidden, rows, targets)  # (N,) fp32
             del hidden
@@ -268,7 +286,10 @@ class ScoringModel:
         return pd.DataFrame({f: out[f] for f in SPAN_FIELDS})
 
     def _hidden_and_targets(
-        self, prefix_name: str, seqs: list[tuple[int, ...]], spans: list[list[tuple[int, int, int]]],
+        self,
+        prefix_name: str,
+        seqs: list[tuple[int, ...]],
+        spans: list[list[tuple[int, int, int]]],
         padding_side: str,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """Run the decoder body over one pass; return flat hidden states and, per target token,
@@ -295,6 +316,7 @@ class ScoringModel:
                 rows.append(predicting_rows(start, end, first_row=base + int(starts[i]), skip=skip))
                 targets.append(arr[start:end])
                 slots.append(np.full(end - start, slot, dtype=np.int64))
+
         def cat(parts: list[np.ndarray]) -> torch.Tensor:
             return torch.from_numpy(np.concatenate(parts) if parts else np.zeros(0, np.int64)).to(self.device)
 

@@ -37,8 +37,10 @@ def _sqlite(path: Path) -> Iterator[None]:
     try:
         yield
     except (sqlite3.Error, OSError) as e:
-        raise CacheError(f"score cache {path}: {e}; free space there, or put the cache elsewhere "
-                         "(QAQ_CACHE_DIR), or score without a cache (batches committed before this one are kept)") from None
+        raise CacheError(
+            f"score cache {path}: {e}; free space there, or put the cache elsewhere "
+            "(QAQ_CACHE_DIR), or score without a cache (batches committed before this one are kept)"
+        ) from None
 
 
 def run_key(*, model_identity: str, template_sha256: str, max_length: int, dtype: str) -> str:

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import astuple, dataclass, fields
-from typing import Any, Sequence
+from typing import Any
 
 from qaq.scoring.errors import ScoringError
 from qaq.scoring.loading import load_model_type, load_tokenizer
@@ -24,8 +25,9 @@ from qaq.scoring.templates import DEFAULT_REVERSE_INSTRUCTION, DEFAULT_SYSTEM, L
 
 # Text that exercises byte fallback, unicode, code and special-token look-alikes: two encoders
 # that encode it (and their template) alike are taken to encode everything alike.
-_PROBE = ("for k, v in d.items():\n\tprint(f'{k}={v!r}')  # naïve façade Ω 日本語 😀 "
-          "<|im_start|> </s> [/INST] <end_of_turn>")
+_PROBE = (
+    "for k, v in d.items():\n\tprint(f'{k}={v!r}')  # naïve façade Ω 日本語 😀 <|im_start|> </s> [/INST] <end_of_turn>"
+)
 
 
 @dataclass(frozen=True)
@@ -181,13 +183,15 @@ class Encoder:
 
     def encode(self, query: str, answer: str, *, max_length: int) -> Encoded:
         """Tokenize one pair for both passes, truncating as :func:`truncate_spans` states."""
-        return self.encode_ids(self._text_ids(query, user=True), self._text_ids(answer, user=True),
-                               max_length=max_length)
+        return self.encode_ids(
+            self._text_ids(query, user=True), self._text_ids(answer, user=True), max_length=max_length
+        )
 
     def encode_many(self, queries: Sequence[str], answers: Sequence[str], *, max_length: int) -> list[Encoded]:
         """Tokenize many pairs (one tokenizer call per side)."""
-        return [self.encode_ids(q, a, max_length=max_length)
-                for q, a in zip(self.user_ids(queries), self.user_ids(answers))]
+        return [
+            self.encode_ids(q, a, max_length=max_length) for q, a in zip(self.user_ids(queries), self.user_ids(answers))
+        ]
 
     def encode_ids(self, q: Sequence[int], a: Sequence[int], *, max_length: int) -> Encoded:
         """Lay out the token ids of a query and an answer in both passes (each at most ``max_length``
@@ -201,8 +205,12 @@ class Encoder:
         ra0 = len(t.rev_prefix)
         rq0 = ra0 + len(a) + len(t.rev_middle)
         return Encoded(
-            t.fwd_prefix + q + t.fwd_middle + a, (q0, q0 + len(q)), (a0, a0 + len(a)),
-            t.rev_prefix + a + t.rev_middle + q, (ra0, ra0 + len(a)), (rq0, rq0 + len(q)),
+            t.fwd_prefix + q + t.fwd_middle + a,
+            (q0, q0 + len(q)),
+            (a0, a0 + len(a)),
+            t.rev_prefix + a + t.rev_middle + q,
+            (ra0, ra0 + len(a)),
+            (rq0, rq0 + len(q)),
             truncated,
         )
 

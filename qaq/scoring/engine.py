@@ -19,17 +19,18 @@ import logging
 import platform
 import re
 import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from dataclasses import fields as dc_fields
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal, Mapping, Sequence, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
 
 from qaq import __version__
-from qaq.scoring.cache import ScoreCache, run_key, sample_key
 from qaq.columns import COUNT_FIELDS, MEASURED_FIELDS, QA_HASH, SCORE_FIELDS, SPAN_FIELDS, score_column
 from qaq.io.datasets import hash_id
+from qaq.scoring.cache import ScoreCache, run_key, sample_key
 from qaq.scoring.hardware import Dtype
 from qaq.scoring.templates import DEFAULT_REVERSE_INSTRUCTION, DEFAULT_SYSTEM, TemplateKind, check_reverse_instruction
 
@@ -67,8 +68,12 @@ class ScoringConfig:
 
     def __post_init__(self) -> None:
         check_reverse_instruction(self.reverse_instruction)
-        for name, kind in (("dtype", Dtype), ("compile", CompileMode), ("template", TemplateKind),
-                           ("padding_side", PaddingSide)):
+        for name, kind in (
+            ("dtype", Dtype),
+            ("compile", CompileMode),
+            ("template", TemplateKind),
+            ("padding_side", PaddingSide),
+        ):
             choices = get_args(kind)
             if getattr(self, name) not in choices:
                 raise ValueError(f"{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}")
@@ -111,7 +116,7 @@ def config_json(config: ScoringConfig) -> str:
     return json.dumps(asdict(config), sort_keys=True)
 
 
-def load_scoring_model(spec: str, config: ScoringConfig) -> "ScoringModel":
+def load_scoring_model(spec: str, config: ScoringConfig) -> ScoringModel:
     """Resolve and load one model as the config says (imports torch)."""
     from qaq.scoring.backend import ScoringModel
     from qaq.scoring.models import resolve_model
@@ -163,7 +168,7 @@ def should_compile(config: ScoringConfig, device: str, dtype: str, tokens: int) 
     return tokens >= (COMPILE_MIN_TOKENS if device == "cpu" else COMPILE_MIN_TOKENS_GPU)
 
 
-def prepare_model(sm: "ScoringModel", config: ScoringConfig, tokens: int) -> None:
+def prepare_model(sm: ScoringModel, config: ScoringConfig, tokens: int) -> None:
     """Compile ``sm`` when :func:`should_compile` says so (strict when asked with ``on``)."""
     if not sm.compiled and should_compile(config, sm.device, sm.precision, tokens):
         sm.compile(strict=config.compile == "on")
@@ -199,8 +204,8 @@ def plan_batches(lengths: Sequence[int], batch_tokens: int) -> list[list[int]]:
 
 
 def iter_scores(
-    sm: "ScoringModel",
-    encoded: Sequence["Encoded"],
+    sm: ScoringModel,
+    encoded: Sequence[Encoded],
     *,
     batch_tokens: int,
     padding_side: str = "right",
@@ -213,22 +218,30 @@ def iter_scores(
     for idx in plan_batches([sm.width(e) for e in encoded], batch_tokens):
         batch = [encoded[i] for i in idx]
         sums = sm.score_batch(batch, padding_side=padding_side)
-        counts = {"n_tokens_q": [e.n_q for e in batch], "n_tokens_a": [e.n_a for e in batch],
-                  "truncated": [e.truncated for e in batch]}
-        n = {"nll_q": counts["n_tokens_q"], "nll_q_given_a": counts["n_tokens_q"],
-             "nll_a": counts["n_tokens_a"], "nll_a_given_q": counts["n_tokens_a"]}
+        counts = {
+            "n_tokens_q": [e.n_q for e in batch],
+            "n_tokens_a": [e.n_a for e in batch],
+            "truncated": [e.truncated for e in batch],
+        }
+        n = {
+            "nll_q": counts["n_tokens_q"],
+            "nll_q_given_a": counts["n_tokens_q"],
+            "nll_a": counts["n_tokens_a"],
+            "nll_a_given_q": counts["n_tokens_a"],
+        }
         values = {}
-        for field in SPAN_FIELDS:
-            tokens = np.asarray(n[field], dtype=np.float64)
+        for span in SPAN_FIELDS:
+            tokens = np.asarray(n[span], dtype=np.float64)
             with np.errstate(invalid="ignore", divide="ignore"):
-                values[field] = np.where(tokens > 0, sums[field].to_numpy() / np.maximum(tokens, 1), np.nan)
-        for field in COUNT_FIELDS:
-            values[field] = np.asarray(counts[field], dtype=np.float64)
+                values[span] = np.where(tokens > 0, sums[span].to_numpy() / np.maximum(tokens, 1), np.nan)
+        for count in COUNT_FIELDS:
+            values[count] = np.asarray(counts[count], dtype=np.float64)
         yield idx, pd.DataFrame(values, columns=list(MEASURED_FIELDS))
 
 
-def score_all(sm: "ScoringModel", encoded: Sequence["Encoded"], *, batch_tokens: int,
-              padding_side: str = "right") -> pd.DataFrame:
+def score_all(
+    sm: ScoringModel, encoded: Sequence[Encoded], *, batch_tokens: int, padding_side: str = "right"
+) -> pd.DataFrame:
     """:func:`iter_scores` of every sample, in ``encoded`` order: one row each, :data:`qaq.columns.MEASURED_FIELDS`."""
     out = np.full((len(encoded), len(MEASURED_FIELDS)), np.nan)
     for idx, values in iter_scores(sm, encoded, batch_tokens=batch_tokens, padding_side=padding_side):
@@ -238,7 +251,7 @@ def score_all(sm: "ScoringModel", encoded: Sequence["Encoded"], *, batch_tokens:
 
 def score_frame(
     data: pd.DataFrame,
-    models: Mapping[str, str | "ScoringModel"],
+    models: Mapping[str, str | ScoringModel],
     *,
     config: ScoringConfig = ScoringConfig(),
     cache: ScoreCache | None = None,
@@ -280,7 +293,7 @@ def score_table_base(data: pd.DataFrame) -> pd.DataFrame:
 
 def _score_one(
     name: str,
-    sm: "ScoringModel",
+    sm: ScoringModel,
     data: pd.DataFrame,
     *,
     config: ScoringConfig,
@@ -293,8 +306,10 @@ def _score_one(
     queries = data["query"].to_numpy()[scorable].tolist()
     answers = data["answer"].to_numpy()[scorable].tolist()
     rk = run_key(
-        model_identity=sm.source.identity, template_sha256=sm.layout.sha256,
-        max_length=config.max_length, dtype=sm.precision,
+        model_identity=sm.source.identity,
+        template_sha256=sm.layout.sha256,
+        max_length=config.max_length,
+        dtype=sm.precision,
     )
     keys = [sample_key(rk, q, a) for q, a in zip(queries, answers)]
     found = cache.get_many(keys) if cache is not None else {}
@@ -312,7 +327,9 @@ def _score_one(
         for k in todo:
             first.setdefault(keys[k], k)
         uniq = list(first.values())
-        encoded = sm.encoder.encode_many([queries[k] for k in uniq], [answers[k] for k in uniq], max_length=config.max_length)
+        encoded = sm.encoder.encode_many(
+            [queries[k] for k in uniq], [answers[k] for k in uniq], max_length=config.max_length
+        )
         prepare_model(sm, config, sum(map(sm.forwarded, encoded)))
         done = run.rows_cached
         by_key: dict[str, np.ndarray] = {}
@@ -352,8 +369,7 @@ def score_fields(measured: pd.DataFrame) -> dict[str, pd.Series]:
     m = {f: measured[f].astype("float64") for f in MEASURED_FIELDS}
     with np.errstate(invalid="ignore", divide="ignore"):
         derived = {"rmi": m["nll_q"] - m["nll_q_given_a"], "ifd": m["nll_a_given_q"] / m["nll_a"]}
-    values = {**{f: m[f] for f in SPAN_FIELDS}, **derived,
-              **{f: m[f].round().astype("Int64") for f in COUNT_FIELDS}}
+    values = {**{f: m[f] for f in SPAN_FIELDS}, **derived, **{f: m[f].round().astype("Int64") for f in COUNT_FIELDS}}
     return {f: values[f] for f in SCORE_FIELDS}
 
 
@@ -378,8 +394,11 @@ def heavily_truncated(table: pd.DataFrame, model: str, *, share: float = TRUNCAT
     [{'id': 'a', 'tokens_cut': 20, 'tokens': 110}]
     """
     cut = table[score_column(model, "truncated")].astype("Float64")
-    total = cut + table[score_column(model, "n_tokens_q")].astype("Float64") + \
-        table[score_column(model, "n_tokens_a")].astype("Float64")
+    total = (
+        cut
+        + table[score_column(model, "n_tokens_q")].astype("Float64")
+        + table[score_column(model, "n_tokens_a")].astype("Float64")
+    )
     frac = (cut / total.where(total > 0)).fillna(0.0)
     keep = (frac > share).to_numpy(dtype=bool)
     cols = ["id", "line"] if "line" in table.columns else ["id"]
@@ -405,9 +424,17 @@ def run_metadata(config: ScoringConfig, runs: Mapping[str, ModelRun], *, n_rows:
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "n_rows": n_rows,
         "config": asdict(config),
-        "models": {name: {**r.description, "rows_total": r.rows_total, "rows_cached": r.rows_cached,
-                          "rows_scored": r.rows_scored, "tokens_forwarded": r.tokens_forwarded,
-                          "seconds": round(r.seconds, 3)} for name, r in runs.items()},
+        "models": {
+            name: {
+                **r.description,
+                "rows_total": r.rows_total,
+                "rows_cached": r.rows_cached,
+                "rows_scored": r.rows_scored,
+                "tokens_forwarded": r.tokens_forwarded,
+                "seconds": round(r.seconds, 3),
+            }
+            for name, r in runs.items()
+        },
         "versions": {p: version(p) for p in ("torch", "transformers", "pandas", "numpy")},
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -430,7 +457,11 @@ def duration_text(seconds: float | None) -> str:
 
 
 def estimate_cost(
-    sm: "ScoringModel", data: pd.DataFrame, *, config: ScoringConfig, calibration_samples: int = 8,
+    sm: ScoringModel,
+    data: pd.DataFrame,
+    *,
+    config: ScoringConfig,
+    calibration_samples: int = 8,
     calibration_forwards: int = 2,
 ) -> dict[str, Any]:
     """Count the tokens a run would forward and time a short calibration on the chosen device.
@@ -443,7 +474,9 @@ def estimate_cost(
     is an upper bound.
     """
     scorable = data[data["skip"].fillna("") == ""]
-    encoded = sm.encoder.encode_many(scorable["query"].tolist(), scorable["answer"].tolist(), max_length=config.max_length)
+    encoded = sm.encoder.encode_many(
+        scorable["query"].tolist(), scorable["answer"].tolist(), max_length=config.max_length
+    )
     tokens = sum(map(sm.forwarded, encoded))
     budget = batch_budget(config, sm.device)
     result: dict[str, Any] = {

@@ -223,8 +223,9 @@ class MatmulRates:
         return self.gflops[fast] / self.gflops[slow]
 
 
-def matmul_rates(dtypes: tuple[str, ...] = ("fp32", "bf16"), *, shape: tuple[int, int, int] = (2048, 576, 1536),
-                 seconds: float = 0.3) -> MatmulRates:
+def matmul_rates(
+    dtypes: tuple[str, ...] = ("fp32", "bf16"), *, shape: tuple[int, int, int] = (2048, 576, 1536), seconds: float = 0.3
+) -> MatmulRates:
     """Time an (M, K) x (K, N) matmul per dtype on the CPU, median of repeats.
 
     The default shape is a SmolLM2-135M MLP projection over a 2,048-token batch.
@@ -262,9 +263,11 @@ def emulated_bf16_warning(dtype: str) -> str | None:
         return None
     rates = matmul_rates(("fp32", "bf16"), shape=(512, 576, 1536), seconds=0.2)
     slower = rates.ratio("fp32", "bf16")
-    return (f"dtype {dtype} on a CPU without native bf16 ({cpu.model}, no AVX512-BF16/AMX): bf16 matmuls run "
-            f"{slower:.1f}x slower than fp32 here (timed now: {rates.gflops['bf16']:.1f} vs "
-            f"{rates.gflops['fp32']:.1f} GFLOP/s); dtype auto picks fp32 on this CPU")
+    return (
+        f"dtype {dtype} on a CPU without native bf16 ({cpu.model}, no AVX512-BF16/AMX): bf16 matmuls run "
+        f"{slower:.1f}x slower than fp32 here (timed now: {rates.gflops['bf16']:.1f} vs "
+        f"{rates.gflops['fp32']:.1f} GFLOP/s); dtype auto picks fp32 on this CPU"
+    )
 
 
 def describe_machine(device: str = "auto", dtype: str = "auto") -> dict[str, Any]:
@@ -272,9 +275,13 @@ def describe_machine(device: str = "auto", dtype: str = "auto") -> dict[str, Any
     import torch
 
     cpu = cpu_info()
-    info: dict[str, Any] = {"cpu": asdict(cpu), "cpu_kind": cpu.kind, "torch": torch.__version__,
-                            "torch_cpu_capability": torch_capability(),
-                            "torch_threads": torch.get_num_threads()}
+    info: dict[str, Any] = {
+        "cpu": asdict(cpu),
+        "cpu_kind": cpu.kind,
+        "torch": torch.__version__,
+        "torch_cpu_capability": torch_capability(),
+        "torch_threads": torch.get_num_threads(),
+    }
     try:
         dev, dev_reason = choose_device(device)
         dt, dt_reason = choose_dtype(dtype, dev)

@@ -88,7 +88,9 @@ class ChunkedHead:
         buffers = self._buffers
         if buffers is None or buffers[0].shape[0] < rows or buffers[0].device != like.device:
             z = torch.empty(rows, vocab, dtype=torch.float32, device=like.device)
-            raw = None if like.dtype == torch.float32 else torch.empty(rows, vocab, dtype=like.dtype, device=like.device)
+            raw = (
+                None if like.dtype == torch.float32 else torch.empty(rows, vocab, dtype=like.dtype, device=like.device)
+            )
             buffers = self._buffers = (z, raw)
         return buffers
 

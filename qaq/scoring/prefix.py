@@ -53,8 +53,14 @@ class PrefixCache:
     """
 
     def __init__(
-        self, spec: str, body: Any, template_ids: TemplateIds, *, placement: Placement,
-        sliding_window: int | None, enabled: bool,
+        self,
+        spec: str,
+        body: Any,
+        template_ids: TemplateIds,
+        *,
+        placement: Placement,
+        sliding_window: int | None,
+        enabled: bool,
     ) -> None:
         self.spec = spec
         self.body = body
@@ -92,8 +98,9 @@ class PrefixCache:
                 out = self.body(input_ids=torch.tensor([ids], device=self.placement.device), use_cache=True)
             cache = getattr(out, "cache", None) or getattr(out, "past_key_values", None)
             if cache is None:
-                raise ScoringError(f"model {self.spec!r}: its decoder returned no key/value cache; "
-                                   "score it with reuse_prefix=False")
+                raise ScoringError(
+                    f"model {self.spec!r}: its decoder returned no key/value cache; score it with reuse_prefix=False"
+                )
             state = self._states[name] = PrefixState(len(ids), cache, out.last_hidden_state[0, -1])
         return state
 

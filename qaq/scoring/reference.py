@@ -8,21 +8,23 @@ difference between the two is a bug in batching, padding, packing, prefix reuse 
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 import torch
 
 from qaq.columns import SPAN_FIELDS
-
 from qaq.scoring.backend import ScoringModel
 from qaq.scoring.encoder import Encoded
 
-
 # The four spans of a sample, each one forward: (sequence, span) -> score field.
-_SPANS = (("fwd", "fwd_q", "nll_q"), ("fwd", "fwd_a", "nll_a_given_q"),
-          ("rev", "rev_q", "nll_q_given_a"), ("rev", "rev_a", "nll_a"))
+_SPANS = (
+    ("fwd", "fwd_q", "nll_q"),
+    ("fwd", "fwd_a", "nll_a_given_q"),
+    ("rev", "rev_q", "nll_q_given_a"),
+    ("rev", "rev_a", "nll_a"),
+)
 
 
 @torch.inference_mode()

@@ -50,9 +50,7 @@ _GEMMA_TURNS = (
     "{%- endfor -%}"
 )
 _CHATML_TURNS = (
-    "{%- for m in messages -%}"
-    "{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n' }}"
-    "{%- endfor -%}"
+    "{%- for m in messages -%}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n' }}{%- endfor -%}"
 )
 BORROWED_CHAT_TEMPLATES: dict[str, str] = {
     "gemma": _GEMMA_TURNS,
@@ -114,8 +112,7 @@ def check_reverse_instruction(text: str) -> str:
     """
     if text.count("{answer}") != 1:
         raise TemplateError(
-            "the reverse instruction must contain the placeholder {answer} exactly once, "
-            f"got: {text[:80]!r}"
+            f"the reverse instruction must contain the placeholder {{answer}} exactly once, got: {text[:80]!r}"
         )
     try:
         text.format(answer="")

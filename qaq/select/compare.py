@@ -87,14 +87,10 @@ def retention_curve(
     else:
         kept = np.searchsorted(v, t, side="left")
     frac = kept / len(v) if len(v) else np.full(len(t), np.nan)
-    return pd.DataFrame(
-        {"threshold": t, "kept": kept.astype(np.int64), "fraction": np.asarray(frac, dtype=np.float64)}
-    )
+    return pd.DataFrame({"threshold": t, "kept": kept.astype(np.int64), "fraction": np.asarray(frac, dtype=np.float64)})
 
 
-def quadrant_counts(
-    df: pd.DataFrame, *, diff_threshold: float = 0.0, sum_threshold: float = 1.0
-) -> pd.DataFrame:
+def quadrant_counts(df: pd.DataFrame, *, diff_threshold: float = 0.0, sum_threshold: float = 1.0) -> pd.DataFrame:
     """Cross-count the Diff and Sum halves of a strong/weak table.
 
     High means strictly above the threshold, Low strictly below (the threshold recipes'

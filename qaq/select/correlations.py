@@ -78,9 +78,7 @@ def spearman_by_stratum(df: pd.DataFrame, x: str, y: str, *, stratum: str) -> pd
     )
 
 
-def strong_weak_spearman(
-    df: pd.DataFrame, *, strong: str, weak: str, bins: int = DEFAULT_BINS
-) -> pd.DataFrame:
+def strong_weak_spearman(df: pd.DataFrame, *, strong: str, weak: str, bins: int = DEFAULT_BINS) -> pd.DataFrame:
     """Spearman of the strong and weak models' RMI, overall and per stratum of the strong model.
 
     Strata are the K quantile bins of the strong model's PPL(Q)
@@ -107,4 +105,3 @@ def rmi_ifd_spearman(df: pd.DataFrame, model: str) -> float:
     """Spearman of one model's RMI and IFD (the paper reports 0.252 on WarriorCoder)."""
     _check_model(df, model, ("rmi", "ifd"))
     return spearman(df[score_column(model, "rmi")], df[score_column(model, "ifd")])
-

@@ -145,5 +145,14 @@ def precision_recall_at(is_defect: pd.Series, flagged: pd.Series) -> dict[str, f
     def ratio(a: int, b: int) -> float:
         return a / b if b else math.nan
 
-    return {"n": int(ok.sum()), "n_flagged": tp + fp, "tp": tp, "fp": fp, "fn": fn, "tn": tn,
-            "precision": ratio(tp, tp + fp), "recall": ratio(tp, tp + fn), "f1": ratio(2 * tp, 2 * tp + fp + fn)}
+    return {
+        "n": int(ok.sum()),
+        "n_flagged": tp + fp,
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "tn": tn,
+        "precision": ratio(tp, tp + fp),
+        "recall": ratio(tp, tp + fn),
+        "f1": ratio(2 * tp, 2 * tp + fp + fn),
+    }

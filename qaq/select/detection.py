@@ -223,8 +223,7 @@ def detection_table(
     _check_scores(scores, df.index, "the table")
     negative = labels.isin(clean_set).fillna(False).to_numpy(dtype=bool)
     labelled = labels.notna().to_numpy(dtype=bool)
-    comparisons = [(t, (labels == t).fillna(False).to_numpy(dtype=bool))
-                   for t in _defect_types(labels, clean_set)]
+    comparisons = [(t, (labels == t).fillna(False).to_numpy(dtype=bool)) for t in _defect_types(labels, clean_set)]
     comparisons.append((ANY_DEFECT, labelled & ~negative))
     values = {c: _values(scores[c]) for c in scores.columns}
     rows: list[dict[str, Any]] = []
@@ -235,17 +234,35 @@ def detection_table(
             y = positive[ok]
             n_pos, n_neg = int(y.sum()), int((~y).sum())
             auc, ap = _aucs(y, x[ok])
-            rows.append({
-                "defect": name, "detector": str(detector), "n_positive": n_pos, "n_negative": n_neg,
-                "n_missing": int((used & np.isnan(x)).sum()),
-                "base_rate": n_pos / (n_pos + n_neg) if n_pos + n_neg else math.nan,
-                "roc_auc": auc, "average_precision": ap,
-            })
-    out = pd.DataFrame(rows, columns=["defect", "detector", "n_positive", "n_negative", "n_missing",
-                                      "base_rate", "roc_auc", "average_precision"])
+            rows.append(
+                {
+                    "defect": name,
+                    "detector": str(detector),
+                    "n_positive": n_pos,
+                    "n_negative": n_neg,
+                    "n_missing": int((used & np.isnan(x)).sum()),
+                    "base_rate": n_pos / (n_pos + n_neg) if n_pos + n_neg else math.nan,
+                    "roc_auc": auc,
+                    "average_precision": ap,
+                }
+            )
+    out = pd.DataFrame(
+        rows,
+        columns=[
+            "defect",
+            "detector",
+            "n_positive",
+            "n_negative",
+            "n_missing",
+            "base_rate",
+            "roc_auc",
+            "average_precision",
+        ],
+    )
     ints = ["n_positive", "n_negative", "n_missing"]
-    return out.astype({**{c: "int64" for c in ints}, "base_rate": "float64", "roc_auc": "float64",
-                       "average_precision": "float64"})
+    return out.astype(
+        {**{c: "int64" for c in ints}, "base_rate": "float64", "roc_auc": "float64", "average_precision": "float64"}
+    )
 
 
 def defect_share(

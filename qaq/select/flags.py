@@ -55,11 +55,11 @@ def echo_score(query: str, answer: str) -> float:
     if not q or not a:
         return 0.0
     n = min(ECHO_NGRAM, len(q), len(a))
-    grams = {tuple(q[i:i + n]) for i in range(len(q) - n + 1)}
+    grams = {tuple(q[i : i + n]) for i in range(len(q) - n + 1)}
     covered = [False] * len(a)
     for i in range(len(a) - n + 1):
-        if tuple(a[i:i + n]) in grams:
-            covered[i:i + n] = [True] * n
+        if tuple(a[i : i + n]) in grams:
+            covered[i : i + n] = [True] * n
     return sum(covered) / len(a)
 
 

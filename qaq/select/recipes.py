@@ -66,8 +66,7 @@ _COMMON = ("include", "exclude")
 _KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "rmi_band": (("model", "lo", "hi"), ("ranking", "bins")),
     **{
-        m: (("strong", "weak"), ("budget", "threshold", "ranking", "bins", "per_stratum_quota"))
-        for m in BUDGET_METHODS
+        m: (("strong", "weak"), ("budget", "threshold", "ranking", "bins", "per_stratum_quota")) for m in BUDGET_METHODS
     },
     "ifd": (("model", "budget"), ("bins", "per_stratum_quota")),
     "random": (("budget",), ("seed",)),
@@ -173,8 +172,7 @@ def _check_keys(data: Mapping[str, Any]) -> str:
     unknown = [k for k in data if k not in allowed]
     if unknown:
         raise RecipeError(
-            f"unknown key(s) {', '.join(map(repr, unknown))} for method {method!r}; "
-            f"allowed: {', '.join(allowed)}"
+            f"unknown key(s) {', '.join(map(repr, unknown))} for method {method!r}; allowed: {', '.join(allowed)}"
         )
     missing = [k for k in required if k not in data]
     if missing:
@@ -284,8 +282,10 @@ def _load_spec(spec: Mapping[str, Any] | str | Path) -> Mapping[str, Any]:
         raise RecipeError(f"{where} is not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})") from None
     if not isinstance(data, dict):
         kind = "a JSON array" if isinstance(data, list) else f"JSON {type(data).__name__}"
-        raise RecipeError(f"{where} must be one JSON object such as "
-                          f'{{"method": "diff_high", "strong": "S", "weak": "W", "budget": 0.25}}, got {kind}')
+        raise RecipeError(
+            f"{where} must be one JSON object such as "
+            f'{{"method": "diff_high", "strong": "S", "weak": "W", "budget": 0.25}}, got {kind}'
+        )
     return data
 
 
@@ -334,4 +334,3 @@ def _ids(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
 def _some(items: list[str], k: int = 5) -> str:
     shown = ", ".join(map(repr, items[:k]))
     return shown + (f" (and {len(items) - k} more)" if len(items) > k else "")
-

@@ -207,16 +207,18 @@ def selection_notes(counts: pd.DataFrame, recipe: Recipe, *, n_rows: int, n_sele
     """
     notes: list[str] = []
     by_strata = recipe.stratify_model is not None and (
-        (recipe.ranking == "stratified" and recipe.method != "ifd") or recipe.per_stratum_quota)
+        (recipe.ranking == "stratified" and recipe.method != "ifd") or recipe.per_stratum_quota
+    )
     rows = counts.loc[counts["stratum"].notna(), "rows"] if by_strata else pd.Series(dtype="int64")
     small = int(rows.min()) if len(rows) and rows.min() < MIN_STRATUM_ROWS else None
     fewer = max(1, int(rows.sum() if len(rows) else n_rows) // MIN_STRATUM_ROWS)  # over the stratified rows
-    fix = (f"use fewer strata (\"bins\": {fewer} or less gives {MIN_STRATUM_ROWS}+ rows each) or "
-           "\"ranking\": \"global\"")
+    fix = f'use fewer strata ("bins": {fewer} or less gives {MIN_STRATUM_ROWS}+ rows each) or "ranking": "global"'
     if n_selected == 0:
         if recipe.method == "rmi_band" and small is not None:
-            why = (f"with strata of {small} rows, the ranks within a stratum take only a few values and "
-                   f"none falls in ({recipe.lo:g}, {recipe.hi:g}]; {fix}")
+            why = (
+                f"with strata of {small} rows, the ranks within a stratum take only a few values and "
+                f"none falls in ({recipe.lo:g}, {recipe.hi:g}]; {fix}"
+            )
         elif recipe.threshold is not None:
             side = ">" if recipe.method.endswith("_high") else "<"
             why = f"no row has {recipe.method.split('_')[0]} {side} {recipe.threshold:g}; move the threshold"
@@ -226,8 +228,10 @@ def selection_notes(counts: pd.DataFrame, recipe: Recipe, *, n_rows: int, n_sele
             why = "no row can be selected (skipped, unscored, or excluded)"
         notes.append(f"the recipe keeps 0 of {n_rows} rows: {why}")
     if small is not None:
-        notes.append(f"the smallest of the {len(rows)} strata of {recipe.stratify_model} has {small} rows "
-                     f"(fewer than {MIN_STRATUM_ROWS}), so its ranks move in steps of {1 / small:.0%}; {fix}")
+        notes.append(
+            f"the smallest of the {len(rows)} strata of {recipe.stratify_model} has {small} rows "
+            f"(fewer than {MIN_STRATUM_ROWS}), so its ranks move in steps of {1 / small:.0%}; {fix}"
+        )
     return notes
 
 
@@ -284,7 +288,9 @@ def _check_texts(data: pd.DataFrame, scores: pd.DataFrame) -> None:
         lines = data["line"].tolist() if "line" in data.columns else [None] * len(data)
         ids = data["id"].astype(str).tolist()
         shown = ", ".join(f"{ids[i]!r}" + (f" (line {lines[i]})" if lines[i] is not None else "") for i in changed[:5])
-        raise ValueError(f"{len(changed)} of {len(data)} rows have another query or answer than when they were "
-                         f"scored, e.g. {shown}: rows are matched on id, so these scores belong to other text. "
-                         "Give the data file that was scored, or score this one again (qaq score takes the "
-                         "unchanged rows from its cache)")
+        raise ValueError(
+            f"{len(changed)} of {len(data)} rows have another query or answer than when they were "
+            f"scored, e.g. {shown}: rows are matched on id, so these scores belong to other text. "
+            "Give the data file that was scored, or score this one again (qaq score takes the "
+            "unchanged rows from its cache)"
+        )
