@@ -25,6 +25,7 @@ SERVER_OPTIONS: dict[str, object] = {
     "server.address": "localhost",  # private to this machine: the app reads and writes local files
     "server.maxUploadSize": 200,  # megabytes per uploaded file; the Data and Score pages state it
     "browser.gatherUsageStats": False,
+    "client.toolbarMode": "viewer",  # no Deploy button: the app runs locally
 }
 
 

@@ -1,0 +1,361 @@
+"""`qaq score`: its options, the checks before any loading, the local run and the Ray branch."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from qaq.cli import cli
+from qaq.cli.options import parse_models, reports_status
+from qaq.cli.score_run import score_locally, score_on_ray
+from qaq.scoring.hardware import DTYPES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from qaq.jobs import StatusReporter
+    from qaq.scoring.engine import CompileMode, ScoringConfig
+    from qaq.scoring.hardware import Dtype
+    from qaq.scoring.templates import TemplateKind
+
+
+@cli.command("score")
+@click.argument("input_path", metavar="INPUT", type=click.Path())
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Score table to write (.parquet, .csv or .jsonl). Required unless --dry-run.",
+)
+@click.option(
+    "-m",
+    "--model",
+    "model_specs",
+    multiple=True,
+    metavar="NAME=SPEC",
+    help="A scoring model: SPEC is an embedded name (smollm2-135m, gemma3-270m), a local model "
+    "directory, a .gguf file or a hub id. Repeat for several models. "
+    "Default: weak=smollm2-135m strong=gemma3-270m.",
+)
+@click.option("--query", "query_field", metavar="FIELD", help="Field holding the query (default: detected).")
+@click.option("--answer", "answer_field", metavar="FIELD", help="Field holding the answer (default: detected).")
+@click.option("--input-field", metavar="FIELD", help="Extra input field appended to the query (Alpaca 'input').")
+@click.option(
+    "--id-field",
+    metavar="FIELD",
+    help="Field holding unique row ids (default: 'id' if present, else a hash of Q and A).",
+)
+@click.option(
+    "--messages",
+    "messages_field",
+    metavar="FIELD",
+    help="Field holding a chat (OpenAI messages or ShareGPT conversations).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "json", "csv", "parquet"]),
+    help="Input format (default: from the suffix).",
+)
+@click.option("--split", metavar="NAME", help="The split of a Hugging Face dataset folder or hub id.")
+@click.option(
+    "--device",
+    default="auto",
+    show_default=True,
+    help="auto (CUDA, else Apple MPS, else the CPU), cpu, cuda, cuda:N or mps.",
+)
+@click.option(
+    "--dtype",
+    default="auto",
+    show_default=True,
+    type=click.Choice(DTYPES),
+    help="auto: bf16 on CUDA GPUs and on CPUs that run it natively (AMX, AVX512-BF16, ARM BF16), "
+    "fp32 on other CPUs (there bf16 is emulated and several times slower: asking for it "
+    "warns with the factor timed on the spot); MPS: bf16, or fp16 before macOS 14. "
+    "bf16-mixed (CPU): fp32 weights and residual stream with bf16 matmuls; closer to fp32 "
+    "ranks, about 1.4x slower than bf16. `qaq env` shows what auto picks here.",
+)
+@click.option(
+    "--max-length",
+    default=2048,
+    show_default=True,
+    type=click.IntRange(min=8),
+    help="Tokens per pass, template included. Too long: the answer's tail is cut first; the query's only "
+    "as far as needed to leave the answer half the room. Cut tokens are counted in NAME_truncated.",
+)
+@click.option(
+    "--batch-tokens",
+    type=click.IntRange(min=1),
+    help="Padded tokens per forward (a batch of samples runs one forward per pass). Default: 4096 on CPU (the fastest "
+    "measured there), 16384 on GPU. Lower it if memory runs out.",
+)
+@click.option(
+    "--compile",
+    "compile_mode",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", "on", "off"]),
+    help="torch.compile each decoder layer and the LM head's normalizer (once per run, about 20 s; "
+    "then about 1.2x faster on CPU and 1.9x on an H100, in bf16). auto: bf16/fp16 runs of at "
+    "least 200,000 tokens on CPU, 10,000,000 on GPU; if compiling fails, auto goes on eagerly "
+    "with a warning and on stops with the error.",
+)
+@click.option(
+    "--template",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", "chat", "plain"]),
+    help="Prompt layout: the model's chat template (borrowed from its instruct family for known base "
+    "models), or the plain-text template.",
+)
+@click.option("--system", "system_prompt", help="System prompt (should match your SFT system prompt).")
+@click.option("--reverse-instruction", help="Reverse-generation instruction; must contain {answer}.")
+@click.option(
+    "--trust-remote-code", is_flag=True, help="Allow model code from the model's repository (off by default)."
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    help="Score cache directory (default: $QAQ_CACHE_DIR or ~/.cache/qaq).",
+)
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the score cache.")
+@click.option(
+    "--dry-run", is_flag=True, help="Count tokens and estimate the time from a short calibration; score nothing."
+)
+@click.option(
+    "--engine",
+    default="local",
+    show_default=True,
+    type=click.Choice(["local", "ray"]),
+    help="local: this machine, resuming from the score cache. ray: a Ray cluster (Ray Data, one "
+    'scoring actor per GPU), resuming from Parquet shards; needs pip install "qaq[ray]".',
+)
+@click.option(
+    "--ray-address",
+    metavar="ADDRESS",
+    help="[ray] The cluster: auto (the cluster this machine belongs to), ray://HOST:10001 or HOST:6379. "
+    "Default: start Ray on this machine.",
+)
+@click.option(
+    "--gpus-per-worker",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="[ray] GPUs per scoring actor (0.5 puts two actors on one GPU).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    help="[ray] Scoring actors (default: the cluster's GPUs / --gpus-per-worker; 1 without GPUs).",
+)
+@click.option(
+    "--shards-dir",
+    type=click.Path(file_okay=False),
+    help="[ray] Where finished shards go, for resume (default: OUTPUT.shards next to the output).",
+)
+@click.option(
+    "--rows-per-shard",
+    default=2048,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="[ray] Distinct pairs per shard: the unit of work, and what a crash can lose.",
+)
+@click.option(
+    "--status-file",
+    type=click.Path(dir_okay=False),
+    help="Keep the run's state in this JSON file (qaq.jobs.JobStatus: starting, running with "
+    "per-model progress, finished with the output, failed with the error), replaced "
+    "atomically at each change. Background jobs report through it.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@reports_status
+def score_command(
+    input_path: str,
+    output: str | None,
+    model_specs: tuple[str, ...],
+    query_field: str | None,
+    answer_field: str | None,
+    input_field: str | None,
+    id_field: str | None,
+    messages_field: str | None,
+    fmt: str | None,
+    split: str | None,
+    device: str,
+    dtype: Dtype,
+    max_length: int,
+    batch_tokens: int | None,
+    compile_mode: CompileMode,
+    template: TemplateKind,
+    system_prompt: str | None,
+    reverse_instruction: str | None,
+    trust_remote_code: bool,
+    cache_dir: str | None,
+    no_cache: bool,
+    dry_run: bool,
+    engine: str,
+    ray_address: str | None,
+    gpus_per_worker: float,
+    concurrency: int | None,
+    shards_dir: str | None,
+    rows_per_shard: int,
+    status: StatusReporter | None,
+    quiet: bool,
+) -> None:
+    """Score every (query, answer) pair of INPUT with one or more models.
+
+    Writes one row per input row: id, then for each model NAME the columns NAME_nll_q,
+    NAME_nll_q_given_a, NAME_nll_a, NAME_nll_a_given_q (mean token NLL, nats), NAME_rmi
+    (= nll_q - nll_q_given_a), NAME_ifd (= nll_a_given_q / nll_a), NAME_n_tokens_q,
+    NAME_n_tokens_a and NAME_truncated. Run metadata (models, templates, versions, device,
+    dtype) is stored with the output. Finished batches go to the score cache at once, so a
+    killed run resumes where it stopped and a rerun scores only new rows.
+
+    INPUT is a data file, a directory of data files (JSONL, Parquet, ...; read in name order),
+    a Hugging Face dataset folder written by save_to_disk (a DatasetDict needs --split), or,
+    with --split, a Hugging Face hub id (needs pip install "qaq[hf]").
+
+    With --engine ray, INPUT is scored on a Ray cluster; finished shards go to --shards-dir, so
+    a rerun after a crash scores only the missing part. The output has the same columns. Options
+    marked [ray] apply to it only; --cache-dir, --no-cache and --dry-run to the local engine only.
+
+    Example: qaq score data.jsonl -m weak=smollm2-135m -m strong=gemma3-270m -o scores.parquet
+
+    Example: qaq score my_dataset/ --split train -m strong=gemma3-270m -o scores.parquet
+
+    Example: qaq score shards/ --engine ray --ray-address auto -m strong=/models/dsc-6.7b -o scores.parquet
+    """
+    _check_score_options(
+        input_path, output, dry_run=dry_run, engine=engine, ray_only=(ray_address, shards_dir, concurrency)
+    )
+    models = parse_models(model_specs)
+    config = _scoring_config(
+        device=device,
+        dtype=dtype,
+        max_length=max_length,
+        batch_tokens=batch_tokens,
+        compile_mode=compile_mode,
+        template=template,
+        system_prompt=system_prompt,
+        reverse_instruction=reverse_instruction,
+        trust_remote_code=trust_remote_code,
+        engine=engine,
+    )
+    load_options = dict(
+        query=query_field,
+        answer=answer_field,
+        input_field=input_field,
+        id_field=id_field,
+        messages=messages_field,
+        fmt=fmt,
+    )
+    data = _load_data(input_path, split=split, load_options=load_options)
+    if engine == "ray":
+        assert output is not None, "-o is checked above: only --dry-run runs without it"
+        score_on_ray(
+            data,
+            models,
+            config=config,
+            output=output,
+            address=ray_address,
+            gpus_per_worker=gpus_per_worker,
+            concurrency=concurrency,
+            shards_dir=shards_dir,
+            rows_per_shard=rows_per_shard,
+            quiet=quiet,
+            status=status,
+        )
+        return
+    score_locally(
+        data,
+        models,
+        config=config,
+        output=output,
+        dry_run=dry_run,
+        cache_dir=cache_dir,
+        no_cache=no_cache,
+        quiet=quiet,
+        status=status,
+    )
+
+
+def _check_score_options(
+    input_path: str, output: str | None, *, dry_run: bool, engine: str, ray_only: tuple[object, ...]
+) -> None:
+    """The option checks that need no loading: a bad output path fails at once, not hours in."""
+    from qaq.io.datasets import DataError, refuse_inputs
+    from qaq.io.scorefile import check_scores_path
+
+    if not output and not dry_run:
+        raise click.UsageError("give -o/--output (or --dry-run)")
+    if engine == "ray" and dry_run:
+        raise click.UsageError("--dry-run calibrates on this machine: use it without --engine ray")
+    if engine == "local" and any(ray_only):
+        raise click.UsageError("--ray-address, --concurrency and --shards-dir need --engine ray")
+    if output:
+        try:
+            check_scores_path(output)
+            refuse_inputs([output], [input_path])
+        except DataError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+def _scoring_config(
+    *,
+    device: str,
+    dtype: Dtype,
+    max_length: int,
+    batch_tokens: int | None,
+    compile_mode: CompileMode,
+    template: TemplateKind,
+    system_prompt: str | None,
+    reverse_instruction: str | None,
+    trust_remote_code: bool,
+    engine: str,
+) -> ScoringConfig:
+    """The scoring options as a config (and, for --engine ray, the check that Ray is installed)."""
+    from qaq.io.datasets import DataError
+    from qaq.scoring.engine import ScoringConfig
+    from qaq.scoring.templates import DEFAULT_REVERSE_INSTRUCTION, DEFAULT_SYSTEM, TemplateError
+
+    try:
+        config = ScoringConfig(
+            device=device,
+            dtype=dtype,
+            max_length=max_length,
+            batch_tokens=batch_tokens,
+            compile=compile_mode,
+            template=template,
+            system=DEFAULT_SYSTEM if system_prompt is None else system_prompt,
+            reverse_instruction=reverse_instruction or DEFAULT_REVERSE_INSTRUCTION,
+            trust_remote_code=trust_remote_code,
+        )
+    except (DataError, TemplateError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if engine == "ray":
+        from qaq.scoring.ray_engine import RayNotInstalled, require_ray
+
+        try:
+            require_ray()
+        except RayNotInstalled as exc:
+            raise click.ClickException(str(exc)) from None
+    return config
+
+
+def _load_data(input_path: str, *, split: str | None, load_options: dict[str, str | None]) -> pd.DataFrame:
+    """INPUT's rows, with a line on stderr for how many are scored and which are not."""
+    from qaq.io.datasets import DataError, skipped_rows
+    from qaq.io.inputs import load_inputs
+    from qaq.scoring.templates import TemplateError
+
+    try:
+        data = load_inputs(input_path, split=split, **load_options)
+    except (DataError, TemplateError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    skipped = skipped_rows(data)
+    click.echo(f"{input_path}: {len(data)} rows, {len(data) - len(skipped)} to score", err=True)
+    if len(skipped):
+        shown = ", ".join(f"{r.id} (line {r.line}: {r.skip})" for r in skipped.head(10).itertuples())
+        more = f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""
+        click.echo(f"not scored: {len(skipped)} rows with an empty query or answer: {shown}{more}", err=True)
+    return data
