@@ -15,7 +15,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from qaq.columns import DATA_COLUMNS, SKIP_EMPTY_ANSWER, SKIP_EMPTY_QUERY, scored_models
-from qaq.io.datasets import DataError, FieldMapping, detect_mapping, load_dataset, read_records, skipped_rows
+from qaq.io.datasets import DataError, load_dataset, skipped_rows
+from qaq.io.fieldmapping import FieldMapping, detect_mapping
+from qaq.io.readers import read_records
 from qaq.io.scorefile import from_authors_format, is_authors_format, load_scores, write_scores
 
 FIXTURES = Path(__file__).parent / "fixtures" / "data"

@@ -20,7 +20,7 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
-from qaq.io.datasets import hash_ids, load_dataset
+from qaq.io.datasets import load_dataset
 from qaq.io.files import (
     DataError,
     cache_root,
@@ -29,6 +29,7 @@ from qaq.io.files import (
     read_suffixes_text,
     saved_splits,
 )
+from qaq.io.pairs import hash_ids
 
 HF_EXTRA_HINT = 'pip install "qaq[hf]"'
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -166,22 +167,26 @@ def _check_id(row_id: str) -> None:
         raise ValueError(f"row_id must be a non-empty string, got {row_id!r}")
 
 
-def _update(path: str | os.PathLike[str], row_id: str, key: str, value: str | None) -> None:
+def _update(path: str | os.PathLike[str], row_ids: Iterable[str], key: str, value: str | None) -> int:
+    """Set ``key`` of each row's entry to ``value`` in one read-modify-write; the entries changed."""
     p = Path(path)
     with _lock(p):
         rows = _read(p)  # raises on a corrupt file: never overwrite labels we could not read
-        entry = dict(rows.get(row_id, {"label": None, "override": None}))
-        if entry.get(key) == value and row_id in rows:
-            return
-        entry[key] = value
-        entry["updated"] = datetime.now(timezone.utc).isoformat()
-        if entry.get("label") is None and entry.get("override") is None:
-            if row_id not in rows:
-                return
-            del rows[row_id]
-        else:
-            rows[row_id] = {"label": entry.get("label"), "override": entry.get("override"), "updated": entry["updated"]}
-        _write(p, rows)
+        now = datetime.now(timezone.utc).isoformat()
+        changed = 0
+        for row_id in dict.fromkeys(row_ids):
+            entry = dict(rows.get(row_id, {"label": None, "override": None}))
+            if entry.get(key) == value:
+                continue  # unchanged (or clearing what is not set): its timestamp stays
+            entry[key] = value
+            changed += 1
+            if entry.get("label") is None and entry.get("override") is None:
+                del rows[row_id]
+            else:
+                rows[row_id] = {"label": entry.get("label"), "override": entry.get("override"), "updated": now}
+        if changed:
+            _write(p, rows)
+        return changed
 
 
 def set_label(path: str | os.PathLike[str], row_id: str, label: str | None) -> None:
@@ -198,9 +203,35 @@ def set_label(path: str | os.PathLike[str], row_id: str, label: str | None) -> N
             old file is then left as it was).
     """
     _check_id(row_id)
+    _check_label(label)
+    _update(path, [row_id], "label", label)
+
+
+def set_labels(path: str | os.PathLike[str], row_ids: Iterable[str], label: str | None) -> int:
+    """Set (or with None, clear) the label of many rows in one write (labelling a chart's picked rows).
+
+    Args:
+        path: the labels file (created when missing; its folder must exist).
+        row_ids: the rows' ``id`` values (repeats count once).
+        label: one of :data:`LABELS`, or None to remove their labels.
+
+    Returns:
+        How many rows' labels changed (rows that already had ``label`` are left as they were).
+
+    Raises:
+        ValueError: an unknown label or an empty id (nothing is written).
+        LabelsError: as :func:`set_label`.
+    """
+    ids = [str(i) if not isinstance(i, str) else i for i in row_ids]
+    for row_id in ids:
+        _check_id(row_id)
+    _check_label(label)
+    return _update(path, ids, "label", label)
+
+
+def _check_label(label: str | None) -> None:
     if label is not None and label not in LABELS:
         raise ValueError(f"unknown label {label!r}; expected one of {', '.join(LABELS)} (or None to clear)")
-    _update(path, row_id, "label", label)
 
 
 def set_override(path: str | os.PathLike[str], row_id: str, override: str | None) -> None:
@@ -218,4 +249,4 @@ def set_override(path: str | os.PathLike[str], row_id: str, override: str | None
     _check_id(row_id)
     if override is not None and override not in OVERRIDES:
         raise ValueError(f"unknown override {override!r}; expected {' or '.join(OVERRIDES)} (or None to clear)")
-    _update(path, row_id, "override", override)
+    _update(path, [row_id], "override", override)

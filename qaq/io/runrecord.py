@@ -1,6 +1,6 @@
 """The record of a scoring run, as a score file's metadata holds it, read in one place.
 
-``qaq score`` (:func:`qaq.scoring.engine.run_metadata`, plus the ``source`` of the data) writes a
+``qaq score`` (:func:`qaq.scoring.report.run_metadata`, plus the ``source`` of the data) writes a
 JSON object into the score file; :func:`qaq.io.scorefile.load_scores` returns it as a dict.
 :func:`run_record` turns that dict into typed fields, checking their types, so readers (the
 CLI's ``select``, the app) never walk ``(meta.get(k) or {}).get(...)`` chains. The dict itself
@@ -54,6 +54,10 @@ class ModelRecord:
     spec: str | None = None  # what it was loaded from: an embedded name, a path, a hub id
     identity: str | None = None  # content hash of its files
     parameters: int | None = None
+    precision: str | None = None  # what the numbers were computed in (fp32, bf16, ...); older files: its dtype
+    device: str | None = None  # where they were computed (cpu, cuda, ...)
+    tokens_forwarded: int | None = None  # tokens the run forwarded, and in how many seconds (its rate)
+    seconds: float | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -101,7 +105,11 @@ def run_record(meta: Mapping[str, Any] | None, *, where: str = "score metadata")
         models[str(name)] = ModelRecord(
             spec=_text(m, "spec", f"{where}: models.{name}"),
             identity=_text(m, "identity", f"{where}: models.{name}"),
-            parameters=int(params) if isinstance(params, (int, float)) and not isinstance(params, bool) else None,
+            parameters=_int(params),
+            precision=_text(m, "precision", f"{where}: models.{name}") or _text(m, "dtype", f"{where}: models.{name}"),
+            device=_text(m, "device", f"{where}: models.{name}"),
+            tokens_forwarded=_int(m.get("tokens_forwarded")),
+            seconds=_float(m.get("seconds")),
             raw=m,
         )
     source = _mapping(meta, "source", where)
@@ -155,6 +163,16 @@ def _mapping(d: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise DataError(f"{where}: '{key}' must be an object, got {type(value).__name__}")
     return value
+
+
+def _float(value: Any) -> float | None:
+    """A JSON number as a float (None for anything else, a bool included)."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _int(value: Any) -> int | None:
+    number = _float(value)
+    return None if number is None else int(number)
 
 
 def _text(d: Mapping[str, Any], key: str, where: str) -> str | None:

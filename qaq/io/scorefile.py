@@ -21,17 +21,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from qaq.columns import AUTHORS_SUFFIXES, DATA_COLUMNS, SCORE_FIELDS, score_column, scored_models
-from qaq.io.datasets import (
-    DataError,
-    load_dataset,
-    read_format,
-    read_parquet,
-    read_text,
-    reading,
-    record_dicts,
-    type_name,
-)
+from qaq.io.datasets import DataError, load_dataset
 from qaq.io.files import SCORE_SUFFIXES, atomic_path, json_default, writable_format, write_atomic
+from qaq.io.readers import read_format, read_parquet, read_text, reading, record_dicts, type_name
 
 _PARQUET_META_KEY = b"qaq"
 _AUTHORS_FORMAT = "qaq-authors"
