@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from qaq.columns import SPAN_FIELDS
@@ -80,14 +81,76 @@ def test_plain_template_parity(tiny_plain_model_dir):
     np.testing.assert_allclose(_means(plain, encoded, batch_tokens=2000), _ref_means(plain, encoded), atol=1e-4)
 
 
-def test_token_nlls_match_span_means(sm):
-    e = sm.encoder.encode(QUERIES[0], ANSWERS[0], max_length=700)
-    view = sm.token_nlls(QUERIES[0], ANSWERS[0], max_length=700)
-    means = dict(zip(SPAN_FIELDS, _means(sm, [e], batch_tokens=10**6)[0]))
-    assert len(view["tokens"]) == e.n_q == len(view["nll_q"]) == len(view["nll_q_given_a"])
-    assert "".join(view["tokens"]) == QUERIES[0]
-    assert np.mean(view["nll_q"]) == pytest.approx(means["nll_q"], abs=1e-4)
-    assert np.mean(view["nll_q_given_a"]) == pytest.approx(means["nll_q_given_a"], abs=1e-4)
+def test_token_nlls_are_the_scores_of_the_row(sm):
+    """The token view's per-token NLLs average to the batched scores of the row, all four spans."""
+    encoded = sm.encoder.encode_many(QUERIES, ANSWERS, max_length=700)
+    batched = score_all(sm, encoded, batch_tokens=900)  # rows in mixed, padded batches
+    for i, (q, a) in enumerate(zip(QUERIES, ANSWERS)):
+        view = sm.token_nlls(q, a, max_length=700)
+        e = encoded[i]
+        assert (len(view.query_tokens), len(view.answer_tokens)) == (e.n_q, e.n_a)
+        assert len(view.nll_q) == len(view.nll_q_given_a) == e.n_q and len(view.nll_a) == len(view.nll_a_given_q) == e.n_a
+        assert "".join(view.query_tokens) == q and a.startswith("".join(view.answer_tokens))
+        assert view.truncated == e.truncated and ("".join(view.answer_tokens) == a) == (e.truncated == 0)
+        for field in (*SPAN_FIELDS, "rmi", "ifd"):
+            expected = batched[field].iloc[i] if field in batched else None
+            if field == "rmi":
+                expected = batched["nll_q"].iloc[i] - batched["nll_q_given_a"].iloc[i]
+            elif field == "ifd":
+                expected = batched["nll_a_given_q"].iloc[i] / batched["nll_a"].iloc[i]
+            assert view.means[field] == pytest.approx(expected, abs=1e-4), (i, field)
+        assert (view.precision, view.device, view.identity) == ("fp32", "cpu", sm.source.identity)
+        assert view.forwarded == sm.forwarded(e)
+
+
+def test_token_nlls_equal_the_score_table_and_keep_truncation(sm, tiny_gemma3_dir):
+    """What `qaq score` writes for a row is what the token view averages to (a llama with a
+    reused prefix, and a Gemma 3 whose reverse prefix runs with every row); a row cut by
+    max_length is cut the same way."""
+    from qaq.scoring.engine import ScoringConfig, score_frame
+
+    data = pd.DataFrame({"id": ["a", "b", "c"], "query": QUERIES[:3], "answer": ANSWERS[:3], "skip": ""})
+    gemma = ScoringModel(resolve_model(str(tiny_gemma3_dir)), device="cpu", dtype="fp32")
+    for model in (sm, gemma):
+        room = model.encoder.template_ids.overhead + 30  # 30 tokens for Q and A: the longer rows are cut
+        table = score_frame(data, {"m": model}, config=ScoringConfig(device="cpu", dtype="fp32", max_length=room))
+        assert table["m_truncated"].sum() > 0
+        for i, row in data.iterrows():
+            view = model.token_nlls(row["query"], row["answer"], max_length=room)
+            assert view.truncated == table["m_truncated"].iloc[i]
+            assert len(view.query_tokens) == table["m_n_tokens_q"].iloc[i]
+            for field in ("nll_q", "nll_q_given_a", "nll_a", "nll_a_given_q", "rmi", "ifd"):
+                assert view.means[field] == pytest.approx(table[f"m_{field}"].iloc[i], abs=1e-4), field
+
+
+def test_token_nlls_run_on_one_thread_and_put_the_setting_back(sm):
+    import torch
+
+    sm.token_nlls(QUERIES[0], ANSWERS[0], max_length=700)  # the template prefixes run once, before the hook
+    torch.set_num_threads(2)
+    seen: list[int] = []
+    hook = sm.body.register_forward_pre_hook(lambda mod, args: seen.append(torch.get_num_threads()))
+    try:
+        sm.token_nlls(QUERIES[0], ANSWERS[0], max_length=700)
+        sm.token_nlls(QUERIES[0], ANSWERS[0], max_length=700, threads=None)
+    finally:
+        hook.remove()
+    assert seen == [1, 1, 2, 2] and torch.get_num_threads() == 2  # two forwards each: one thread, then as set
+
+
+def test_token_pieces_join_to_the_text_across_split_characters(sm):
+    """The tiny tokenizer knows only ASCII: every other character is split over byte tokens, which
+    decode alone to replacement characters; the pieces still join to the text."""
+    from qaq.scoring.tokens import token_pieces
+
+    text = "naïve façade Ω 日本語 😀 <|im_end|>\n\tdone"
+    ids = sm.encoder.user_ids([text])[0]
+    assert "\ufffd" in "".join(sm.tokenizer.decode([t]) for t in ids)  # decoding one by one would not do
+    pieces = token_pieces(sm.tokenizer.decode, ids)
+    assert len(pieces) == len(ids) and "".join(pieces) == text
+    assert "\ufffd" not in "".join(pieces)
+    view = sm.token_nlls(text, text, max_length=700)
+    assert "".join(view.query_tokens) == text == "".join(view.answer_tokens)
 
 
 @pytest.mark.parametrize(("dtype", "compiled"), [("bf16", False), ("bf16", True), ("bf16-mixed", False)])

@@ -281,7 +281,7 @@ def test_cancel_leaves_a_final_job_as_it_is(tmp_path):
 
 def test_reporter_progress_rates_and_final_states(tmp_path, monkeypatch):
     now = [100.0]
-    monkeypatch.setattr(jobs.time, "time", lambda: now[0])
+    monkeypatch.setattr(time, "time", lambda: now[0])
 
     def at(t: float, report, *args) -> JobStatus:
         now[0] = t
@@ -345,3 +345,18 @@ def test_log_tail_shows_each_progress_bar_once(tmp_path):
         "loading\nt: 100%|##########| 100/100\nwrote it\n")
     assert jobs.log_tail("20260101-000000-aaaaaa", jobs_dir=tmp_path, chars=9) == "wrote it\n"
     assert jobs.log_tail("no-such-job", jobs_dir=tmp_path) == ""
+
+
+def test_log_tail_keeps_the_last_frame_of_a_bar_that_writes_a_line_per_frame(tmp_path):
+    """Issue 16: the job log printed every progress frame as a line."""
+    per_line = "\n".join(f"Converting: {p:3d}%|{'#' * (p // 10):10s}| {p}/100" for p in range(0, 101, 10))
+    redrawn = "\r".join(f"Loading weights: {p:3d}%|| {p}/100" for p in range(0, 101, 50))
+    log = f"weak: loading\n{per_line}\n{redrawn}\r\nweak: 5 rows\nConverting:   0%|| 0/100\n"
+    _job_folder(tmp_path, "20260101-000000-bbbbbb", status_of("finished"), log)
+    assert jobs.log_tail("20260101-000000-bbbbbb", jobs_dir=tmp_path).splitlines() == [
+        "weak: loading",
+        "Converting: 100%|##########| 100/100",  # eleven lines, one bar: its last frame
+        "Loading weights: 100%|| 100/100",  # another bar right after: a line of its own
+        "weak: 5 rows",
+        "Converting:   0%|| 0/100",  # the same bar again later (another model): kept
+    ]

@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 
 from qaq.columns import score_columns
-from qaq.io.datasets import hash_id, load_dataset
+from qaq.io.datasets import load_dataset
+from qaq.io.pairs import hash_id
 from qaq.io.scorefile import load_scores
 from qaq.scoring.backend import ScoringModel
 from qaq.scoring.cache import ScoreCache
@@ -24,9 +25,7 @@ from qaq.scoring.engine import (
     COMPILE_MIN_TOKENS,
     COMPILE_MIN_TOKENS_GPU,
     ScoringConfig,
-    _calibration_sample,
     batch_budget,
-    estimate_cost,
     plan_batches,
     score_frame,
     should_compile,
@@ -129,24 +128,6 @@ def test_device_defaults_and_compile_policy():
     assert not should_compile(ScoringConfig(compile="off"), "cpu", "bf16", 10 * big)
     with pytest.raises(ValueError, match="compile must be"):
         ScoringConfig(compile="yes")
-
-
-def test_calibration_sample_spans_lengths_and_fills_batches():
-    costs = list(range(100, 0, -1))  # row i costs 100 - i tokens
-    few = _calibration_sample(costs, 8, 0)  # nothing to fill: the quantile rows only
-    assert len(few) == 8 and costs[few[0]] == 1 and costs[few[-1]] == 100
-    filled = _calibration_sample(costs, 8, 1500)
-    assert sum(costs[i] for i in filled) >= 1500 and len(filled) < len(costs)
-    assert [costs[i] for i in filled] == sorted(costs[i] for i in filled)
-    assert sorted(_calibration_sample(costs, 8, 10**9)) == list(range(100))  # never more than every row
-    assert len(_calibration_sample(costs[:3], 8, 0)) == 3
-
-
-def test_estimate_cost_calibrates_on_full_batches(sm, data):
-    est = estimate_cost(sm, data, config=ScoringConfig(device="cpu", batch_tokens=600))
-    assert est["tokens"] > 2 * 600  # the data exceed two batches, so the calibration must fill them
-    assert est["calibration_tokens"] >= 2 * 600 or est["calibration_rows"] == est["rows"]
-    assert est["calibration_tokens_per_s"] > 0 and est["estimated_seconds"] > 0
 
 
 def test_score_frame_records_compilation(tiny_model_dir, data):

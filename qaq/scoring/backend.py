@@ -13,15 +13,14 @@ The fast path (METHOD.md section 7), with the modules that hold its parts:
 * bf16 where the hardware has it, with the normalizer in fp32 (:mod:`qaq.scoring.loading`);
 * optional padding-free packing (position ids reset per sequence) for varlen attention on GPU;
 * optional ``torch.compile`` of each decoder layer and of the head's normalizer
-  (:meth:`ScoringModel.compile`): fuses the norm, rotary, activation and logsumexp passes that
-  cost about 40% of a bf16 CPU forward in eager mode.
+  (:meth:`ScoringModel.compile`, :mod:`qaq.scoring.compiling`): fuses the norm, rotary, activation
+  and logsumexp passes that cost about 40% of a bf16 CPU forward in eager mode.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -29,6 +28,7 @@ import pandas as pd
 import torch
 
 from qaq.columns import SPAN_FIELDS
+from qaq.scoring.compiling import CompiledLayers, compile_failed, compile_layers, restore_layers
 from qaq.scoring.encoder import Encoded, Encoder
 from qaq.scoring.errors import ScoringError
 from qaq.scoring.hardware import cpu_info
@@ -37,26 +37,16 @@ from qaq.scoring.loading import choose_placement, placed_model, torch_dtype
 from qaq.scoring.models import ModelSource
 from qaq.scoring.prefix import PrefixCache, PrefixState
 from qaq.scoring.templates import DEFAULT_REVERSE_INSTRUCTION, DEFAULT_SYSTEM, Layout, TemplateKind
+from qaq.scoring.tokens import TokenNlls, token_nlls
 
 # ScoringError is imported from here by qaq.cli.
 __all__ = ["PASSES", "ScoringError", "ScoringModel", "predicting_rows"]
-
-log = logging.getLogger("qaq")
 
 # Each pass scores two spans of every sample: (pass, sequence prefix, its spans -> score fields).
 PASSES = (
     ("fwd_prefix", "fwd", (("fwd_q", "nll_q"), ("fwd_a", "nll_a_given_q"))),
     ("rev_prefix", "rev", (("rev_q", "nll_q_given_a"), ("rev_a", "nll_a"))),
 )
-
-
-@dataclass(frozen=True)
-class _CompiledLayers:
-    """The decoder layers swapped for torch.compile'd ones (see :meth:`ScoringModel.compile`)."""
-
-    eager: tuple[Any, ...]  # the original layers, to go back to
-    strict: bool  # a failure to compile raises instead of going on in eager mode
-    checked: bool = False  # a compiled batch has run: compiling worked
 
 
 class ScoringModel:
@@ -132,7 +122,7 @@ class ScoringModel:
         )
         if self.device == "cpu":
             torch.set_num_threads(cpu_info().threads)
-        self._compiled: _CompiledLayers | None = None  # None: the eager layers run
+        self._compiled: CompiledLayers | None = None  # None: the eager layers run (see qaq.scoring.compiling)
 
     @property
     def tokenizer(self) -> Any:
@@ -195,16 +185,10 @@ class ScoringModel:
         Returns:
             True when compilation is set up; False when the architecture has no ``layers`` list.
         """
-        layers = getattr(self.body, "layers", None)
-        if not isinstance(layers, torch.nn.ModuleList):
-            if strict:
-                raise ScoringError(f"--compile on: {type(self.body).__name__} has no decoder layer list to compile")
-            log.info("compile: %s has no decoder layer list; running eager", type(self.body).__name__)
-            return False
         if self._compiled is None:
-            self._compiled = _CompiledLayers(eager=tuple(layers), strict=strict)
-            for i, layer in enumerate(self._compiled.eager):
-                layers[i] = torch.compile(layer, dynamic=True)  # type: ignore[assignment]  # stands in for the layer
+            self._compiled = compile_layers(self.body, strict=strict)
+            if self._compiled is None:
+                return False  # no layer list
             self.lm_head.compile()
             # Compiled layers forward whole sequences: a layer that appends to a key/value cache
             # specialises its graph on the layer index (one compile per layer instead of one for
@@ -215,8 +199,7 @@ class ScoringModel:
     def uncompile(self) -> None:
         """Back to the eager layers and head."""
         if self._compiled is not None:
-            for i, layer in enumerate(self._compiled.eager):
-                self.body.layers[i] = layer
+            restore_layers(self.body, self._compiled)
         self._compiled = None
         self.lm_head.uncompile()
         self.prefixes.enable(self.reuse_prefix)
@@ -251,13 +234,7 @@ class ScoringModel:
         try:
             sums = self._score_batch(batch, padding_side)
         except Exception as exc:  # compilation happens here, on the first compiled call
-            if state.strict:
-                raise ScoringError(f"--compile on: torch.compile failed: {type(exc).__name__}: {exc}") from exc
-            log.warning(
-                "torch.compile failed (%s: %s); scoring in eager mode",
-                type(exc).__name__,
-                str(exc).splitlines()[0] if str(exc) else "",
-            )
+            compile_failed(state, exc)  # strict: raises ScoringError
             self.uncompile()
             return self._score_batch(batch, padding_side)
         self._compiled = replace(state, checked=True)
@@ -374,25 +351,22 @@ class ScoringModel:
         return hidden, starts
 
     @torch.inference_mode()
-    def token_nlls(self, query: str, answer: str, *, max_length: int) -> dict[str, list]:
-        """Per-token NLL of the query without and with the answer (for the app's token view).
+    def span_nlls(self, e: Encoded) -> dict[str, np.ndarray]:
+        """Per-token NLL of each span of one sample, by its field (:data:`qaq.columns.SPAN_FIELDS`):
+        the forwards and head of :meth:`score_batch` for a batch of one, before the sums."""
+        values: dict[str, np.ndarray] = {}
+        for prefix, sequence, span_fields in PASSES:
+            spans = [[(*getattr(e, span), k) for k, (span, _) in enumerate(span_fields)]]
+            hidden, rows, targets, slots = self._hidden_and_targets(prefix, [getattr(e, sequence)], spans, "right")
+            nll = self.lm_head.nll(hidden, rows, targets).double().cpu().numpy()  # (N,) in target order
+            slot = slots.cpu().numpy()
+            for k, (_, field) in enumerate(span_fields):
+                values[field] = nll[slot == k]
+        return values
 
-        Returns:
-            ``{"tokens": [str, ...], "nll_q": [...], "nll_q_given_a": [...]}`` over Q's tokens.
-        """
-        e = self.encoder.encode(query, answer, max_length=max_length)
-        nlls = []
-        for prefix, seq, span in (("fwd_prefix", e.fwd, e.fwd_q), ("rev_prefix", e.rev, e.rev_q)):
-            hidden, rows, targets, _ = self._hidden_and_targets(prefix, [seq], [[(*span, 0)]], "right")
-            nlls.append(self.lm_head.nll(hidden, rows, targets).cpu())
-        nll = torch.cat(nlls)
-        n = e.n_q
-        q_ids = list(e.fwd[e.fwd_q[0] : e.fwd_q[1]])
-        return {
-            "tokens": [self.tokenizer.decode([t]) for t in q_ids],
-            "nll_q": nll[:n].tolist(),
-            "nll_q_given_a": nll[n:].tolist(),
-        }
+    def token_nlls(self, query: str, answer: str, *, max_length: int, threads: int | None = 1) -> TokenNlls:
+        """:func:`qaq.scoring.tokens.token_nlls` with this model (the app's token view)."""
+        return token_nlls(self, query, answer, max_length=max_length, threads=threads)
 
 
 def predicting_rows(start: int, end: int, *, first_row: int, skip: int) -> np.ndarray:

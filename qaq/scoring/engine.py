@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import platform
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -27,11 +26,11 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
-from qaq import __version__
 from qaq.columns import COUNT_FIELDS, MEASURED_FIELDS, QA_HASH, SCORE_FIELDS, SPAN_FIELDS, score_column
-from qaq.io.datasets import hash_id
+from qaq.io.pairs import hash_id
 from qaq.scoring.cache import ScoreCache, run_key, sample_key
 from qaq.scoring.hardware import Dtype
+from qaq.scoring.report import run_metadata
 from qaq.scoring.templates import DEFAULT_REVERSE_INSTRUCTION, DEFAULT_SYSTEM, TemplateKind, check_reverse_instruction
 
 if TYPE_CHECKING:
@@ -371,149 +370,3 @@ def score_fields(measured: pd.DataFrame) -> dict[str, pd.Series]:
         derived = {"rmi": m["nll_q"] - m["nll_q_given_a"], "ifd": m["nll_a_given_q"] / m["nll_a"]}
     values = {**{f: m[f] for f in SPAN_FIELDS}, **derived, **{f: m[f].round().astype("Int64") for f in COUNT_FIELDS}}
     return {f: values[f] for f in SCORE_FIELDS}
-
-
-# A row that loses more than this share of its tokens to --max-length is reported (CLI, Data page).
-TRUNCATION_NOTICE_SHARE = 0.1
-
-
-def heavily_truncated(table: pd.DataFrame, model: str, *, share: float = TRUNCATION_NOTICE_SHARE) -> pd.DataFrame:
-    """Rows that lost more than ``share`` of their query and answer tokens to ``--max-length``.
-
-    Args:
-        table: a score table (or the app's working table) with ``id`` and ``model``'s columns.
-        model: the model name.
-        share: the reporting threshold, a fraction of the row's tokens.
-
-    Returns:
-        ``id`` (and ``line`` when the table has it), ``tokens_cut``, ``tokens`` (kept + cut) and
-        ``share_cut``, largest cut first.
-
-    >>> t = pd.DataFrame({"id": ["a", "b"], "m_n_tokens_q": [10, 10], "m_n_tokens_a": [80, 20], "m_truncated": [20, 1]})
-    >>> heavily_truncated(t, "m")[["id", "tokens_cut", "tokens"]].to_dict("records")
-    [{'id': 'a', 'tokens_cut': 20, 'tokens': 110}]
-    """
-    cut = table[score_column(model, "truncated")].astype("Float64")
-    total = (
-        cut
-        + table[score_column(model, "n_tokens_q")].astype("Float64")
-        + table[score_column(model, "n_tokens_a")].astype("Float64")
-    )
-    frac = (cut / total.where(total > 0)).fillna(0.0)
-    keep = (frac > share).to_numpy(dtype=bool)
-    cols = ["id", "line"] if "line" in table.columns else ["id"]
-    out = table.loc[keep, cols].copy()
-    out["tokens_cut"] = cut[keep].astype("int64").to_numpy()
-    out["tokens"] = total[keep].astype("int64").to_numpy()
-    out["share_cut"] = frac[keep].astype(float).round(3).to_numpy()
-    return out.sort_values("tokens_cut", ascending=False, kind="stable").reset_index(drop=True)
-
-
-def run_metadata(config: ScoringConfig, runs: Mapping[str, ModelRun], *, n_rows: int) -> dict[str, Any]:
-    """Everything needed to know how a score table was made."""
-    import importlib.metadata as md
-
-    def version(pkg: str) -> str | None:
-        try:
-            return md.version(pkg)
-        except md.PackageNotFoundError:
-            return None
-
-    return {
-        "qaq_version": __version__,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "n_rows": n_rows,
-        "config": asdict(config),
-        "models": {
-            name: {
-                **r.description,
-                "rows_total": r.rows_total,
-                "rows_cached": r.rows_cached,
-                "rows_scored": r.rows_scored,
-                "tokens_forwarded": r.tokens_forwarded,
-                "seconds": round(r.seconds, 3),
-            }
-            for name, r in runs.items()
-        },
-        "versions": {p: version(p) for p in ("torch", "transformers", "pandas", "numpy")},
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-    }
-
-
-def duration_text(seconds: float | None) -> str:
-    """A rough duration for an estimate: seconds under 90 s, minutes under 90 min, else hours.
-
-    >>> duration_text(42), duration_text(600), duration_text(9000), duration_text(float("nan"))
-    ('42 s', '10 min', '2.5 h', 'unknown')
-    """
-    if seconds is None or not np.isfinite(seconds):
-        return "unknown"
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
-def estimate_cost(
-    sm: ScoringModel,
-    data: pd.DataFrame,
-    *,
-    config: ScoringConfig,
-    calibration_samples: int = 8,
-    calibration_forwards: int = 2,
-) -> dict[str, Any]:
-    """Count the tokens a run would forward and time a short calibration on the chosen device.
-
-    The calibration scores rows spread evenly over the length range (at least
-    ``calibration_samples``, more until they hold ``calibration_forwards`` times the run's token
-    budget per forward), after one warm-up batch, so the estimate reflects the data's length mix and
-    full batches: on a GPU a handful of rows would time kernel launches rather than the run.
-    The calibration runs eagerly; when the run would compile (``will_compile``), the estimate
-    is an upper bound.
-    """
-    scorable = data[data["skip"].fillna("") == ""]
-    encoded = sm.encoder.encode_many(
-        scorable["query"].tolist(), scorable["answer"].tolist(), max_length=config.max_length
-    )
-    tokens = sum(map(sm.forwarded, encoded))
-    budget = batch_budget(config, sm.device)
-    result: dict[str, Any] = {
-        "rows": len(encoded),
-        "tokens": tokens,
-        "truncated_rows": sum(1 for e in encoded if e.truncated),
-        "will_compile": should_compile(config, sm.device, sm.precision, tokens),
-        "calibration_rows": 0,
-        "calibration_tokens": 0,
-        "calibration_tokens_per_s": float("nan"),
-        "estimated_seconds": float("nan"),
-    }
-    if not encoded:
-        return result
-    costs = [sm.forwarded(e) for e in encoded]
-    sample = [encoded[i] for i in _calibration_sample(costs, calibration_samples, calibration_forwards * budget)]
-    first = plan_batches([sm.width(e) for e in sample], budget)[0]
-    sm.score_batch([sample[i] for i in first], padding_side=config.padding_side)  # warm-up: allocations, kernels
-    t0 = time.perf_counter()
-    for _ in iter_scores(sm, sample, batch_tokens=budget, padding_side=config.padding_side):
-        pass
-    seconds = time.perf_counter() - t0
-    cal_tokens = sum(map(sm.forwarded, sample))
-    rate = cal_tokens / seconds if seconds > 0 else float("inf")
-    result["calibration_rows"], result["calibration_tokens"] = len(sample), cal_tokens
-    result["calibration_tokens_per_s"] = rate
-    result["estimated_seconds"] = tokens / rate
-    return result
-
-
-def _calibration_sample(costs: Sequence[int], rows: int, tokens: int) -> list[int]:
-    """Indices of rows at evenly spaced quantiles of ``costs`` (tokens per row), ascending by cost:
-    at least ``rows`` of them, doubling until their costs sum to ``tokens`` or every row is in."""
-    order = sorted(range(len(costs)), key=lambda i: costs[i])
-    k = max(1, rows)
-    while True:
-        pick = sorted({int(round(q * (len(order) - 1))) for q in np.linspace(0, 1, min(k, len(order)))})
-        if k >= len(order) or sum(costs[order[j]] for j in pick) >= tokens:
-            return [order[j] for j in pick]
-        k *= 2
