@@ -6,6 +6,17 @@ from pathlib import Path
 
 import pytest
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep every cache the suite writes (scores, app uploads, jobs) out of the user's home: set
+    before any test module imports qaq, and inherited by the jobs and servers tests start."""
+    import os
+    import tempfile
+
+    home = Path(tempfile.mkdtemp(prefix="qaq-tests-"))
+    os.environ["QAQ_CACHE_DIR"] = str(home / "cache")
+    os.environ.setdefault("QAQ_APP_DIR", str(home / "app"))
+
 CORPUS = [
     "Write a Python function that reverses a string.",
     "def reverse(s):\n    return s[::-1]",

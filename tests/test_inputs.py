@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from datafiles import split_dir, write_jsonl
 
 from qaq.cli import cli
 from qaq.io.datasets import DataError, file_sha256, load_dataset
@@ -48,10 +49,6 @@ def save(rows: list[dict], folder: Path) -> Path:
     as_dataset(rows).save_to_disk(str(folder))
     return folder
 
-
-def write_jsonl(path: Path, rows: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
 
 
 def folder_sha256(folder: Path) -> str:
@@ -182,15 +179,6 @@ def make_rows(n: int, *, ids: bool = True) -> list[dict]:
             for i in range(n)]
     return [{"id": f"r{i}", **r} for i, r in enumerate(rows)] if ids else rows
 
-
-def split_dir(directory: Path, rows: list[dict], parts: int) -> Path:
-    """Write ``rows`` as ``parts`` JSONL shards in ``directory``, and all of them as ``directory``.jsonl."""
-    directory.mkdir()
-    size = -(-len(rows) // parts)
-    for k in range(parts):
-        write_jsonl(directory / f"part-{k:02d}.jsonl", rows[k * size : (k + 1) * size])
-    write_jsonl(directory.with_suffix(".jsonl"), rows)
-    return directory
 
 
 def test_directory_loads_as_the_concatenated_file(tmp_path):

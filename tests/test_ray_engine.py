@@ -5,8 +5,8 @@ Tests marked slow start a local Ray instance on CPU (2 CPUs, no dashboard) once 
 
 from __future__ import annotations
 
-import json
 import logging
+import re
 import subprocess
 import sys
 import time
@@ -16,20 +16,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from datafiles import split_dir, write_jsonl
 
 from qaq.cli import cli
 from qaq.columns import score_columns
 from qaq.io.datasets import load_dataset
 from qaq.io.scorefile import load_scores, write_scores
+from qaq.scoring.cache import ScoreCache, run_key
 from qaq.scoring.engine import ScoringConfig, score_frame
-from qaq.scoring.ray_engine import RayEngineError, shard_run_key
+from qaq.scoring.ray_engine import RayEngineError
 
 FP32 = ScoringConfig(device="cpu", dtype="fp32", max_length=700, batch_tokens=2000)
 
-
-def write_jsonl(path: Path, rows: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
 
 
 def make_rows(n: int, *, ids: bool = True) -> list[dict]:
@@ -42,15 +40,6 @@ def make_rows(n: int, *, ids: bool = True) -> list[dict]:
         rows.append({"id": f"r{i}", **row} if ids else row)
     return rows
 
-
-def split_dir(directory: Path, rows: list[dict], parts: int) -> Path:
-    """Write ``rows`` as ``parts`` JSONL shards in ``directory``, and all of them as ``directory``.jsonl."""
-    directory.mkdir()
-    size = -(-len(rows) // parts)
-    for k in range(parts):
-        write_jsonl(directory / f"part-{k:02d}.jsonl", rows[k * size : (k + 1) * size])
-    write_jsonl(directory.with_suffix(".jsonl"), rows)
-    return directory
 
 
 def assert_same_scores(ray_out: pd.DataFrame, local: pd.DataFrame) -> None:
@@ -96,13 +85,34 @@ def test_local_engine_refuses_ray_options(tmp_path):
     assert res.exit_code != 0 and "need --engine ray" in res.output
 
 
-def test_shard_keys_cover_what_changes_scores():
-    base = shard_run_key("sha256:abc", FP32)
-    other_batches = ScoringConfig(device="cpu", dtype="fp32", max_length=700, batch_tokens=9, padding_side="left")
-    assert shard_run_key("sha256:abc", other_batches) == base
-    assert shard_run_key("sha256:abc", ScoringConfig(device="cpu", dtype="fp32", max_length=300)) != base
-    assert shard_run_key("sha256:abc", ScoringConfig(device="cpu", dtype="bf16", max_length=700)) != base
-    assert shard_run_key("sha256:abd", FP32) != base
+def test_the_ray_key_is_the_local_engines_key(tiny_model_dir):
+    """The driver keys samples as the local engine does (identity, template, max_length, precision),
+    from the tokenizer alone; settings that do not change scores stay out of the key."""
+    from qaq.scoring.engine import load_scoring_model
+    from qaq.scoring.models import resolve_model
+    from qaq.scoring.ray_engine import model_run_key
+
+    spec = str(tiny_model_dir)
+    sm = load_scoring_model(spec, FP32)
+    local = run_key(model_identity=sm.source.identity, template_sha256=sm.layout.sha256,
+                    max_length=FP32.max_length, dtype=sm.precision)
+    source = resolve_model(spec)
+    assert model_run_key(source, FP32) == local
+    assert model_run_key(source, replace(FP32, batch_tokens=9, padding_side="left", compile="off")) == local
+    for changed in (replace(FP32, max_length=300), replace(FP32, dtype="bf16"), replace(FP32, template="plain"),
+                    replace(FP32, system="Answer in French.")):
+        assert model_run_key(source, changed) != local, changed
+
+
+def test_the_precision_is_decided_on_the_driver_without_starting_ray():
+    from qaq.scoring.hardware import choose_dtype
+    from qaq.scoring.ray_engine import key_precision
+    from qaq.scoring.ray_stages import Cluster
+
+    with Cluster("ray://nowhere.invalid:1") as cluster:  # never contacted
+        assert key_precision(replace(FP32, dtype="bf16", device="auto"), cluster) == "bf16"
+        assert key_precision(replace(FP32, dtype="auto"), cluster) == choose_dtype("auto", "cpu")[0]
+        assert cluster._ray is None
 
 
 def test_a_numbered_gpu_is_refused(tmp_path):
@@ -117,15 +127,15 @@ def test_a_numbered_gpu_is_refused(tmp_path):
 def test_the_stages_encode_as_the_model_and_refuse_another_template(tiny_model_dir):
     from qaq.scoring.cache import VALUE_FIELDS
     from qaq.scoring.models import resolve_model
-    from qaq.scoring.ray_engine import _Score, _Tokenize
+    from qaq.scoring.ray_stages import Score, Tokenize
 
     spec = str(tiny_model_dir)
     identity = resolve_model(spec).identity
     rows = make_rows(6)
     batch = pd.DataFrame({"unit": 0, "key": [f"k{i}" for i in range(len(rows))],
                           "query": [r["instruction"] for r in rows], "answer": [r["response"] for r in rows]})
-    scorer = _Score(spec, identity, FP32)
-    tokens = _Tokenize(spec, identity, FP32)(batch)
+    scorer = Score(spec, identity, FP32)
+    tokens = Tokenize(spec, identity, FP32)(batch)
     assert (tokens["encoder"] == scorer.sm.encoder.fingerprint).all()
     enc = scorer.sm.encoder
     laid_out = [enc.encode_ids(q, a, max_length=FP32.max_length) for q, a in zip(tokens["q_ids"], tokens["a_ids"])]
@@ -133,7 +143,7 @@ def test_the_stages_encode_as_the_model_and_refuse_another_template(tiny_model_d
     out = scorer(tokens)
     assert out["key"].tolist() == batch["key"].tolist() and out[list(VALUE_FIELDS)].notna().all().all()
     # Same tokenizer, another layout: the scoring stage stops instead of scoring mislaid ids.
-    plain = _Tokenize(spec, identity, replace(FP32, template="plain"))(batch)
+    plain = Tokenize(spec, identity, replace(FP32, template="plain"))(batch)
     with pytest.raises(RayEngineError, match="tokenizer or template"):
         scorer(plain)
 
@@ -177,6 +187,37 @@ def test_ray_equals_local_engine_on_tiny_model(ray_cluster, tiny_model_dir, tmp_
 
 
 @pytest.mark.slow
+def test_the_engines_reuse_each_others_work_through_the_score_cache(ray_cluster, tiny_model_dir, tmp_path):
+    from qaq.scoring.ray_engine import score_with_ray
+
+    spec = {"t": str(tiny_model_dir)}
+    rows = make_rows(20)
+    d = split_dir(tmp_path / "parts", rows, 2)  # files of rows 0-9 and 10-19
+    everything = load_dataset(d.with_suffix(".jsonl"))
+    fresh = score_frame(everything, spec, config=FP32)  # no cache: the reference
+    with ScoreCache(tmp_path / "cache") as cache:
+        first = score_frame(load_dataset(write_jsonl(tmp_path / "first.jsonl", rows[:8])), spec, config=FP32,
+                            cache=cache)
+        assert first.attrs["qaq_run"]["models"]["t"]["rows_scored"] == 8
+        # Ray reuses the local engine's 8 rows and scores the other 12...
+        got = score_with_ray(d, spec, config=FP32, shards_dir=tmp_path / "shards", rows_per_shard=4, cache=cache)
+        meta = got.attrs["qaq_run"]
+        assert (meta["models"]["t"]["rows_scored"], meta["ray"]["models"]["t"]["rows_from_cache"]) == (12, 8)
+        assert_same_scores(got, fresh)
+        # ... and the local engine reuses Ray's 12: nothing left to score.
+        local = score_frame(everything, spec, config=FP32, cache=cache)
+        assert local.attrs["qaq_run"]["models"]["t"]["rows_scored"] == 0
+        pd.testing.assert_frame_equal(local[list(got.columns)], got)
+    with ScoreCache(tmp_path / "other-cache") as other:
+        # A new cache: the finished shards (rows 8-19) fill it, only rows 0-7 go to Ray.
+        again = score_with_ray(d, spec, config=FP32, shards_dir=tmp_path / "shards", rows_per_shard=4, cache=other)
+        assert again.attrs["qaq_run"]["models"]["t"]["rows_scored"] == 8
+        assert len(other) == 20
+        assert score_frame(everything, spec, config=FP32, cache=other).attrs["qaq_run"]["models"]["t"]["rows_scored"] == 0
+    assert_same_scores(again, fresh)
+
+
+@pytest.mark.slow
 def test_ray_equals_local_engine_on_embedded_weak_model(ray_cluster, tmp_path):
     from qaq.scoring.ray_engine import score_with_ray
 
@@ -203,17 +244,34 @@ def test_ray_equals_local_engine_on_embedded_weak_model(ray_cluster, tmp_path):
 
 @pytest.mark.slow
 def test_an_actor_that_fails_stops_the_run_with_its_message(ray_cluster, tiny_plain_model_dir, tmp_path):
+    """The driver reads the tokenizer and config only; weights that cannot be read fail in the actors."""
+    import shutil
+
     from qaq.scoring.ray_engine import score_with_ray
+
+    broken = Path(shutil.copytree(tiny_plain_model_dir, tmp_path / "broken"))
+    for weights in broken.glob("*.safetensors"):
+        weights.write_bytes(b"not a safetensors file")
+    data = write_jsonl(tmp_path / "d.jsonl", make_rows(3))
+    with pytest.raises(RayEngineError, match=r"(?s)Ray run failed \(0 of 1 shards.*"):
+        score_with_ray(data, {"p": str(broken)}, config=FP32, output=tmp_path / "o.parquet")
+    assert not (tmp_path / "o.parquet").exists()
+
+
+def test_a_template_the_model_lacks_is_refused_before_ray_starts(tiny_plain_model_dir, tmp_path):
+    pytest.importorskip("ray.data", reason='Ray Data is not installed: pip install "qaq[ray]"')
+    from qaq.scoring.ray_engine import score_with_ray
+    from qaq.scoring.templates import TemplateError
 
     data = write_jsonl(tmp_path / "d.jsonl", make_rows(3))
     chat = ScoringConfig(device="cpu", dtype="fp32", template="chat")  # the model has no chat template
-    with pytest.raises(RayEngineError, match=r"(?s)Ray run failed \(0 of 1 shards.*chat template"):
+    with pytest.raises(TemplateError, match="no chat template"):
         score_with_ray(data, {"p": str(tiny_plain_model_dir)}, config=chat, output=tmp_path / "o.parquet")
     assert not (tmp_path / "o.parquet").exists()
 
 
 @pytest.mark.slow
-def test_job_killed_mid_run_resumes_with_only_the_missing_shards(ray_cluster, tiny_model_dir, tmp_path):
+def test_job_killed_mid_run_resumes_with_only_the_missing_shards(ray_cluster, tiny_model_dir, tmp_path, monkeypatch):
     """The app's path: start_ray_job on a running cluster, poll its progress, cancel it (SIGTERM to the
     driver), start it again: the rerun scores only the shards the first run did not finish."""
     from qaq.jobs import RayOptions, ScoreRequest, cancel_job, log_tail
@@ -231,6 +289,7 @@ def test_job_killed_mid_run_resumes_with_only_the_missing_shards(ray_cluster, ti
 
     for attempt in range(3):
         shards, out = tmp_path / f"done-{attempt}", tmp_path / f"scores-{attempt}.parquet"
+        monkeypatch.setenv("QAQ_CACHE_DIR", str(tmp_path / f"cache-{attempt}"))  # the job's score cache
         job = start_ray_job(request(shards, out), jobs_dir=jobs_dir)
         status = _wait(job, jobs_dir, lambda s: not s.active or ("t" in s.progress and s.progress["t"].done >= 8))
         cancel_job(job, jobs_dir=jobs_dir)
@@ -249,7 +308,11 @@ def test_job_killed_mid_run_resumes_with_only_the_missing_shards(ray_cluster, ti
     status = _wait(job, jobs_dir, lambda s: not s.active)
     assert status.state == "finished", log_tail(job, jobs_dir=jobs_dir)
     assert (status.output, status.rows, status.request) == (str(out), n, request(shards, out))
-    assert f"t: {n - 4 * len(kept)} rows scored, {4 * len(kept)} from shards" in log_tail(job, jobs_dir=jobs_dir)
+    # A finished unit is in the cache and in its shard (or only in its shard, killed between the two).
+    counts = re.search(r"t: (\d+) rows scored, (\d+) from the score cache, (\d+) from shards", log_tail(job, jobs_dir=jobs_dir))
+    assert counts, log_tail(job, jobs_dir=jobs_dir)
+    scored, from_cache, from_shards = map(int, counts.groups())
+    assert (scored, from_cache + from_shards) == (n - 4 * len(kept), 4 * len(kept))
     assert status.progress["t"].done == status.progress["t"].total == n
     assert {p.name: p.stat().st_mtime_ns for p in shards.glob("*.parquet") if p.name in kept} == kept  # not redone
     assert len(list(shards.glob("*.parquet"))) == n // 4

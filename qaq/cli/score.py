@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,6 +19,56 @@ if TYPE_CHECKING:
     from qaq.scoring.engine import CompileMode, ScoringConfig
     from qaq.scoring.hardware import Dtype
     from qaq.scoring.templates import TemplateKind
+
+
+@dataclass(frozen=True)
+class ScoreOptions:
+    """`qaq score`'s options as click parsed them: one field per option (see ``qaq score --help``)."""
+
+    output: str | None
+    model_specs: tuple[str, ...]
+    query_field: str | None
+    answer_field: str | None
+    input_field: str | None
+    id_field: str | None
+    messages_field: str | None
+    fmt: str | None
+    split: str | None
+    device: str
+    dtype: Dtype
+    max_length: int
+    batch_tokens: int | None
+    compile_mode: CompileMode
+    template: TemplateKind
+    system_prompt: str | None
+    reverse_instruction: str | None
+    trust_remote_code: bool
+    cache_dir: str | None
+    no_cache: bool
+    dry_run: bool
+    engine: str
+    ray_address: str | None
+    gpus_per_worker: float
+    concurrency: int | None
+    shards_dir: str | None
+    rows_per_shard: int
+    quiet: bool
+
+    def load_options(self) -> dict[str, str | None]:
+        """The field options, as :func:`qaq.io.inputs.load_inputs` takes them."""
+        return dict(
+            query=self.query_field,
+            answer=self.answer_field,
+            input_field=self.input_field,
+            id_field=self.id_field,
+            messages=self.messages_field,
+            fmt=self.fmt,
+        )
+
+    @property
+    def ray_only(self) -> tuple[object, ...]:
+        """The options that only the Ray engine takes (None unless given)."""
+        return (self.ray_address, self.shards_dir, self.concurrency)
 
 
 @cli.command("score")
@@ -129,7 +180,7 @@ if TYPE_CHECKING:
     show_default=True,
     type=click.Choice(["local", "ray"]),
     help="local: this machine, resuming from the score cache. ray: a Ray cluster (Ray Data, one "
-    'scoring actor per GPU), resuming from Parquet shards; needs pip install "qaq[ray]".',
+    'scoring actor per GPU), resuming from the score cache and its Parquet shards; needs pip install "qaq[ray]".',
 )
 @click.option(
     "--ray-address",
@@ -170,38 +221,7 @@ if TYPE_CHECKING:
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @reports_status
-def score_command(
-    input_path: str,
-    output: str | None,
-    model_specs: tuple[str, ...],
-    query_field: str | None,
-    answer_field: str | None,
-    input_field: str | None,
-    id_field: str | None,
-    messages_field: str | None,
-    fmt: str | None,
-    split: str | None,
-    device: str,
-    dtype: Dtype,
-    max_length: int,
-    batch_tokens: int | None,
-    compile_mode: CompileMode,
-    template: TemplateKind,
-    system_prompt: str | None,
-    reverse_instruction: str | None,
-    trust_remote_code: bool,
-    cache_dir: str | None,
-    no_cache: bool,
-    dry_run: bool,
-    engine: str,
-    ray_address: str | None,
-    gpus_per_worker: float,
-    concurrency: int | None,
-    shards_dir: str | None,
-    rows_per_shard: int,
-    status: StatusReporter | None,
-    quiet: bool,
-) -> None:
+def score_command(input_path: str, status: StatusReporter | None, **options: Any) -> None:
     """Score every (query, answer) pair of INPUT with one or more models.
 
     Writes one row per input row: id, then for each model NAME the columns NAME_nll_q,
@@ -216,8 +236,10 @@ def score_command(
     with --split, a Hugging Face hub id (needs pip install "qaq[hf]").
 
     With --engine ray, INPUT is scored on a Ray cluster; finished shards go to --shards-dir, so
-    a rerun after a crash scores only the missing part. The output has the same columns. Options
-    marked [ray] apply to it only; --cache-dir, --no-cache and --dry-run to the local engine only.
+    a rerun after a crash scores only the missing part. The output has the same columns. Both
+    engines key samples alike and share the score cache: rows either engine scored are not
+    scored again by the other. Options marked [ray] apply to it only; --dry-run to the local
+    engine only.
 
     Example: qaq score data.jsonl -m weak=smollm2-135m -m strong=gemma3-270m -o scores.parquet
 
@@ -225,44 +247,26 @@ def score_command(
 
     Example: qaq score shards/ --engine ray --ray-address auto -m strong=/models/dsc-6.7b -o scores.parquet
     """
-    _check_score_options(
-        input_path, output, dry_run=dry_run, engine=engine, ray_only=(ray_address, shards_dir, concurrency)
-    )
-    models = parse_models(model_specs)
-    config = _scoring_config(
-        device=device,
-        dtype=dtype,
-        max_length=max_length,
-        batch_tokens=batch_tokens,
-        compile_mode=compile_mode,
-        template=template,
-        system_prompt=system_prompt,
-        reverse_instruction=reverse_instruction,
-        trust_remote_code=trust_remote_code,
-        engine=engine,
-    )
-    load_options = dict(
-        query=query_field,
-        answer=answer_field,
-        input_field=input_field,
-        id_field=id_field,
-        messages=messages_field,
-        fmt=fmt,
-    )
-    data = _load_data(input_path, split=split, load_options=load_options)
-    if engine == "ray":
-        assert output is not None, "-o is checked above: only --dry-run runs without it"
+    opts = ScoreOptions(**options)
+    _check_score_options(input_path, opts)
+    models = parse_models(opts.model_specs)
+    config = _scoring_config(opts)
+    data = _load_data(input_path, split=opts.split, load_options=opts.load_options())
+    if opts.engine == "ray":
+        assert opts.output is not None, "-o is checked above: only --dry-run runs without it"
         score_on_ray(
             data,
             models,
             config=config,
-            output=output,
-            address=ray_address,
-            gpus_per_worker=gpus_per_worker,
-            concurrency=concurrency,
-            shards_dir=shards_dir,
-            rows_per_shard=rows_per_shard,
-            quiet=quiet,
+            output=opts.output,
+            address=opts.ray_address,
+            gpus_per_worker=opts.gpus_per_worker,
+            concurrency=opts.concurrency,
+            shards_dir=opts.shards_dir,
+            rows_per_shard=opts.rows_per_shard,
+            cache_dir=opts.cache_dir,
+            no_cache=opts.no_cache,
+            quiet=opts.quiet,
             status=status,
         )
         return
@@ -270,49 +274,35 @@ def score_command(
         data,
         models,
         config=config,
-        output=output,
-        dry_run=dry_run,
-        cache_dir=cache_dir,
-        no_cache=no_cache,
-        quiet=quiet,
+        output=opts.output,
+        dry_run=opts.dry_run,
+        cache_dir=opts.cache_dir,
+        no_cache=opts.no_cache,
+        quiet=opts.quiet,
         status=status,
     )
 
 
-def _check_score_options(
-    input_path: str, output: str | None, *, dry_run: bool, engine: str, ray_only: tuple[object, ...]
-) -> None:
+def _check_score_options(input_path: str, opts: ScoreOptions) -> None:
     """The option checks that need no loading: a bad output path fails at once, not hours in."""
     from qaq.io.datasets import DataError, refuse_inputs
     from qaq.io.scorefile import check_scores_path
 
-    if not output and not dry_run:
+    if not opts.output and not opts.dry_run:
         raise click.UsageError("give -o/--output (or --dry-run)")
-    if engine == "ray" and dry_run:
+    if opts.engine == "ray" and opts.dry_run:
         raise click.UsageError("--dry-run calibrates on this machine: use it without --engine ray")
-    if engine == "local" and any(ray_only):
+    if opts.engine == "local" and any(opts.ray_only):
         raise click.UsageError("--ray-address, --concurrency and --shards-dir need --engine ray")
-    if output:
+    if opts.output:
         try:
-            check_scores_path(output)
-            refuse_inputs([output], [input_path])
+            check_scores_path(opts.output)
+            refuse_inputs([opts.output], [input_path])
         except DataError as exc:
             raise click.ClickException(str(exc)) from None
 
 
-def _scoring_config(
-    *,
-    device: str,
-    dtype: Dtype,
-    max_length: int,
-    batch_tokens: int | None,
-    compile_mode: CompileMode,
-    template: TemplateKind,
-    system_prompt: str | None,
-    reverse_instruction: str | None,
-    trust_remote_code: bool,
-    engine: str,
-) -> ScoringConfig:
+def _scoring_config(opts: ScoreOptions) -> ScoringConfig:
     """The scoring options as a config (and, for --engine ray, the check that Ray is installed)."""
     from qaq.io.datasets import DataError
     from qaq.scoring.engine import ScoringConfig
@@ -320,19 +310,19 @@ def _scoring_config(
 
     try:
         config = ScoringConfig(
-            device=device,
-            dtype=dtype,
-            max_length=max_length,
-            batch_tokens=batch_tokens,
-            compile=compile_mode,
-            template=template,
-            system=DEFAULT_SYSTEM if system_prompt is None else system_prompt,
-            reverse_instruction=reverse_instruction or DEFAULT_REVERSE_INSTRUCTION,
-            trust_remote_code=trust_remote_code,
+            device=opts.device,
+            dtype=opts.dtype,
+            max_length=opts.max_length,
+            batch_tokens=opts.batch_tokens,
+            compile=opts.compile_mode,
+            template=opts.template,
+            system=DEFAULT_SYSTEM if opts.system_prompt is None else opts.system_prompt,
+            reverse_instruction=opts.reverse_instruction or DEFAULT_REVERSE_INSTRUCTION,
+            trust_remote_code=opts.trust_remote_code,
         )
     except (DataError, TemplateError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
-    if engine == "ray":
+    if opts.engine == "ray":
         from qaq.scoring.ray_engine import RayNotInstalled, require_ray
 
         try:

@@ -1,4 +1,5 @@
-"""The runs behind `qaq score`: on this machine (the score cache) or on a Ray cluster (Parquet shards)."""
+"""The runs behind `qaq score`: on this machine or on a Ray cluster (both resume from the score cache;
+the Ray run also from its Parquet shards)."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def score_locally(
         if dry_run:
             _report_estimates(loaded, data, config)
             return
-        cache = None if no_cache else ScoreCache(cache_dir) if cache_dir else ScoreCache()
+        cache = None if no_cache else ScoreCache(cache_dir)
         progress = Progress(quiet=quiet, status=status)
         try:
             scores = score_frame(data, loaded, config=config, cache=cache, progress=progress)
@@ -76,7 +77,7 @@ def score_locally(
 
 def _report_estimates(loaded: dict[str, ScoringModel], data: pd.DataFrame, config: ScoringConfig) -> None:
     """--dry-run: each model's token count and estimated time, from a short calibration."""
-    from qaq.scoring.engine import duration_text, estimate_cost
+    from qaq.scoring.estimate import duration_text, estimate_cost
 
     for name, sm in loaded.items():
         est = estimate_cost(sm, data, config=config)
@@ -97,7 +98,7 @@ def _report_scored(
     scores: pd.DataFrame, data: pd.DataFrame, meta: dict[str, Any], *, output: str, max_length: int
 ) -> None:
     """After a local run: rows scored and cached per model, and the rows --max-length cut heavily."""
-    from qaq.scoring.engine import TRUNCATION_NOTICE_SHARE, heavily_truncated
+    from qaq.scoring.report import TRUNCATION_NOTICE_SHARE, heavily_truncated
 
     for name, run in meta["models"].items():
         click.echo(
@@ -129,17 +130,22 @@ def score_on_ray(
     concurrency: int | None,
     shards_dir: str | None,
     rows_per_shard: int,
+    cache_dir: str | None,
+    no_cache: bool,
     quiet: bool,
     status: StatusReporter | None,
 ) -> None:
     """The --engine ray branch of `qaq score` (qaq.scoring.ray_engine writes the output and its metadata)."""
     from qaq.io.datasets import DataError
+    from qaq.scoring.cache import CacheError, ScoreCache
     from qaq.scoring.models import ModelNotFound
     from qaq.scoring.ray_engine import RayEngineError, score_with_ray
 
     click.echo(f"ray: {address or 'a local Ray instance'}; shards in {shards_dir or str(output) + '.shards'}", err=True)
     progress = Progress(quiet=quiet, status=status)
+    cache = None
     try:
+        cache = None if no_cache else ScoreCache(cache_dir)
         scores = score_with_ray(
             data,
             models,
@@ -150,19 +156,26 @@ def score_on_ray(
             concurrency=concurrency,
             shards_dir=shards_dir,
             rows_per_shard=rows_per_shard,
+            cache=cache,
             progress=progress,
         )
+    except CacheError as exc:
+        raise click.ClickException(f"{exc} (--cache-dir DIR, or --no-cache)") from None
     except (ModelNotFound, DataError, RayEngineError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         progress.close()
+        if cache is not None:
+            cache.close()
     if status is not None:
         status.finished(output, len(scores))
     meta = scores.attrs["qaq_run"]
     for name, run in meta["models"].items():
         ray_run = meta["ray"]["models"][name]
+        from_cache = ray_run["rows_from_cache"]
         click.echo(
-            f"{name}: {run['rows_scored']} rows scored, {run['rows_cached']} from shards "
+            f"{name}: {run['rows_scored']} rows scored, {from_cache} from the score cache, "
+            f"{run['rows_cached'] - from_cache} from shards "
             f"({ray_run['units_cached']} of {ray_run['units']} shards were done), on "
             f"{', '.join(ray_run['devices'])}, {run['seconds']:.1f} s",
             err=True,

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from qaq.io.runrecord import RunRecord
-    from qaq.select.recipes import Recipe
+    from qaq.select.recipes import AnyRecipe, Recipe
 
 
 @cli.command("select")
@@ -83,7 +83,10 @@ def select_command(
       {"method": "ifd", "model": M, "budget": 0.25}                   Cherry: drop IFD > 1, top IFD
       {"method": "random", "budget": 0.25, "seed": 0}
     Options: "ranking": "stratified" (default: RMI ranked within 10 PPL(Q) strata, "bins") or
-    "global"; "per_stratum_quota": true; "include"/"exclude": lists of ids. A budget in (0, 1]
+    "global"; "boundaries": [b1, b2, ...] instead of "bins": explicit log PPL(Q) cut points
+    (nats/token; stratum i holds b_i <= log PPL(Q) < b_i+1); "per_stratum_quota": true;
+    "include"/"exclude": lists of ids; "exclude_flags": rows raising any of these flags are
+    not selected (negative_rmi, truncated, echo, empty, invalid_python). A budget in (0, 1]
     is a fraction of all rows (rounded down), above 1 a row count. Ties go to the earlier row.
 
     Example: qaq select scores.parquet --data data.jsonl -r qaq.json -o selected.jsonl --manifest m.json
@@ -111,11 +114,12 @@ def _check_targets(
     discarded: str | None,
     manifest: str | None,
     data_path: str | None,
-) -> Recipe:
+) -> AnyRecipe:
     """Everything that can be checked is checked before anything is written; returns the recipe."""
     from qaq.io.datasets import DataError, refuse_inputs
     from qaq.io.export import ExportError, output_format
-    from qaq.select.recipes import RecipeError, parse_recipe
+    from qaq.select.recipe_parsing import parse_recipe
+    from qaq.select.recipes import RecipeError
 
     targets = [Path(p).resolve() for p in (output, discarded, manifest) if p]
     if len(set(targets)) != len(targets):
@@ -150,8 +154,8 @@ def _select_and_export(
     score_prefix: str | None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Load the scores (and --data's rows), select, write the outputs; returns the table and what was written."""
-    from qaq.io.datasets import DataError
-    from qaq.io.export import ExportError, export_selection, file_sha256
+    from qaq.io.datasets import DataError, file_sha256
+    from qaq.io.export import ExportError, export_selection
     from qaq.io.runrecord import run_record
     from qaq.io.scorefile import load_scores
     from qaq.select.recipes import RecipeError
@@ -224,7 +228,7 @@ def _rows_with_scores(
 def _report(picked: pd.DataFrame, written: dict[str, Any], recipe: Recipe, *, recipe_spec: str, output: str) -> None:
     """The count selected, the recipe's warnings, and whether a manifest given as --recipe still matches."""
     from qaq.io.export import ExportError, read_manifest
-    from qaq.select.selection import selection_notes, stratum_counts
+    from qaq.select.selection_report import selection_notes, stratum_counts
 
     click.echo(f"selected {written['n_selected']} of {len(picked)} rows ({recipe.method}) -> {output}", err=True)
     for note in selection_notes(

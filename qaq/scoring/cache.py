@@ -1,6 +1,8 @@
-"""The on-disk score cache: what makes scoring resumable and incremental.
+"""The on-disk score cache: what makes scoring resumable and incremental, for both engines.
 
-One SQLite file holds one row per (model identity, template, max length, dtype, sample content).
+One SQLite file holds one row per (model identity, template, max length, dtype, sample content):
+:func:`run_key` and :func:`sample_key` make the key, and the local engine and the Ray engine's
+driver both file their results under it, so each reuses the other's work.
 Each scored batch is written in one transaction, so a run killed at any moment (SIGKILL
 included) leaves only whole batches behind, and a rerun scores exactly the rows that are missing.
 Adding one row to a scored dataset therefore scores one row.
@@ -19,8 +21,6 @@ import pandas as pd
 
 from qaq.columns import MEASURED_FIELDS
 from qaq.io.files import cache_root
-
-DEFAULT_CACHE_DIR = cache_root()
 
 # What one cached row stores: what a scorer measures (the four mean NLLs, the token counts). Rows
 # are read and written by column name, so caches made with another column order read the same.
@@ -62,11 +62,12 @@ class ScoreCache:
     """A score cache in ``directory/scores.sqlite``.
 
     Args:
-        directory: where the cache lives (created if missing).
+        directory: where the cache lives (created if missing); default
+            :func:`qaq.io.files.cache_root`, read when the cache is opened.
     """
 
-    def __init__(self, directory: str | Path = DEFAULT_CACHE_DIR) -> None:
-        self.directory = Path(directory)
+    def __init__(self, directory: str | Path | None = None) -> None:
+        self.directory = cache_root() if directory is None else Path(directory)
         self.path = self.directory / "scores.sqlite"
         with _sqlite(self.path):
             self.directory.mkdir(parents=True, exist_ok=True)

@@ -2,288 +2,142 @@
 
 The pipeline, per model::
 
-    driver: load_dataset per file -> content-addressed units of distinct (Q, A) pairs
-      -> Ray Data: map_batches(_Tokenize)   CPU actors: token ids of Q and A (an Encoder, no weights)
-      -> Ray Data: map_batches(_Score)      one actor per GPU (num_gpus), model loaded once:
-                                            sm.encoder.encode_ids + qaq.scoring.engine.iter_scores,
-                                            7 values per sample out, no per-token data
-    driver: one Parquet shard per finished unit (atomic), then the merged score table
+    driver: load_dataset per file -> sample keys (qaq.scoring.cache) -> what the score cache has
+      -> content-addressed units of the missing distinct (Q, A) pairs
+      -> Ray Data: map_batches(Tokenize)   CPU actors: token ids of Q and A (an Encoder, no weights)
+      -> Ray Data: map_batches(Score)      one actor per GPU (num_gpus), model loaded once:
+                                           sm.encoder.encode_ids + qaq.scoring.engine.iter_scores,
+                                           7 values per sample out, no per-token data
+    driver: one Parquet shard per finished unit (atomic) and its rows into the score cache,
+      then the merged score table
 
-Scores come from the same functions as the local engine (:func:`qaq.scoring.engine.iter_scores` for
-the values, :func:`qaq.scoring.engine.score_fields` for the columns), so the merged table has exactly
-the local engine's schema and, in fp32, its values (to float rounding).
+The stages live in :mod:`qaq.scoring.ray_stages`. Scores come from the same functions as the
+local engine (:func:`qaq.scoring.engine.iter_scores` for the values,
+:func:`qaq.scoring.engine.score_fields` for the columns), so the merged table has exactly the
+local engine's schema and, in fp32, its values (to float rounding).
 
-Resume: a unit is a run of up to ``rows_per_shard`` distinct pairs of one input file; its shard
-is named by the sha256 of its samples' keys, and each key covers the pair's content, the model's
-identity and every setting that changes scores. A rerun after a crash finds the finished shards
-and sends only the missing units to Ray; a rerun after success starts no Ray at all. The driver
-writes the shards, so workers need no shared file system; the shards directory lives with the
-driver.
+Resume: every sample is keyed as the local engine keys it (:func:`qaq.scoring.cache.run_key`:
+the model's identity, the template's sha256, ``max_length`` and the precision, which the driver
+decides and gives the actors explicitly; :func:`~qaq.scoring.cache.sample_key`: the pair's
+content). Two stores hold finished work under those keys:
 
-Ray is an optional dependency: this module imports it inside functions only, and the rest of
-qaq never imports this module unless the ray engine is asked for.
+- the score cache (SQLite, on the driver), shared with the local engine: samples found there
+  are not sent to Ray, and every finished unit's samples are added to it, so a local run reuses
+  a Ray run's work and the reverse;
+- the shards: a unit is a run of up to ``rows_per_shard`` distinct pairs of one input file that
+  the cache lacks, named by the sha256 of its keys. A rerun after a crash (with or without the
+  cache) finds the finished shards and sends only the missing units to Ray; a rerun after
+  success starts no Ray at all.
+
+The driver writes the shards and the cache, so workers need no shared file system. Ray is an
+optional dependency: it is imported inside functions only, and the rest of qaq never imports
+this module unless the ray engine is asked for.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from qaq.columns import score_column
 from qaq.io.datasets import DataError
 from qaq.io.inputs import load_inputs
-from qaq.io.scorefile import load_scores, write_scores
-from qaq.scoring.cache import VALUE_FIELDS, sample_key
-from qaq.scoring.engine import ModelRun, ProgressFn, ScoringConfig, run_metadata, score_fields, score_table_base
+from qaq.io.scorefile import write_scores
+from qaq.scoring.cache import VALUE_FIELDS, ScoreCache, sample_key
+from qaq.scoring.engine import ModelRun, ProgressFn, ScoringConfig, score_fields, score_table_base
+from qaq.scoring.hardware import Dtype, choose_dtype
+from qaq.scoring.ray_shards import (
+    ScorableRows,
+    Unit,
+    check_descriptions,
+    model_run_key,
+    plan_units,
+    read_shards,
+    shard_done,
+    shard_path,
+    shards_folder,
+    write_shard,
+)
+from qaq.scoring.ray_stages import (
+    INSTALL_HINT,
+    Cluster,
+    RayEngineError,
+    RayNotInstalled,
+    failure_text,
+    pipeline,
+    ray_available,
+    require_ray,
+)
+from qaq.scoring.report import run_metadata
 
 if TYPE_CHECKING:
     from qaq import jobs  # start_ray_job's request; imported like start_ray_job imports it, on call
+    from qaq.scoring.models import ModelSource
+
+__all__ = [
+    "DEFAULT_ROWS_PER_SHARD",
+    "INSTALL_HINT",
+    "RayEngineError",
+    "RayNotInstalled",
+    "key_precision",
+    "model_run_key",
+    "ray_available",
+    "require_ray",
+    "score_with_ray",
+    "start_ray_job",
+]
 
 log = logging.getLogger("qaq")
 
-INSTALL_HINT = 'pip install "qaq[ray]"'
 DEFAULT_ROWS_PER_SHARD = 2048
-# Settings that do not change scores (the parity tests hold them to fp32 rounding): they stay
-# out of the shard keys, so changing them does not rescore finished shards.
-_NOT_IN_KEYS = ("batch_tokens", "padding_side", "pack", "compile")
 
 
-class RayNotInstalled(ImportError):
-    """``--engine ray`` without Ray installed."""
+# --------------------------------------------------------------------------- keys
 
 
-class RayEngineError(RuntimeError):
-    """A Ray run failed or was set up wrongly; finished shards stay for the rerun."""
+def key_precision(config: ScoringConfig, cluster: Cluster, gpus_per_worker: float = 1.0) -> Dtype:
+    """The precision a Ray run computes in, decided once on the driver (it is part of every key).
 
-
-def require_ray() -> None:
-    """Raise :class:`RayNotInstalled` (with the install command) unless ``ray.data`` imports."""
-    try:
-        import ray  # noqa: F401
-        import ray.data  # noqa: F401
-    except ImportError as exc:
-        raise RayNotInstalled(
-            f"the ray engine needs Ray Data, which is not installed ({exc}): {INSTALL_HINT}"
-        ) from None
-
-
-def ray_available() -> bool:
-    """Whether the ray engine can run here (for the app, to offer it or not)."""
-    try:
-        require_ray()
-    except RayNotInstalled:
-        return False
-    return True
-
-
-# --------------------------------------------------------------------------- units and shards
-
-
-@dataclass(frozen=True)
-class _Unit:
-    """Up to rows_per_shard distinct samples of one file: what one shard holds."""
-
-    name: str  # sha256 of the keys: names the shard
-    keys: tuple[str, ...]
-    n_rows: int  # scorable rows these keys stand for (repeats included)
-
-
-def shard_run_key(identity: str, config: ScoringConfig) -> str:
-    """The per-model part of every shard key: the model's identity and the settings that change scores."""
-    settings = {k: v for k, v in asdict(config).items() if k not in _NOT_IN_KEYS}
-    blob = json.dumps({"identity": identity, "settings": settings, "layout": "qaq-ray-shard-v2"}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()
-
-
-def _plan_units(keys: Sequence[str], segments: Sequence[int], rows_per_shard: int) -> list[_Unit]:
-    """Cut each file's distinct keys, in first-seen order, into units.
-
-    Units stay within one file, so adding a file to a directory leaves every other unit (and
-    its shard) as it was.
+    An explicit dtype is used as it is. ``auto`` is what the local engine's policy
+    (:func:`qaq.scoring.hardware.choose_dtype`) gives on the actors' device: on a GPU, asked of a
+    GPU worker; on CPU actors, this machine's answer (the actors are then given it explicitly,
+    so a node of another CPU kind computes in the same precision).
     """
-    units: dict[str, _Unit] = {}
-    by_segment: dict[int, list[str]] = defaultdict(list)
-    for key, seg in zip(keys, segments):
-        by_segment[seg].append(key)
-    for seg in sorted(by_segment):
-        counts = Counter(by_segment[seg])
-        distinct = list(counts)  # Counter keeps first-seen order
-        for lo in range(0, len(distinct), rows_per_shard):
-            chunk = tuple(distinct[lo : lo + rows_per_shard])
-            name = hashlib.sha256("\n".join(chunk).encode()).hexdigest()
-            units.setdefault(name, _Unit(name, chunk, sum(counts[k] for k in chunk)))
-    return list(units.values())
-
-
-def _shard_path(shards_dir: Path, unit: _Unit) -> Path:
-    return shards_dir / f"{unit.name[:40]}.parquet"
-
-
-def _shard_done(path: Path) -> bool:
-    """Whether a unit's shard is finished; an unreadable one is scored again (and replaced)."""
-    if not path.is_file():
-        return False
-    try:
-        pq.read_metadata(path)
-    except (pa.ArrowException, OSError) as exc:
-        log.warning("shard %s is unreadable, scoring it again: %s", path, exc)
-        return False
-    return True
-
-
-def _write_shard(path: Path, frame: pd.DataFrame, *, model: str, description: dict[str, Any]) -> None:
-    # qaq.io.scorefile.write_scores writes to a temporary file and renames it: a shard is whole or absent.
-    write_scores(
-        frame[["key", *VALUE_FIELDS]].reset_index(drop=True),
-        path,
-        {"qaq_shard": 1, "model": model, "description": description, "rows": len(frame)},
-    )
-
-
-# --------------------------------------------------------------------------- Ray stages
-
-
-def _resolve_here(spec: str, identity: str) -> Any:
-    """Resolve a model spec on this node and check it is the driver's model."""
-    from qaq.scoring.models import resolve_model
-
-    source = resolve_model(spec)
-    if source.identity != identity:
-        raise RayEngineError(
-            f"model {spec!r} on {os.uname().nodename} is {source.identity}, "
-            f"but the driver's is {identity}: install the same model on every node"
-        )
-    return source
-
-
-class _Tokenize:
-    """CPU stage: the token ids of every query and answer (the model-free part of encoding).
-
-    The stage builds the :class:`qaq.scoring.encoder.Encoder` that the scoring model builds, from
-    the model's tokenizer and config only (:meth:`~qaq.scoring.encoder.Encoder.from_source`, no
-    weights), with the run's template settings. The scoring stage checks the encoder fingerprint
-    of every batch against its model's encoder (``sm.encoder``), so a tokenizer or template that
-    differs (another transformers version on a CPU node) stops the run.
-    """
-
-    def __init__(self, spec: str, identity: str, config: ScoringConfig) -> None:
-        from qaq.scoring.encoder import Encoder
-
-        source = _resolve_here(spec, identity)
-        self.encoder = Encoder.from_source(
-            source,
-            trust_remote_code=config.trust_remote_code,
-            template=config.template,
-            system=config.system,
-            reverse_instruction=config.reverse_instruction,
-        )
-        self.fingerprint = self.encoder.fingerprint
-
-    def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
-        return pd.DataFrame(
-            {
-                "unit": batch["unit"].to_numpy(),
-                "key": batch["key"].to_numpy(),
-                "q_ids": self.encoder.user_ids(batch["query"].tolist()),
-                "a_ids": self.encoder.user_ids(batch["answer"].tolist()),
-                "encoder": self.fingerprint,
-            }
-        )
-
-
-class _Score:
-    """Scoring stage: one loaded model per actor (one per GPU); 7 values per sample out."""
-
-    def __init__(self, spec: str, identity: str, config: ScoringConfig) -> None:
-        from qaq.scoring.engine import load_scoring_model
-
-        _resolve_here(spec, identity)
-        self.config = config
-        self.sm = load_scoring_model(spec, config)
-        self.fingerprint = self.sm.encoder.fingerprint
-        self.description = json.dumps(self.sm.describe())
-
-    def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
-        from qaq.scoring.engine import batch_budget, iter_scores, prepare_model
-
-        if (batch["encoder"] != self.fingerprint).any():
-            raise RayEngineError(
-                f"the tokenization stage's tokenizer or template ({batch['encoder'].iloc[0]}) "
-                f"differs from the model's ({self.fingerprint}) on {os.uname().nodename}: use "
-                "the same transformers and tokenizer files on every node"
-            )
-        ml = self.config.max_length
-        encoded = [
-            self.sm.encoder.encode_ids(np.asarray(q).tolist(), np.asarray(a).tolist(), max_length=ml)
-            for q, a in zip(batch["q_ids"], batch["a_ids"])
-        ]
-        values = np.full((len(encoded), len(VALUE_FIELDS)), np.nan)  # columns: VALUE_FIELDS
-        prepare_model(self.sm, self.config, sum(map(self.sm.forwarded, encoded)))
-        for idx, vals in iter_scores(
-            self.sm,
-            encoded,
-            batch_tokens=batch_budget(self.config, self.sm.device),
-            padding_side=self.config.padding_side,
-        ):
-            values[idx] = vals[list(VALUE_FIELDS)].to_numpy()
-        out = pd.DataFrame(values, columns=list(VALUE_FIELDS))
-        out.insert(0, "key", batch["key"].to_numpy())
-        out.insert(0, "unit", batch["unit"].to_numpy())
-        out["tokens"] = [self.sm.forwarded(e) for e in encoded]
-        out["model"] = ""
-        if len(out):
-            out.loc[0, "model"] = self.description  # the model's run metadata, once per batch
-        return out
+    if config.dtype != "auto":
+        return config.dtype
+    if cluster.uses_gpus(config):
+        return cast(Dtype, cluster.gpu_dtype(gpus_per_worker))
+    return cast(Dtype, choose_dtype("auto", "cpu")[0])
 
 
 # --------------------------------------------------------------------------- the engine
 
 
-@contextmanager
-def _ray_session(address: str | None) -> Iterator[Any]:
-    """Connect to ``address`` (None: start Ray on this machine), unless already connected."""
-    import ray
-    import ray.data
-
-    ctx = ray.data.DataContext.get_current()
-    ctx.enable_progress_bars = False  # qaq reports progress itself (tqdm, --status-file)
-    ctx.print_on_execution_start = False
-    ctx.enable_auto_log_stats = False
-    logging.getLogger("ray.data").setLevel(logging.WARNING)
-    if ray.is_initialized():
-        yield ray
-        return
-    kwargs: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": False}
-    if address is None:
-        kwargs["include_dashboard"] = False
-    try:
-        ray.init(address=address, **kwargs)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
-        raise RayEngineError(f"cannot connect to Ray at {address or 'a new local instance'}: {exc}") from None
-    try:
-        yield ray
-    finally:
-        ray.shutdown()
-
-
-def _ray_failure(exc: BaseException) -> str:
-    """The user's part of a Ray error: the last line of the remote traceback."""
-    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-    return lines[-1] if lines else type(exc).__name__
+def _check_settings(
+    config: ScoringConfig, *, rows_per_shard: int, gpus_per_worker: float, output: str | os.PathLike[str] | None
+) -> None:
+    """What can be refused before any data is read or any Ray is started."""
+    if rows_per_shard < 1:
+        raise ValueError(f"rows_per_shard must be positive, got {rows_per_shard}")
+    if gpus_per_worker <= 0:
+        raise ValueError(f"gpus_per_worker must be positive, got {gpus_per_worker}")
+    if config.device not in ("auto", "cpu", "cuda", "cuda:0"):
+        raise RayEngineError(
+            f"--device {config.device}: with the ray engine each actor sees its own GPU as cuda:0; "
+            "use auto, cuda or cpu"
+        )
+    if output is not None and not Path(output).parent.is_dir():
+        raise DataError("no such folder", path=Path(output).parent)  # before any scoring, not after
 
 
 def score_with_ray(
@@ -298,6 +152,7 @@ def score_with_ray(
     shards_dir: str | os.PathLike[str] | None = None,
     rows_per_shard: int = DEFAULT_ROWS_PER_SHARD,
     load_options: Mapping[str, Any] | None = None,
+    cache: ScoreCache | None = None,
     progress: ProgressFn | None = None,
 ) -> pd.DataFrame:
     """Score a dataset on Ray; return (and write) the local engine's score table.
@@ -307,7 +162,8 @@ def score_with_ray(
         models: short name -> model spec (embedded name, path, hub id); every node resolves
             the spec itself and must find the same model (its identity is checked).
         config: how to score, as for the local engine. ``device`` is ``auto``, ``cpu`` or
-            ``cuda``: each actor sees its own GPU(s).
+            ``cuda``: each actor sees its own GPU(s). ``dtype="auto"`` is decided once on the
+            driver (:func:`key_precision`).
         output: the merged score table to write (``.parquet``, ``.csv``, ``.jsonl``), or None.
         address: ``auto``, ``ray://host:10001``, ``host:6379``; None starts Ray on this machine.
             An already connected session (``ray.init`` before the call) is used as it is.
@@ -317,6 +173,8 @@ def score_with_ray(
         shards_dir: where finished shards go; default ``<output>.shards`` (required without output).
         rows_per_shard: distinct samples per unit of work and of resume.
         load_options: passed to :func:`qaq.io.datasets.load_dataset` for each file.
+        cache: the score cache shared with the local engine (read first, then filled with every
+            finished unit); None: shards only.
         progress: called with (model name, rows done, rows total) as shards finish.
 
     Returns:
@@ -332,31 +190,12 @@ def score_with_ray(
     require_ray()
     from qaq.scoring.models import resolve_model
 
-    if rows_per_shard < 1:
-        raise ValueError(f"rows_per_shard must be positive, got {rows_per_shard}")
-    if gpus_per_worker <= 0:
-        raise ValueError(f"gpus_per_worker must be positive, got {gpus_per_worker}")
-    if config.device not in ("auto", "cpu", "cuda", "cuda:0"):
-        raise RayEngineError(
-            f"--device {config.device}: with the ray engine each actor sees its own GPU as cuda:0; "
-            "use auto, cuda or cpu"
-        )
-    if output is not None and not Path(output).parent.is_dir():
-        raise DataError("no such folder", path=Path(output).parent)  # before any scoring, not after
-    if shards_dir is None:
-        if output is None:
-            raise ValueError("give output= or shards_dir=")
-        shards_dir = Path(str(output) + ".shards")
-    shards = Path(shards_dir)
+    _check_settings(config, rows_per_shard=rows_per_shard, gpus_per_worker=gpus_per_worker, output=output)
+    shards = shards_folder(output, shards_dir)
     data = inputs if isinstance(inputs, pd.DataFrame) else load_inputs(inputs, **dict(load_options or {}))
     shards.mkdir(parents=True, exist_ok=True)
-    source = data.attrs.get("qaq_source", {})
-    segment_sizes = [f["n_rows"] for f in source["files"]] if "files" in source else [len(data)]
-    segment = np.repeat(np.arange(len(segment_sizes)), segment_sizes)
-    scorable = np.flatnonzero((data["skip"].fillna("") == "").to_numpy())
-    queries = data["query"].to_numpy()[scorable]
-    answers = data["answer"].to_numpy()[scorable]
-    identities = {name: resolve_model(spec).identity for name, spec in models.items()}
+    rows = ScorableRows.of(data)
+    sources = {name: resolve_model(spec) for name, spec in models.items()}
 
     out = score_table_base(data)
     runs: dict[str, ModelRun] = {}
@@ -366,111 +205,99 @@ def score_with_ray(
         "rows_per_shard": rows_per_shard,
         "models": {},
     }
-    for name, spec in models.items():
-        t0 = time.perf_counter()
-        rk = shard_run_key(identities[name], config)
-        keys = [sample_key(rk, q, a) for q, a in zip(queries, answers)]
-        units = _plan_units(keys, segment[scorable].tolist(), rows_per_shard)
-        todo = [u for u in units if not _shard_done(_shard_path(shards, u))]
-        run = ModelRun(name, {})
-        run.rows_total = len(scorable)
-        run.rows_cached = run.rows_total - sum(u.n_rows for u in todo)
-        if progress:
-            progress(name, run.rows_cached, run.rows_total)
-        info = {"units": len(units), "units_cached": len(units) - len(todo)}
-        if todo:
-            texts = dict(zip(keys, zip(queries, answers)))
-            info.update(
-                _run_units(
-                    name,
-                    spec,
-                    identities[name],
-                    todo,
-                    texts,
-                    config=config,
-                    shards=shards,
-                    address=address,
-                    gpus_per_worker=gpus_per_worker,
-                    concurrency=concurrency,
-                    run=run,
-                    progress=progress,
-                )
+    with Cluster(address) as cluster:
+        job = _Job(cluster, shards, cache, rows_per_shard, gpus_per_worker, concurrency, progress)
+        run_config = replace(config, dtype=key_precision(config, cluster, gpus_per_worker))
+        for name, spec in models.items():
+            measured, runs[name], engine_info["models"][name] = job.score_model(
+                name, spec, sources[name], rows, run_config
             )
-        table, descriptions = _merge_shards(name, units, keys, shards, n_rows=len(data), rows=scorable)
-        run.description = descriptions[0] if descriptions else {"spec": spec, "identity": identities[name]}
-        devices = sorted({d.get("device", "?") for d in descriptions})
-        run.extra = {"devices": devices}
-        run.seconds = time.perf_counter() - t0
-        runs[name] = run
-        engine_info["models"][name] = {**info, "devices": devices}
-        for field_name, col in score_fields(table.set_axis(data.index)).items():
-            out[score_column(name, field_name)] = col
+            for field_name, col in score_fields(rows.spread(measured, data.index)).items():
+                out[score_column(name, field_name)] = col
     meta = run_metadata(config, runs, n_rows=len(data))
-    meta.update(engine="ray", ray=engine_info, source=source)
+    meta.update(engine="ray", ray=engine_info, source=data.attrs.get("qaq_source", {}))
     out.attrs["qaq_run"] = meta
     if output is not None:
         write_scores(out, output, meta)
     return out
 
 
-def _run_units(
-    name: str,
-    spec: str,
-    identity: str,
-    todo: Sequence[_Unit],
-    texts: Mapping[str, tuple[str, str]],
-    *,
-    config: ScoringConfig,
-    shards: Path,
-    address: str | None,
-    gpus_per_worker: float,
-    concurrency: int | None,
-    run: ModelRun,
-    progress: ProgressFn | None,
-) -> dict[str, Any]:
-    """Send the missing units through the two Ray stages; write each unit's shard as it completes."""
-    with _ray_session(address) as ray:
-        from ray.data import ActorPoolStrategy
+@dataclass
+class _Job:
+    """One Ray run's settings and stores, shared by the models it scores."""
 
-        gpus = float(ray.cluster_resources().get("GPU", 0))
-        use_gpu = config.device != "cpu" and (gpus > 0 or config.device.startswith("cuda"))
-        actors = concurrency or (max(1, int(gpus // gpus_per_worker)) if use_gpu else 1)
+    cluster: Cluster
+    shards: Path
+    cache: ScoreCache | None
+    rows_per_shard: int
+    gpus_per_worker: float
+    concurrency: int | None
+    progress: ProgressFn | None
+
+    def score_model(
+        self, name: str, spec: str, source: ModelSource, rows: ScorableRows, config: ScoringConfig
+    ) -> tuple[np.ndarray, ModelRun, dict[str, Any]]:
+        """One model's measured values per scorable row (:data:`VALUE_FIELDS`), its run record
+        and its engine info, scoring on Ray only what neither store has."""
+        t0 = time.perf_counter()
+        keys = [sample_key(model_run_key(source, config), q, a) for q, a in zip(rows.queries, rows.answers)]
+        cached = self.cache.get_many(keys) if self.cache is not None else {}
+        missing = [(k, seg) for k, seg in zip(keys, rows.segments) if k not in cached]
+        units = plan_units([k for k, _ in missing], [seg for _, seg in missing], self.rows_per_shard)
+        todo = [u for u in units if not shard_done(shard_path(self.shards, u))]
+        run = ModelRun(name, {}, rows_total=len(keys))
+        run.rows_cached = run.rows_total - sum(u.n_rows for u in todo)
+        if self.progress:
+            self.progress(name, run.rows_cached, run.rows_total)
+        info: dict[str, Any] = {
+            "units": len(units),
+            "units_cached": len(units) - len(todo),
+            "rows_from_cache": len(keys) - len(missing),
+        }
+        if todo:
+            texts = {k: (q, a) for k, q, a in zip(keys, rows.queries, rows.answers)}
+            info.update(self._run_units(name, spec, source.identity, todo, texts, config=config, run=run))
+        values, descriptions = self._merge(name, units, cached, done_before=[u for u in units if u not in todo])
+        check_descriptions(name, descriptions, config.dtype, self.shards)
+        run.description = descriptions[0] if descriptions else {"spec": spec, "identity": source.identity}
+        devices = sorted({d.get("device", "?") for d in descriptions})
+        run.extra = {"devices": devices}
+        run.seconds = time.perf_counter() - t0
+        info["devices"] = devices
+        return values.loc[keys, list(VALUE_FIELDS)].to_numpy(dtype=np.float64), run, info
+
+    def _run_units(
+        self,
+        name: str,
+        spec: str,
+        identity: str,
+        todo: Sequence[Unit],
+        texts: Mapping[str, tuple[str, str]],
+        *,
+        config: ScoringConfig,
+        run: ModelRun,
+    ) -> dict[str, Any]:
+        """Send the missing units through the two Ray stages; file each unit as it completes."""
+        ray = self.cluster.ray
+        use_gpu = self.cluster.uses_gpus(config)
+        gpus = self.cluster.gpus
+        actors = self.concurrency or (max(1, int(gpus // self.gpus_per_worker)) if use_gpu else 1)
         tokenizers = max(1, -(-actors // 4))  # fast tokenizers outpace a GPU several times over
-        frames = [
-            pd.DataFrame(
-                {
-                    "unit": i,
-                    "key": list(u.keys),
-                    "query": [texts[k][0] for k in u.keys],
-                    "answer": [texts[k][1] for k in u.keys],
-                }
-            )
-            for i, u in enumerate(todo)
-        ]
-        resources = {"num_gpus": gpus_per_worker} if use_gpu else {"num_cpus": 1}
-        ds = (
-            ray.data.from_pandas(frames)
-            .map_batches(
-                _Tokenize,
-                batch_size=None,
-                batch_format="pandas",
-                num_cpus=1,
-                compute=ActorPoolStrategy(size=tokenizers),
-                fn_constructor_kwargs={"spec": spec, "identity": identity, "config": config},
-            )
-            .map_batches(
-                _Score,
-                batch_size=None,
-                batch_format="pandas",
-                compute=ActorPoolStrategy(size=actors),
-                fn_constructor_kwargs={"spec": spec, "identity": identity, "config": config},
-                **resources,
-            )
+        resources: dict[str, float] = {"num_gpus": self.gpus_per_worker} if use_gpu else {"num_cpus": 1}
+        ds = pipeline(
+            ray,
+            [u.keys for u in todo],
+            texts,
+            spec,
+            identity,
+            config,
+            actors=actors,
+            tokenizers=tokenizers,
+            resources=resources,
         )
         parts: dict[int, list[pd.DataFrame]] = defaultdict(list)
         got: Counter[int] = Counter()
         description: dict[str, Any] = {}
-        done = run.rows_cached
         try:
             for batch in ds.iter_batches(batch_size=None, batch_format="pandas"):
                 described = batch.loc[batch["model"] != "", "model"]
@@ -480,54 +307,57 @@ def _run_units(
                     i = int(i)
                     parts[i].append(part)
                     got[i] += len(part)
-                    if got[i] < len(todo[i].keys):
-                        continue
-                    whole = pd.concat(parts.pop(i), ignore_index=True)
-                    _write_shard(_shard_path(shards, todo[i]), whole, model=spec, description=description)
-                    run.rows_scored += todo[i].n_rows
-                    run.tokens_forwarded += int(whole["tokens"].sum())
-                    done += todo[i].n_rows
-                    if progress:
-                        progress(name, done, run.rows_total)
+                    if got[i] == len(todo[i].keys):
+                        self._file_unit(
+                            name, spec, todo[i], pd.concat(parts.pop(i), ignore_index=True), description, run
+                        )
         except ray.exceptions.RayError as exc:
-            finished = sum(1 for u in todo if _shard_path(shards, u).is_file())
+            finished = sum(1 for u in todo if shard_path(self.shards, u).is_file())
             raise RayEngineError(
                 f"the Ray run failed ({finished} of {len(todo)} shards finished and kept in "
-                f"{shards}; run again to resume): {_ray_failure(exc)}"
+                f"{self.shards}; run again to resume): {failure_text(exc)}"
             ) from None
         return {
             "scoring_actors": actors,
             "tokenizer_actors": tokenizers,
-            "gpus_per_worker": gpus_per_worker if use_gpu else 0,
+            "gpus_per_worker": self.gpus_per_worker if use_gpu else 0,
             "cluster_gpus": gpus,
         }
 
+    def _file_unit(
+        self, name: str, spec: str, unit: Unit, whole: pd.DataFrame, description: dict[str, Any], run: ModelRun
+    ) -> None:
+        """A finished unit: its shard, its rows in the cache, its progress."""
+        write_shard(shard_path(self.shards, unit), whole, model=spec, description=description)
+        if self.cache is not None:
+            self.cache.put_many(whole["key"].tolist(), whole)
+        run.rows_scored += unit.n_rows
+        run.tokens_forwarded += int(whole["tokens"].sum())
+        if self.progress:
+            self.progress(name, run.rows_cached + run.rows_scored, run.rows_total)
 
-def _merge_shards(
-    name: str, units: Sequence[_Unit], keys: Sequence[str], shards: Path, *, n_rows: int, rows: np.ndarray
-) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    """What one model measured per row (:data:`qaq.columns.MEASURED_FIELDS`, NaN where not scored),
-    read from its shards, and the shards' model descriptions."""
-    frames, descriptions = [], []
-    for u in units:
-        path = _shard_path(shards, u)
-        try:
-            frame, meta = load_scores(path)
-        except DataError as exc:
-            raise RayEngineError(f"model {name}: cannot read shard {path} ({exc}); delete it and run again") from None
-        frames.append(frame)
-        descriptions.append(meta.get("description") or {})
-    table = np.full((n_rows, len(VALUE_FIELDS)), np.nan)
-    if frames:
-        values = pd.concat(frames, ignore_index=True).drop_duplicates("key").set_index("key")
-        table[rows] = values.loc[list(keys), list(VALUE_FIELDS)].to_numpy(dtype=np.float64)
-    layouts = {(d.get("template_sha256"), d.get("dtype")) for d in descriptions if d}
-    if len(layouts) > 1:
-        raise RayEngineError(
-            f"model {name}: the shards in {shards} were scored with different templates or "
-            f"dtypes {sorted(map(str, layouts))}; give a new --shards-dir or --dtype explicitly"
-        )
-    return pd.DataFrame(table, columns=list(VALUE_FIELDS)), [d for d in descriptions if d]
+    def _merge(
+        self,
+        name: str,
+        units: Sequence[Unit],
+        cached: Mapping[str, Mapping[str, float]],
+        *,
+        done_before: Sequence[Unit],
+    ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+        """Every key's values (from the cache and the shards), and the shards' model descriptions.
+
+        Shards finished before this run (under ``--no-cache``, or by a run that was stopped)
+        are added to the cache here, so the local engine finds them too.
+        """
+        from_shards, descriptions = read_shards(name, units, self.shards)
+        from_cache = pd.DataFrame.from_dict(dict(cached), orient="index", columns=list(VALUE_FIELDS))
+        if from_shards is None:
+            return from_cache, []
+        earlier = {k for u in done_before for k in u.keys}
+        if self.cache is not None and earlier:
+            self.cache.put_many(list(earlier), from_shards.loc[list(earlier)])
+        values = pd.concat([from_cache, from_shards]) if len(from_cache) else from_shards
+        return values, descriptions
 
 
 # --------------------------------------------------------------------------- for the app
