@@ -18,7 +18,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from qaq.select.recipes import parse_recipe
+from qaq.select.recipe_parsing import parse_recipe
 from qaq.select.selection import select
 
 QAQ = {"method": "diff_high", "strong": "strong", "weak": "weak", "budget": 0.25, "ranking": "stratified"}

@@ -6,12 +6,15 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+import threading
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
 
+from qaq.select import flags
 from qaq.select.curves import pr_curves, precision_recall_at, roc_curves
 from qaq.select.detection import (
     ANY_DEFECT,
@@ -25,8 +28,25 @@ from qaq.select.detection import (
     is_defect,
     suspicion_scores,
 )
-from qaq.select.flags import ECHO_THRESHOLD, echo_score, looks_cut_off, row_flags
-from qaq.select.strata import add_disagreement, add_ranks
+from qaq.select.disagreement import add_disagreement
+from qaq.select.flags import (
+    FLAG_LABELS,
+    FLAG_NAMES,
+    FLAGS,
+    check_flag_names,
+    flag_table,
+    flag_text_columns,
+    row_flags,
+)
+from qaq.select.strata import add_ranks
+from qaq.select.textchecks import (
+    ECHO_THRESHOLD,
+    echo_score,
+    looks_cut_off,
+    looks_like_python,
+    python_code,
+    python_fails_to_parse,
+)
 
 
 def scored(n: int = 40, seed: int = 0) -> pd.DataFrame:
@@ -358,7 +378,10 @@ def test_row_flags_each_flag():
     assert row_flags(base, model="m") == []
     assert row_flags({**base, "m_rmi": -0.01}, model="m") == ["RMI < 0"]
     assert row_flags({**base, "m_truncated": 3}, model="m") == ["truncated"]
-    assert row_flags({**base, "answer": "def add(a, b):\n    return (a + b"}, model="m") == ["truncated"]
+    assert row_flags({**base, "answer": "def add(a, b):\n    return [a, b]]"}, model="m") == ["Python does not parse"]
+    assert row_flags({**base, "answer": "def add(a, b):\n    return (a + b"}, model="m") == [
+        "truncated", "Python does not parse"]  # cut-off code does not parse either
+    assert row_flags({**base, "answer": "Add them: (a + b"}, model="m") == ["truncated"]  # prose: not parsed
     assert row_flags({**base, "answer": "Sum two numbers given as arguments"}, model="m") == ["answer echoes query"]
     assert row_flags({**base, "answer": "  ", "skip": "empty answer"}, model="m") == ["empty query/answer"]
     assert row_flags({**base, "query": ""}, model="m") == ["empty query/answer"]
@@ -380,9 +403,214 @@ def test_row_flags_errors():
         row_flags({"query": "q", "m_rmi": 1.0}, model="m")
 
 
+# --------------------------------------------------------------------------------------------
+# Python that does not parse
+
+
+@pytest.mark.parametrize(
+    "answer,code",
+    [
+        ("```python\nx = 1\n```", ["x = 1\n"]),
+        ("Try:\n```Python3 title=demo\nx = (\n```\ndone", ["x = (\n"]),  # tag: first word, any case
+        ("```py\na\n```\ntext\n```\nb = 2\n```", ["a\n"]),  # untagged "b = 2": not Python-looking
+        ("```\nimport os\nos.sep\n```", ["import os\nos.sep\n"]),  # untagged, looks like Python
+        ("```bash\nls -la (\n```\n```js\nlet x = {\n```", []),  # other languages
+        ("```pycon\n>>> 1 +\n```\n```python\n>>> f(1)\n2\n```", []),  # interpreter sessions
+        ("1. Run:\n   ```python\n   x = 1\n   if x:\n       pass\n   ```", ["x = 1\nif x:\n    pass\n"]),  # dedented
+        ("```python\ndef f(:", ["def f(:"]),  # not closed: to the end
+        ("Inline ```python x``` only, then\n```python\nok = 1\n```", ["ok = 1\n"]),  # not a fence mid-line
+        ("````python\nquad = 4\n````", []),  # a 4-backtick fence's info starts with a backtick
+        ("```python\n", [""]),
+        ("def f(x):\n    return x", ["def f(x):\n    return x"]),  # no fence: the whole answer
+        ("# helper\n\nclass A:\n    pass", ["# helper\n\nclass A:\n    pass"]),
+        ("from math import pi\npi", ["from math import pi\npi"]),
+        ("@cache\ndef f(): ...", ["@cache\ndef f(): ..."]),
+        ("if __name__ == '__main__':\n    main()", ["if __name__ == '__main__':\n    main()"]),
+        ("Use sorted(xs) (it is stable).", []),  # prose
+        ("def-ining words is hard", []),
+        ("import React from 'react';", []),  # JavaScript
+        ("import Foundation\nlet x = 1", []),  # Swift
+        ("var = 1\nimport os", []),  # the first code line must open a Python statement
+        ("import os\nvar = 1\n", ["import os\nvar = 1\n"]),  # "var" as a Python name
+        ("package main\nimport os", []),  # Go without braces
+        ("class Foo : public Bar {\n};", []),  # C++
+        ("def greet(name)\n  puts name\nend", []),  # Ruby
+        ("#include <stdio.h>\nint main(void) { return 0; }", []),
+        ("", []),
+    ],
+)
+def test_python_code_rule(answer, code):
+    assert python_code(answer) == code
+
+
+def test_looks_like_python():
+    assert looks_like_python("import os, sys as system\n")
+    assert looks_like_python("  \n# a comment\nasync def main():\n    pass")
+    assert not looks_like_python("Import the module first.")
+    assert not looks_like_python("import java.util.List;\n")
+    assert not looks_like_python("# only a comment")
+
+
+@pytest.mark.parametrize(
+    "answer,fails",
+    [
+        ("```python\ndef f(:\n    pass\n```", True),
+        ("```python\nprint 'hello'\n```", True),  # Python 2
+        ("```python\n!pip install numpy\n```", True),  # a notebook line is not Python
+        ("```python\nok = 1\n```\n```python\nbad = (\n```", True),  # any block
+        ("```python\nx = 1\n```\nprose with an unclosed ( bracket", False),  # prose is not parsed
+        ("```python\nreturn 1\n```", False),  # ast.parse accepts it (compile would not)
+        ("```python\nx = 'a\\d'\n```", False),  # a SyntaxWarning only, and silenced
+        ("```python\nx = '\x00'\n```", True),  # NUL in the source: ast.parse refuses
+        ("```python\n" + "(" * 300 + "\n```", True),  # too deeply nested for the parser
+        ("```bash\nfor f in *; do (\n```", False),
+        ("def f(x):\n    return x +", True),
+        ("Here is the fix:\ndef f(x):\n    return x +", False),  # prose first: not taken as code
+        ("", False),
+    ],
+)
+def test_python_fails_to_parse(answer, fails):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any parser warning escaping the check fails the test
+        assert python_fails_to_parse(answer) is fails
+
+
+# --------------------------------------------------------------------------------------------
+# the flag table
+
+
+def flag_rows() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "query": ["Sum two numbers.", "sort xs now", "say hi", "", "parse it", None],
+            "answer": [
+                "def add(a, b):\n    return a + b",
+                "sort xs now",
+                "```python\nprint('hi'\n```",
+                "x",
+                "```python\nx = 1 +\n```\n)",
+                "text",
+            ],
+            "skip": ["", "", "", "empty query", None, ""],
+            "s_rmi": [0.5, -0.1, np.nan, 0.3, 0.2, 0.1],
+            "s_truncated": [0, 0, 0, 0, 0, 2],
+            "w_rmi": [-0.2, 0.4, 0.1, 0.3, 0.2, 0.1],
+        },
+        index=[10, 11, 12, 13, 14, 15],
+    ).assign(s_nll_q=2.0, s_nll_q_given_a=1.0, w_nll_q=2.0, w_nll_q_given_a=1.0)  # scored models s and w
+
+
+def test_flag_names_and_labels():
+    assert FLAG_NAMES == ("negative_rmi", "truncated", "echo", "empty", "invalid_python")
+    assert FLAGS == ("RMI < 0", "truncated", "answer echoes query", "empty query/answer", "Python does not parse")
+    assert list(FLAG_LABELS) == list(FLAG_NAMES) and list(FLAG_LABELS.values()) == list(FLAGS)
+    assert check_flag_names(["echo", "truncated", "echo"]) == ("truncated", "echo")  # FLAG_NAMES order, once
+    with pytest.raises(ValueError, match="unknown flag name.*'echoes'.*expected some of: negative_rmi, truncated"):
+        check_flag_names(["echoes"])
+    assert flag_text_columns(["negative_rmi"]) == ()
+    assert flag_text_columns(["invalid_python", "truncated"]) == ("answer",)
+    assert flag_text_columns(FLAG_NAMES) == ("query", "answer")
+
+
+def test_flag_table_exact():
+    t = flag_rows()
+    out = flag_table(t, models=["s", "w"])
+    assert list(out.columns) == list(FLAG_NAMES) and out.index.tolist() == t.index.tolist()
+    assert all(dtype == np.dtype(bool) for dtype in out.dtypes)
+    assert out.to_dict("list") == {
+        "negative_rmi": [True, True, False, False, False, False],
+        "truncated": [False, False, True, False, False, True],  # row 14: brackets balance, fence closed
+        "echo": [False, True, False, False, False, False],
+        "empty": [False, False, False, True, False, True],
+        "invalid_python": [False, False, True, False, True, False],
+    }
+    only_s = flag_table(t, models=["s"], flags=["negative_rmi", "truncated"])
+    assert list(only_s.columns) == ["negative_rmi", "truncated"]
+    assert only_s["negative_rmi"].tolist() == [False, True, False, False, False, False]
+    assert flag_table(t, models=["w"], flags=["truncated"])["truncated"].tolist() == [False, False, True, False,
+                                                                                      False, False]
+    assert flag_table(t)["negative_rmi"].tolist() == out["negative_rmi"].tolist()  # default: every scored model
+    assert flag_table(t.iloc[:0], models=["s"]).shape == (0, 5)
+
+
+def test_flag_table_agrees_with_row_flags():
+    t = flag_rows()
+    rows = pd.DataFrame(
+        {
+            "query": ["Reverse a string", "q", "x y z w", "tabs\t", "q"],
+            "answer": ["reverse a string", "```\nimport os\nos(\n```", "x y z w (", " \u3000", "a" * 5000 + "("],
+            "skip": [None, "", "", "", ""],
+            "s_rmi": [0.1, -3.0, 0.2, np.nan, 0.1],
+            "s_truncated": pd.array([pd.NA, 0, 1, 0, 0], dtype="Int64"),
+            "w_rmi": [0.2, 0.1, -0.2, 0.0, 0.1],
+        }
+    )
+    for frame in (t, rows):
+        table = flag_table(frame, models=["s", "w"])
+        for i, (_, row) in enumerate(frame.iterrows()):
+            labels = {f for m in ("s", "w") for f in row_flags(row, model=m)}
+            assert {FLAG_LABELS[n] for n in FLAG_NAMES if table[n].iloc[i]} == labels, (i, labels)
+
+
+def test_flag_table_echo_shortcut_is_exact():
+    rng = np.random.default_rng(0)
+    vocab = ["a", "B", "the", "Ünï", "straße", "STRASSE", "x_1", "42", "K", "\u212a", "é", "É", "(", "-"]
+    queries, answers = [], []
+    for _ in range(3000):
+        q = " ".join(rng.choice(vocab, rng.integers(0, 8)))
+        a = " ".join(rng.choice(vocab, rng.integers(0, 10)))
+        queries.append(q)
+        answers.append(q + " " + a if rng.random() < 0.4 else a)
+    t = pd.DataFrame({"query": queries, "answer": answers})
+    got = flag_table(t, models=[], flags=["echo"])["echo"].tolist()
+    assert got == [echo_score(q, a) >= ECHO_THRESHOLD for q, a in zip(queries, answers)]
+    assert 100 < sum(got) < 2900
+
+
+def test_flag_table_in_worker_processes_is_the_same():
+    t = pd.concat([flag_rows()] * 40, ignore_index=True)
+    assert flag_table(t, models=["s", "w"], workers=2).equals(flag_table(t, models=["s", "w"], workers=1))
+
+
+def test_workers_are_forked_only_without_other_threads():
+    # A fresh interpreter runs one thread (this one may not: tqdm leaves a monitor thread behind).
+    code = "from qaq.select import flags; print(flags._pool_context().get_start_method())"
+    alone = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert alone == ("fork" if sys.platform.startswith("linux") else "spawn")
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert flags._pool_context().get_start_method() == "spawn"  # a threaded program (the app)
+    finally:
+        release.set()
+        other.join()
+
+
+def test_flag_table_errors():
+    t = flag_rows()
+    with pytest.raises(ValueError, match="unknown flag name"):
+        flag_table(t, flags=["cut"])
+    with pytest.raises(KeyError, match="'x_rmi'"):
+        flag_table(t, models=["x"])
+    with pytest.raises(KeyError, match="'answer'"):
+        flag_table(t.drop(columns=["answer"]), models=["s"], flags=["invalid_python"])
+    flag_table(t.drop(columns=["answer", "query"]), models=["s"], flags=["negative_rmi"])  # no text needed
+    for workers in (0, 1.5, True):
+        with pytest.raises(ValueError, match="workers"):
+            flag_table(t, models=["s"], workers=workers)
+
+
 def test_detection_and_labels_stay_light():
     # sklearn loads on first use only: importing qaq.select.detection stays quick for the app.
     heavy = ("torch", "transformers", "streamlit", "sklearn")
     code = f"import sys, qaq.select.detection, qaq.select.curves, qaq.select.flags, qaq.io.labels\nprint(','.join(m for m in {heavy!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_defect_types_of_a_string_column_are_its_distinct_labels():
+    from qaq.select.detection import _defect_types, _labels
+
+    t = pd.DataFrame({"defect": pd.array(["none", " echo", "echo", None, "", "mismatch", "none"], dtype="string")})
+    assert _defect_types(_labels(t, "defect"), frozenset({"none"})) == ["echo", "mismatch"]

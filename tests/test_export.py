@@ -23,7 +23,7 @@ from qaq.io.export import (
     write_manifest,
     write_selection,
 )
-from qaq.select.recipes import parse_recipe
+from qaq.select.recipe_parsing import parse_recipe
 from qaq.select.selection import select
 
 # Raw JSONL lines as a user's tool might have written them: odd spacing, escaped and raw

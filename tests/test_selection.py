@@ -12,12 +12,30 @@ from click.testing import CliRunner
 
 from qaq.cli import cli
 from qaq.io.export import ids_sha256
+from qaq.io.inputs import load_inputs
 from qaq.io.scorefile import load_scores
-from qaq.select.recipes import Recipe, RecipeError, budget_count, parse_recipe, recipe_to_dict
-from qaq.select.selection import attach_scores, select, selection_notes, stratum_counts
+from qaq.select.flags import FLAG_NAMES, flag_table
+from qaq.select.recipe_parsing import as_recipe, parse_recipe
+from qaq.select.recipes import (
+    BandRecipe,
+    IfdRecipe,
+    PairBudgetRecipe,
+    PairRecipe,
+    PairThresholdRecipe,
+    RandomRecipe,
+    Recipe,
+    RecipeError,
+    StratifiedRecipe,
+    budget_count,
+    recipe_to_dict,
+)
+from qaq.select.selection import attach_scores, select
+from qaq.select.selection_report import selection_notes, stratum_counts
 
 NAN = float("nan")
 FIXTURES = Path(__file__).parent / "fixtures" / "selection"
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
+SAMPLE_SCORES, SAMPLE_DATA = SAMPLE / "code_instructions.scores.parquet", SAMPLE / "code_instructions.jsonl"
 AUTHORS = FIXTURES / "authors_two_models.jsonl"
 STRONG, WEAK = "deepseek-coder-6.7b-base", "Qwen3-0.6B"
 
@@ -268,6 +286,32 @@ def test_authors_recipe_reproduced_id_for_id():
         ({"method": "random", "budget": 1, "include": "r1"}, "'include' must be a list of id strings"),
         ({"method": "random", "budget": 1, "include": ["a"], "exclude": ["a"]}, "both 'include' and 'exclude'"),
         ({"method": "random", "budget": 1, "seed": -1}, "'seed' must be >= 0"),
+        # boundaries
+        ({"method": "rmi_band", "model": "s", "lo": 0.5, "hi": 0.7, "bins": 3, "boundaries": [1.0]},
+         "give 'bins' (quantile strata) or 'boundaries' (explicit cut points), not both"),
+        ({"method": "rmi_band", "model": "s", "lo": 0.5, "hi": 0.7, "boundaries": []},
+         "'boundaries' must be a non-empty list of numbers, log PPL(Q) cut points in increasing order, got []"),
+        ({"method": "ifd", "model": "s", "budget": 1, "boundaries": 2.5}, "'boundaries' must be a non-empty list"),
+        ({"method": "ifd", "model": "s", "budget": 1, "boundaries": {"a": 1}}, "'boundaries' must be a non-empty list"),
+        ({"method": "diff_high", "strong": "s", "weak": "w", "budget": 1, "boundaries": [1, "2"]},
+         "; '2' is not a finite number"),
+        ({"method": "diff_high", "strong": "s", "weak": "w", "budget": 1, "boundaries": [True]},
+         "True is not a finite number"),
+        ({"method": "diff_high", "strong": "s", "weak": "w", "budget": 1, "boundaries": [1.0, float("inf")]},
+         "inf is not a finite number"),
+        ({"method": "rmi_band", "model": "s", "lo": 0.5, "hi": 0.7, "boundaries": [2.0, 1.5]},
+         "'boundaries' must be strictly increasing, got 2.0 then 1.5"),
+        ({"method": "rmi_band", "model": "s", "lo": 0.5, "hi": 0.7, "boundaries": [1, 2, 2]},
+         "'boundaries' must be strictly increasing, got 2.0 then 2.0"),
+        ({"method": "random", "budget": 1, "boundaries": [1.0]}, "unknown key(s) 'boundaries' for method 'random'"),
+        # exclude_flags
+        ({"method": "random", "budget": 1, "exclude_flags": "truncated"},
+         "'exclude_flags' must be a list of flag names (negative_rmi, truncated, echo, empty, invalid_python), "
+         "got 'truncated'"),
+        ({"method": "random", "budget": 1, "exclude_flags": ["truncated", 3]}, "'exclude_flags' must be a list"),
+        ({"method": "rmi_band", "model": "s", "lo": 0.5, "hi": 0.7, "exclude_flags": ["truncated", "RMI < 0"]},
+         "'exclude_flags': unknown flag name(s) 'RMI < 0'; expected some of: negative_rmi, truncated, echo, "
+         "empty, invalid_python"),
     ],
 )
 def test_bad_recipes(spec, message):
@@ -513,3 +557,320 @@ def test_cli_warns_about_an_empty_selection(tmp_path):
     assert "warning: the recipe keeps 0 of 20 rows: with strata of 2 rows" in res.output
     assert "warning: the smallest of the 10 strata of s has 2 rows" in res.output
     assert (tmp_path / "out.jsonl").read_text() == ""
+
+
+# ---------------------------------------------------------------------------- typed recipe records
+
+
+def test_each_method_parses_to_its_record():
+    band = parse_recipe({"method": "rmi_band", "model": "s", "lo": 0.5, "hi": 0.75})
+    assert band == BandRecipe(model="s", lo=0.5, hi=0.75)
+    assert (band.method, band.ranking, band.bins, band.boundaries, band.exclude_flags) == (
+        "rmi_band", "stratified", 10, None, ())
+    assert band.models == ("s",) and band.stratify_model == "s" and band.n_strata == 10 and band.quantile_bins == 10
+    budget = parse_recipe({"method": "sum_low", "strong": "s", "weak": "w", "budget": 7.0, "per_stratum_quota": True})
+    assert budget == PairBudgetRecipe(method="sum_low", strong="s", weak="w", budget=7, per_stratum_quota=True)
+    assert budget.models == ("s", "w") and budget.stratify_model == "s"
+    assert (budget.score, budget.keeps_high) == ("sum", False)
+    thr = parse_recipe({"method": "diff_high", "strong": "s", "weak": "w", "threshold": 0, "ranking": "global"})
+    assert thr == PairThresholdRecipe(method="diff_high", strong="s", weak="w", threshold=0.0, ranking="global")
+    assert (thr.score, thr.keeps_high) == ("diff", True) and not hasattr(thr, "budget")
+    assert isinstance(thr.threshold, float)
+    ifd = parse_recipe({"method": "ifd", "model": "s", "budget": 0.5, "boundaries": [1, 2.5]})
+    assert ifd == IfdRecipe(model="s", budget=0.5, boundaries=(1.0, 2.5))
+    assert (ifd.n_strata, ifd.quantile_bins, ifd.bins) == (3, None, 10)
+    rnd = parse_recipe({"method": "random", "budget": 1, "exclude_flags": ["echo", "truncated", "echo"]})
+    assert rnd == RandomRecipe(budget=1.0, exclude_flags=("truncated", "echo")) and rnd.models == ()
+    assert not hasattr(rnd, "bins") and not isinstance(rnd, StratifiedRecipe)
+    for r in (band, budget, thr, ifd, rnd):
+        assert isinstance(r, Recipe) and as_recipe(r) is r
+    assert all(isinstance(r, StratifiedRecipe) for r in (band, budget, thr, ifd))
+    assert isinstance(budget, PairRecipe) and isinstance(thr, PairRecipe) and budget != thr
+    assert hash(band) == hash(BandRecipe(model="s", lo=0.5, hi=0.75))  # frozen, usable as a cache key
+    with pytest.raises(TypeError):
+        Recipe(method="random")  # type: ignore[abstract]
+    with pytest.raises(TypeError):
+        PairRecipe(method="diff_high", strong="s", weak="w")  # type: ignore[abstract]
+    with pytest.raises(Exception, match="cannot assign"):
+        band.lo = 0.1  # type: ignore[misc]
+
+
+def test_new_keys_round_trip_in_a_fixed_order():
+    spec = {"exclude_flags": ["invalid_python", "truncated"], "boundaries": [1.5, 3, 4.25],
+            "lo": 0.5, "hi": 0.75, "model": "s", "method": "rmi_band", "exclude": ["b"]}
+    r = parse_recipe(spec)
+    assert json.dumps(recipe_to_dict(r)) == (
+        '{"method": "rmi_band", "model": "s", "lo": 0.5, "hi": 0.75, "ranking": "stratified", '
+        '"boundaries": [1.5, 3.0, 4.25], "include": [], "exclude": ["b"], '
+        '"exclude_flags": ["truncated", "invalid_python"]}'
+    )
+    specs = [
+        spec,
+        {"method": "diff_low", "strong": "s", "weak": "w", "threshold": -0.1, "boundaries": [2.0]},
+        {"method": "sum_high", "strong": "s", "weak": "w", "budget": 10, "per_stratum_quota": True,
+         "boundaries": [1.0, 2.0], "exclude_flags": ["empty"]},
+        {"method": "ifd", "model": "s", "budget": 0.3, "boundaries": [0.5], "exclude_flags": list(FLAG_NAMES)},
+        {"method": "random", "budget": 0.25, "seed": 3, "exclude_flags": ["negative_rmi"], "include": ["a"]},
+        {"method": "random", "budget": 0.25, "exclude_flags": []},
+    ]
+    for one in specs:
+        r = parse_recipe(one)
+        assert parse_recipe(recipe_to_dict(r)) == r
+        assert parse_recipe(json.loads(json.dumps(recipe_to_dict(r)))) == r
+        assert parse_recipe({"qaq_manifest": 1, "recipe": recipe_to_dict(r)}) == r
+    assert list(recipe_to_dict(parse_recipe(specs[2]))) == [
+        "method", "strong", "weak", "budget", "ranking", "boundaries", "per_stratum_quota", "include", "exclude",
+        "exclude_flags"]
+    assert "exclude_flags" not in recipe_to_dict(parse_recipe(specs[5]))  # none: the key is left out
+
+
+def test_the_existing_recipes_serialize_as_before():
+    """The manifests of recipes without the new keys keep their bytes: same keys, order and values."""
+    cases = {
+        '{"method": "rmi_band", "model": "s", "lo": 0.5, "hi": 0.75}':
+            '{"method": "rmi_band", "model": "s", "lo": 0.5, "hi": 0.75, "ranking": "stratified", "bins": 10, '
+            '"include": [], "exclude": []}',
+        '{"hi": 1, "lo": 0, "ranking": "global", "bins": 4, "model": "s", "method": "rmi_band", "include": ["x"]}':
+            '{"method": "rmi_band", "model": "s", "lo": 0.0, "hi": 1.0, "ranking": "global", "bins": 4, '
+            '"include": ["x"], "exclude": []}',
+        '{"method": "diff_high", "strong": "s", "weak": "w", "budget": 0.25}':
+            '{"method": "diff_high", "strong": "s", "weak": "w", "budget": 0.25, "ranking": "stratified", '
+            '"bins": 10, "per_stratum_quota": false, "include": [], "exclude": []}',
+        '{"method": "sum_low", "strong": "s", "weak": "w", "budget": 100.0, "per_stratum_quota": true, "bins": 3}':
+            '{"method": "sum_low", "strong": "s", "weak": "w", "budget": 100, "ranking": "stratified", '
+            '"bins": 3, "per_stratum_quota": true, "include": [], "exclude": []}',
+        '{"method": "diff_low", "strong": "s", "weak": "w", "threshold": -1, "per_stratum_quota": false}':
+            '{"method": "diff_low", "strong": "s", "weak": "w", "threshold": -1.0, "ranking": "stratified", '
+            '"bins": 10, "include": [], "exclude": []}',
+        '{"method": "ifd", "model": "s", "budget": 1}':
+            '{"method": "ifd", "model": "s", "budget": 1.0, "bins": 10, "per_stratum_quota": false, '
+            '"include": [], "exclude": []}',
+        '{"method": "random", "budget": 7, "exclude": ["a", "a"]}':
+            '{"method": "random", "budget": 7, "seed": 0, "include": [], "exclude": ["a"]}',
+    }
+    for spec, expected in cases.items():
+        assert json.dumps(recipe_to_dict(parse_recipe(spec))) == expected, spec
+
+
+# ---------------------------------------------------------------------------- boundaries in a selection
+
+
+def test_rmi_band_with_boundaries():
+    # strong nll_q 1..8; cuts 2.5 and 6.5: strata rows 0-1 | 2-5 | 6-7, strong RMI falling within each
+    band = {"method": "rmi_band", "model": "s", "lo": 0.4, "hi": 0.75, "boundaries": [2.5, 6.5]}
+    out = select(table(**EIGHT), band)
+    assert out["s_stratum"].tolist() == [0, 0, 1, 1, 1, 1, 2, 2]
+    assert out["s_rank"].tolist() == [1.0, 0.5, 1.0, 0.75, 0.5, 0.25, 1.0, 0.5]
+    assert ids_of(out) == ["r1", "r3", "r4", "r7"]
+    # a cut at the quantile edge gives the quantile strata (no ties on it)
+    two = {"method": "rmi_band", "model": "s", "lo": 0.5, "hi": 0.75}
+    assert run({**two, "boundaries": [4.5]}) == run({**two, "bins": 2}) == ["r1", "r5"]
+    counts = stratum_counts(out, parse_recipe(band))
+    assert counts.to_dict("list") == {"stratum": [0, 1, 2], "rows": [2, 4, 2], "selected": [1, 2, 1]}
+
+
+def test_empty_boundary_strata_do_not_crash_and_are_noted():
+    band = {"method": "rmi_band", "model": "s", "lo": 0.4, "hi": 0.75, "boundaries": [0.5, 2.5, 6.5, 100.0]}
+    n, notes = _notes(table(**EIGHT), band)
+    out = select(table(**EIGHT), band)
+    assert out["s_stratum"].tolist() == [1, 1, 2, 2, 2, 2, 3, 3] and n == 4  # strata 0 and 4 hold no row
+    assert stratum_counts(out, parse_recipe(band))["stratum"].tolist() == [1, 2, 3]
+    assert notes == [
+        "the smallest of the 3 strata of s has 2 rows (fewer than 20), so its ranks move in steps of 50%; "
+        'use fewer "boundaries" (wider strata) or "ranking": "global"',
+        "2 of the 5 strata of s hold no row (stratum 0, 4): the 'boundaries' [0.5, 2.5, 6.5, 100.0] are "
+        "log PPL(Q) (nats per token); check them against the range of its nll_q",
+    ]
+    # cut points past every value: one stratum, and the band keeps the global band's rows
+    far = {"method": "rmi_band", "model": "s", "lo": 0.5, "hi": 0.75, "boundaries": [50.0]}
+    assert run(far) == run({"method": "rmi_band", "model": "s", "lo": 0.5, "hi": 0.75, "ranking": "global"})
+    n, notes = _notes(table(**EIGHT), {**far, "lo": 0.9, "hi": 0.95})
+    assert n == 0 and notes[0].startswith("the recipe keeps 0 of 8 rows: with strata of 8 rows")
+    assert 'use fewer "boundaries" (wider strata)' in notes[0]
+
+
+def test_pair_and_ifd_arms_with_boundaries():
+    base = {"method": "diff_high", "strong": "s", "weak": "w", "budget": 3}
+    # weak nll_q [1,2,5,6,3,4,7,8]: a cut at 4.5 splits both models as bins=2 does
+    a = select(table(**EIGHT), {**base, "boundaries": [4.5]})
+    b = select(table(**EIGHT), {**base, "bins": 2})
+    assert a["diff"].tolist() == b["diff"].tolist() == [0.5, 0.5, 0.25, -0.75, 0.0, 0.0, -0.25, -0.25]
+    assert ids_of(a) == ["r0", "r1", "r2"]
+    # a quota over the strong model's strata rows 0-1 | 2-5 | 6-7 (global diff): 4 = 2 + 1 + 1
+    quota = {**base, "budget": 4, "ranking": "global", "per_stratum_quota": True}
+    assert run({**quota, "boundaries": [2.5, 6.5]}) == ["r0", "r1", "r2", "r7"]
+    assert run({**quota, "boundaries": [0.5, 2.5, 6.5]}) == ["r0", "r1", "r2", "r7"]  # empty stratum 0: no quota
+    stratified = select(table(**EIGHT), {**quota, "ranking": "stratified", "boundaries": [2.5, 6.5]})
+    assert stratified["s_stratum"].tolist() == [0, 0, 1, 1, 1, 1, 2, 2]
+    assert stratified["w_stratum"].tolist() == [0, 0, 1, 1, 1, 1, 2, 2]  # weak nll 1,2 | 5,6,3,4 | 7,8
+    df = table(**EIGHT, ifd=[0.9, 1.2, NAN, 0.95, 1.0, 0.3, 0.95, 0.99])
+    ifd = {"method": "ifd", "model": "s", "budget": 2, "per_stratum_quota": True, "boundaries": [4.5]}
+    assert run(ifd, df) == ["r3", "r4"]  # the top eligible IFD of rows 0-3 and of rows 4-7
+    out = select(df, ifd)
+    assert stratum_counts(out, parse_recipe(ifd)).to_dict("list") == {"stratum": [0, 1], "rows": [4, 4],
+                                                                        "selected": [1, 1]}
+
+
+# ---------------------------------------------------------------------------- flags in a selection
+
+
+def flagged_eight() -> pd.DataFrame:
+    df = table(**EIGHT)
+    df["query"] = [f"task number {i} please" for i in range(8)]
+    df["answer"] = ["```python\ndef f():\nreturn\n```", "task number 1 please", "ok", "x = (", "ok", "ok", "ok", "ok"]
+    return df  # r0 invalid_python (no indented block), r1 echo, r3 truncated
+
+
+def test_exclude_flags_take_rows_out_before_the_budget():
+    base = {"method": "diff_high", "strong": "s", "weak": "w", "budget": 2, "ranking": "global"}
+    df = flagged_eight()
+    assert run(base, df) == ["r0", "r1"]  # diff .625 .75 .5 -.375 -.375 -.25 -.5 -.375
+    assert run({**base, "exclude_flags": ["invalid_python"]}, df) == ["r1", "r2"]  # the budget is refilled
+    assert run({**base, "exclude_flags": ["invalid_python", "echo"]}, df) == ["r2", "r5"]
+    assert run({**base, "exclude_flags": ["truncated", "empty", "negative_rmi"]}, df) == ["r0", "r1"]
+    assert run({**base, "exclude_flags": ["invalid_python"], "include": ["r0"]}, df) == ["r0", "r1", "r2"]
+    out = select(df, {**base, "exclude_flags": ["invalid_python"]})
+    assert list(out.columns) == list(df.columns) + ["s_rank", "w_rank", "diff", "sum", "selected"]  # no flag column
+    band = {"method": "rmi_band", "model": "s", "lo": 0.0, "hi": 1.0, "exclude_flags": list(FLAG_NAMES)}
+    assert run(band, df) == ["r2", "r4", "r5", "r6", "r7"]
+    thr = {"method": "sum_high", "strong": "s", "weak": "w", "threshold": 1.0, "ranking": "global"}
+    assert run(thr, df) == ["r0", "r3", "r4"] and run({**thr, "exclude_flags": ["truncated"]}, df) == ["r0", "r4"]
+
+
+def test_exclude_flags_select_what_excluding_the_flagged_ids_selects():
+    """select checks flags only on the rows its rule reaches; the result is the eager one's."""
+    rng = np.random.default_rng(11)
+    n = 300
+    df = table(rng.normal(size=n), rng.normal(size=n), strong_nll=rng.gamma(2, 1, n), weak_nll=rng.gamma(2, 1, n),
+               ifd=rng.uniform(0.5, 1.3, n))
+    df["query"] = [f"write task {i} for me" for i in range(n)]
+    kinds = rng.integers(0, 4, n)  # 0 clean, 1 invalid Python, 2 echo, 3 cut off
+    df["answer"] = np.select(
+        [kinds == 1, kinds == 2, kinds == 3],
+        ["```python\ndef f():\nreturn\n```", df["query"], "x = ("],
+        "```python\nprint(1)\n```",
+    )
+    df.loc[rng.random(n) < 0.6, "answer"] = "```python\nprint(1)\n```"  # most rows clean, the flagged ones scattered
+    recipes = [
+        {"method": "rmi_band", "model": "s", "lo": 0.5, "hi": 0.75},
+        {"method": "rmi_band", "model": "w", "lo": 0.2, "hi": 0.9, "ranking": "global", "boundaries": [1.0, 3.0]},
+        {"method": "diff_high", "strong": "s", "weak": "w", "budget": 0.25},
+        {"method": "diff_low", "strong": "s", "weak": "w", "budget": 60, "ranking": "global"},
+        {"method": "sum_high", "strong": "s", "weak": "w", "threshold": 1.2},
+        {"method": "sum_low", "strong": "s", "weak": "w", "budget": 0.3, "per_stratum_quota": True, "bins": 4},
+        {"method": "diff_high", "strong": "s", "weak": "w", "budget": 250, "per_stratum_quota": True,
+         "boundaries": [1.0, 2.0, 30.0]},
+        {"method": "ifd", "model": "s", "budget": 0.2},
+        {"method": "ifd", "model": "s", "budget": 0.5, "per_stratum_quota": True, "bins": 3},
+        {"method": "random", "budget": 0.2, "seed": 5},
+    ]
+    for flags in (["invalid_python"], ["echo", "truncated"], list(FLAG_NAMES)):
+        for recipe in recipes:
+            r = parse_recipe({**recipe, "exclude_flags": flags})
+            flagged = flag_table(df, models=list(r.models) or ["s", "w"], flags=flags).any(axis=1)
+            assert 20 < flagged.sum() < n - 20
+            eager = run({**recipe, "exclude": df.loc[flagged, "id"].tolist()}, df)
+            assert run({**recipe, "exclude_flags": flags}, df) == eager, (recipe, flags)
+            assert not set(eager) & set(df.loc[flagged, "id"])
+    # a stratum whose candidates are all flagged gets no quota: the budget goes to the others
+    small = table(**EIGHT).assign(query="q", answer=["x = ("] * 4 + ["ok"] * 4)
+    quota = {"method": "diff_high", "strong": "s", "weak": "w", "budget": 4, "per_stratum_quota": True, "bins": 2}
+    assert run({**quota, "exclude_flags": ["truncated"]}, small) == ["r4", "r5", "r6", "r7"]
+
+
+def test_model_flags_come_from_the_recipe_models():
+    df = table([-1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 4.0])  # only the strong model's RMI is negative (r0)
+    every = {"lo": 0.0, "hi": 1.0, "ranking": "global", "exclude_flags": ["negative_rmi"]}
+    assert run({"method": "rmi_band", "model": "w", **every}, df) == ["r0", "r1", "r2", "r3"]
+    assert run({"method": "rmi_band", "model": "s", **every}, df) == ["r1", "r2", "r3"]
+    assert run({"method": "random", "budget": 1.0, "exclude_flags": ["negative_rmi"]}, df) == ["r1", "r2", "r3"]
+    df["w_truncated"] = [0, 0, 5, 0]
+    trunc = {"method": "ifd", "model": "s", "budget": 4, "exclude_flags": ["truncated"]}
+    df["s_ifd"] = [0.5, 0.6, 0.7, 0.8]
+    df["query"], df["answer"] = "q", "a"
+    assert run(trunc, df) == ["r0", "r1", "r2", "r3"]  # the weak model's dropped tokens do not count for s
+    # random reads every scored model: the weak model's dropped tokens count there
+    assert run({"method": "random", "budget": 1.0, "exclude_flags": ["truncated"]}, df) == ["r0", "r1", "r3"]
+
+
+def test_exclude_flags_need_the_text_they_read():
+    df = table(**EIGHT)  # scores only
+    with pytest.raises(RecipeError, match="'exclude_flags' 'echo' need the text column\\(s\\) 'query', 'answer'"):
+        select(df, {"method": "random", "budget": 1, "exclude_flags": ["echo"]})
+    with pytest.raises(RecipeError, match="text column\\(s\\) 'answer'"):
+        select(df.assign(query="q"), {"method": "random", "budget": 1, "exclude_flags": ["invalid_python"]})
+    assert run({"method": "random", "budget": 1.0, "exclude_flags": ["negative_rmi"]}, df) == ids_of(
+        select(df, {"method": "random", "budget": 1.0}))
+
+
+def test_an_empty_selection_by_flags_says_so():
+    df = flagged_eight().assign(answer="```python\nbroken(\n```")
+    n, notes = _notes(df, {"method": "random", "budget": 3, "exclude_flags": ["invalid_python"]})
+    assert n == 0 and notes == [
+        "the recipe keeps 0 of 8 rows: no row can be selected (skipped, unscored, excluded, or flagged)"]
+
+
+# ---------------------------------------------------------------------------- the sample, through the CLI
+
+
+def _sample_select(tmp_path: Path, recipe: dict, name: str) -> tuple[dict, str, list[dict]]:
+    out, manifest = tmp_path / f"{name}.jsonl", tmp_path / f"{name}.json"
+    res = CliRunner().invoke(cli, ["select", str(SAMPLE_SCORES), "--data", str(SAMPLE_DATA), "-r", json.dumps(recipe),
+                                   "-o", str(out), "--manifest", str(manifest)])
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    return json.loads(manifest.read_text(encoding="utf-8")), manifest.read_text(encoding="utf-8"), rows
+
+
+def test_cli_honours_boundaries_and_exclude_flags_on_the_sample(tmp_path):
+    recipe = {"method": "rmi_band", "model": "weak", "lo": 0.5, "hi": 0.75, "boundaries": [1.5, 2.5, 3.5],
+              "exclude_flags": ["truncated", "invalid_python"]}
+    manifest, text, rows = _sample_select(tmp_path, recipe, "new")
+    assert manifest["recipe"] == {"method": "rmi_band", "model": "weak", "lo": 0.5, "hi": 0.75,
+                                  "ranking": "stratified", "boundaries": [1.5, 2.5, 3.5], "include": [],
+                                  "exclude": [], "exclude_flags": ["truncated", "invalid_python"]}
+    assert '"boundaries": [\n      1.5,\n      2.5,\n      3.5\n    ],' in text
+    table = attach_scores(load_inputs(SAMPLE_DATA), load_scores(SAMPLE_SCORES)[0])
+    flags = flag_table(table, models=["weak"], flags=["truncated", "invalid_python"]).any(axis=1)
+    expected = select(table, recipe)
+    assert [r["id"] for r in rows] == expected.loc[expected["selected"], "id"].tolist() and len(rows) > 100
+    assert not flags[expected["selected"]].any() and flags.sum() > 20
+    strata = pd.Series(pd.cut(table["weak_nll_q"], [-np.inf, 1.5, 2.5, 3.5, np.inf], right=False, labels=False))
+    assert [c["rows"] for c in manifest["counts"]] == strata.value_counts().sort_index().tolist()
+    by_stratum = strata[expected["selected"].to_numpy()].value_counts().sort_index().tolist()
+    assert [c["selected"] for c in manifest["counts"]] == by_stratum
+    assert sum(r["defect"] != "none" for r in rows) < sum(
+        d != "none" for d in table.loc[select(table, {**recipe, "exclude_flags": []})["selected"], "defect"])
+    res = CliRunner().invoke(cli, ["select", str(SAMPLE_SCORES), "--data", str(SAMPLE_DATA), "-r",
+                                   str(tmp_path / "new.json"), "-o", str(tmp_path / "again.jsonl")])
+    assert res.exit_code == 0 and "differs" not in res.output
+    assert (tmp_path / "again.jsonl").read_bytes() == (tmp_path / "new.jsonl").read_bytes()
+
+
+def test_cli_manifests_of_the_existing_recipes_are_unchanged(tmp_path):
+    cases = [
+        ({"method": "rmi_band", "model": "weak", "lo": 0.5, "hi": 0.75},
+         '  "recipe": {\n    "method": "rmi_band",\n    "model": "weak",\n    "lo": 0.5,\n    "hi": 0.75,\n'
+         '    "ranking": "stratified",\n    "bins": 10,\n    "include": [],\n    "exclude": []\n  },\n', 170),
+        ({"method": "diff_high", "strong": "strong", "weak": "weak", "budget": 0.25},
+         '  "recipe": {\n    "method": "diff_high",\n    "strong": "strong",\n    "weak": "weak",\n'
+         '    "budget": 0.25,\n    "ranking": "stratified",\n    "bins": 10,\n    "per_stratum_quota": false,\n'
+         '    "include": [],\n    "exclude": []\n  },\n', 175),
+        ({"method": "sum_low", "strong": "strong", "weak": "weak", "threshold": 0.5, "ranking": "global"},
+         '  "recipe": {\n    "method": "sum_low",\n    "strong": "strong",\n    "weak": "weak",\n'
+         '    "threshold": 0.5,\n    "ranking": "global",\n    "bins": 10,\n    "include": [],\n'
+         '    "exclude": []\n  },\n', None),
+        ({"method": "ifd", "model": "strong", "budget": 100, "per_stratum_quota": True, "bins": 4},
+         '  "recipe": {\n    "method": "ifd",\n    "model": "strong",\n    "budget": 100,\n    "bins": 4,\n'
+         '    "per_stratum_quota": true,\n    "include": [],\n    "exclude": []\n  },\n', 100),
+        ({"method": "random", "budget": 0.1, "seed": 2},
+         '  "recipe": {\n    "method": "random",\n    "budget": 0.1,\n    "seed": 2,\n    "include": [],\n'
+         '    "exclude": []\n  },\n', 70),
+    ]
+    for i, (recipe, block, n_selected) in enumerate(cases):
+        manifest, text, rows = _sample_select(tmp_path, recipe, f"old{i}")
+        assert block in text, (recipe, text[:600])
+        assert "exclude_flags" not in text and "boundaries" not in text
+        assert list(manifest)[:3] == ["qaq_manifest", "qaq_version", "recipe"]
+        if n_selected is not None:
+            assert manifest["n_selected"] == len(rows) == n_selected

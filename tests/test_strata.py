@@ -10,7 +10,9 @@ from scipy import stats
 
 from qaq.select import strata
 from qaq.select.correlations import rmi_ifd_spearman, spearman, spearman_by_stratum, strong_weak_spearman
-from qaq.select.strata import add_disagreement, add_ranks, add_strata, stratum_summary
+from qaq.select.disagreement import add_disagreement
+from qaq.select.strata import add_ranks, add_strata, stratum_codes
+from qaq.select.stratum_stats import stratum_summary
 
 NAN = float("nan")
 
@@ -94,6 +96,113 @@ def test_add_functions_do_not_mutate_input():
     add_ranks(df, "s")
     add_disagreement(df, strong="s", weak="w")
     pd.testing.assert_frame_equal(df, before)
+
+
+# ------------------------------------------------------------------------------------ explicit boundaries
+
+
+def test_boundaries_hand_table_closed_below():
+    v = np.array([0.5, 1.0, 1.5, 2.0, 2.5, NAN, -np.inf, np.inf, 3.0])
+    # strata: (-inf, 1) | [1, 2) | [2, 3) | [3, inf)
+    assert stratum_codes(v, boundaries=[1.0, 2.0, 3.0]).tolist() == [0, 1, 1, 2, 2, -1, 0, 3, 3]
+    assert stratum_codes(v, boundaries=(1, 2.0, 3)).tolist() == [0, 1, 1, 2, 2, -1, 0, 3, 3]  # ints, tuple
+    assert stratum_codes(v, boundaries=np.array([2.0])).tolist() == [0, 0, 0, 1, 1, -1, 0, 1, 1]
+    assert stratum_codes([], boundaries=[1.0]).tolist() == []
+    df = pd.DataFrame({"m_nll_q": v, "row": [8, 7, 6, 5, 4, 3, 2, 1, 0]})  # row order plays no part
+    out = add_strata(df, "m", boundaries=[1.0, 2.0, 3.0])
+    expected = pd.Series([0, 1, 1, 2, 2, pd.NA, 0, 3, 3], dtype="Int64", name="m_stratum")
+    pd.testing.assert_series_equal(out["m_stratum"], expected)
+
+
+def test_boundaries_put_every_tied_row_above_the_cut():
+    df = pd.DataFrame({"m_nll_q": [1.0] * 6 + [0.5, 2.0], "row": [5, 4, 3, 2, 1, 0, 6, 7]})
+    assert add_strata(df, "m", boundaries=[1.0])["m_stratum"].tolist() == [1] * 6 + [0, 1]
+    # quantiles split the tie: by (value, row) the places are 0.5, then rows 0..5 of the 1.0s, then 2.0
+    assert add_strata(df, "m", bins=2)["m_stratum"].tolist() == [1, 1, 1, 0, 0, 0, 0, 1]
+
+
+def test_quantile_edges_as_boundaries_reproduce_the_quantile_strata():
+    for n, bins in ((1000, 10), (103, 7), (9, 3)):
+        df = scored(n, seed=n)
+        q = add_strata(df, "s", bins=bins)
+        edges = q.groupby("s_stratum")["s_nll_q"].min().iloc[1:].tolist()  # each stratum starts at its minimum
+        b = add_strata(df, "s", boundaries=edges)
+        pd.testing.assert_series_equal(q["s_stratum"], b["s_stratum"])
+        np.testing.assert_array_equal(
+            stratum_codes(df["s_nll_q"].to_numpy(), bins=bins), stratum_codes(df["s_nll_q"].to_numpy(), boundaries=edges)
+        )
+
+
+def test_stratum_codes_bins_is_the_quantile_rule():
+    rng = np.random.default_rng(3)
+    values = rng.integers(0, 4, 50).astype(float)
+    values[::7] = NAN
+    order = rng.permutation(50)
+    np.testing.assert_array_equal(stratum_codes(values, order, bins=4), reference_strata(values, order, 4))
+    np.testing.assert_array_equal(stratum_codes(values), reference_strata(values, np.arange(50), 10))
+
+
+def test_ranks_within_boundary_strata_and_empty_strata():
+    df = pd.DataFrame({"m_nll_q": [1.0, 1.2, 1.4, 3.0, 3.5, NAN], "m_rmi": [0.3, 0.1, 0.2, 0.5, 0.9, 0.4]})
+    # strata [-inf, 1) empty | [1, 2): rows 0-2 | [2, 3) empty | [3, 4): rows 3-4 | [4, inf) empty
+    out = add_ranks(df, "m", boundaries=[1.0, 2.0, 3.0, 4.0])
+    assert out["m_stratum"].tolist() == [1, 1, 1, 3, 3, pd.NA]
+    assert out["m_rank"].tolist()[:5] == [1.0, 1 / 3, 2 / 3, 0.5, 1.0] and np.isnan(out["m_rank"].iloc[5])
+    # every row in one stratum (cut points past the data): the stratified ranks are the global ones
+    one = add_ranks(df.dropna(), "m", boundaries=[10.0, 20.0])
+    assert one["m_stratum"].tolist() == [0] * 5
+    assert one["m_rank"].tolist() == add_ranks(df.dropna(), "m", ranking="global")["m_rank"].tolist()
+    # global: the boundaries play no part, and the row without PPL(Q) is ranked too (6 RMIs)
+    glob = add_ranks(df, "m", ranking="global", boundaries=[1.0])
+    assert glob["m_rank"].tolist() == [3 / 6, 1 / 6, 2 / 6, 5 / 6, 1.0, 4 / 6] and "m_stratum" not in glob
+
+
+def test_disagreement_and_summary_with_boundaries():
+    df = scored(60, seed=2)
+    cuts = [1.0, 2.0, 3.0]
+    out = add_disagreement(df, strong="s", weak="w", boundaries=cuts)
+    for m in ("s", "w"):
+        assert out[f"{m}_stratum"].tolist() == stratum_codes(df[f"{m}_nll_q"].to_numpy(), boundaries=cuts).tolist()
+    assert (out["diff"] == out["s_rank"] - out["w_rank"]).all()
+    summary = stratum_summary(df, "s", boundaries=[1.0, 2.0, 3.0, 50.0, 60.0])  # [50, 60) and [60, inf) empty
+    counts = pd.Series(stratum_codes(df["s_nll_q"].to_numpy(), boundaries=[1.0, 2.0, 3.0])).value_counts().sort_index()
+    assert summary["stratum"].tolist() == counts.index.tolist() == [0, 1, 2, 3]
+    assert summary["n"].tolist() == counts.tolist()
+    assert summary.loc[0, "nll_q_max"] < 1.0 <= summary.loc[1, "nll_q_min"]
+    before = df.copy(deep=True)
+    add_strata(df, "s", boundaries=cuts)
+    pd.testing.assert_frame_equal(df, before)
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"bins": 3, "boundaries": [1.0]}, "bins or boundaries, not both"),
+        ({"boundaries": []}, "at least one cut point"),
+        ({"boundaries": [2.0, 1.0]}, "strictly increasing, got \\[2.0, 1.0\\]"),
+        ({"boundaries": [1.0, 1.0]}, "strictly increasing"),
+        ({"boundaries": [1.0, NAN]}, "finite"),
+        ({"boundaries": [1.0, np.inf]}, "finite"),
+        ({"boundaries": ["1"]}, "must be numbers"),
+        ({"boundaries": [True]}, "must be numbers"),
+        ({"boundaries": "12"}, "sequence of numbers"),
+        ({"boundaries": 2.0}, "sequence of numbers"),
+        ({"bins": 0}, "bins must be an integer >= 1"),
+    ],
+)
+def test_boundary_errors(kwargs, match):
+    df = scored(10)
+    for call in (
+        lambda: add_strata(df, "s", **kwargs),
+        lambda: add_ranks(df, "s", **kwargs),
+        lambda: add_disagreement(df, strong="s", weak="w", **kwargs),
+        lambda: stratum_summary(df, "s", **kwargs),
+        lambda: stratum_codes(df["s_nll_q"].to_numpy(), **kwargs),
+    ):
+        with pytest.raises(ValueError, match=match):
+            call()
+    with pytest.raises(ValueError, match="order has 2 places for 3 values"):
+        stratum_codes([1.0, 2.0, 3.0], [0, 1], bins=2)
 
 
 # ------------------------------------------------------------------------------------ ranks

@@ -104,7 +104,7 @@ def quadrant_counts(df: pd.DataFrame, *, diff_threshold: float = 0.0, sum_thresh
     {'Sum-High': 1, 'Sum-Low': 1, 'total': 2}
 
     Args:
-        df: a table with ``diff`` and ``sum`` (see :func:`qaq.select.strata.add_disagreement`).
+        df: a table with ``diff`` and ``sum`` (see :func:`qaq.select.disagreement.add_disagreement`).
         diff_threshold: the Diff split (default 0: strong and weak rank a row alike).
         sum_threshold: the Sum split (default 1: the middle of [0, 2]).
 
@@ -114,7 +114,7 @@ def quadrant_counts(df: pd.DataFrame, *, diff_threshold: float = 0.0, sum_thresh
     """
     for c in ("diff", "sum"):
         if c not in df.columns:
-            raise KeyError(f"no column {c!r}: run qaq.select.strata.add_disagreement first")
+            raise KeyError(f"no column {c!r}: run qaq.select.disagreement.add_disagreement first")
     d = df["diff"].to_numpy(dtype=np.float64, na_value=np.nan)
     s = df["sum"].to_numpy(dtype=np.float64, na_value=np.nan)
     dh, dl = d > diff_threshold, d < diff_threshold

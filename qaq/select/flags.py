@@ -1,80 +1,78 @@
-"""Warnings shown next to one example: negative RMI, a cut-off answer, an echo, empty text.
+"""Warnings about one example: negative RMI, a cut-off answer, an echo, empty text, broken Python.
 
-Cheap heuristics over one row, no labels needed; the example view lists the flags a row raises
-under any scored model.
+Cheap heuristics, no labels needed. Each flag has a stable name (:data:`FLAG_NAMES`, what a
+recipe's ``"exclude_flags"`` and a table filter use) and a label for people (:data:`FLAGS`,
+what the example view shows):
+
+================== ========================= ===============================================
+name               label                     raised when
+================== ========================= ===============================================
+``negative_rmi``   ``RMI < 0``               ``NAME_rmi < 0``: the answer makes the query
+                                             *harder* to predict
+``truncated``      ``truncated``             scoring dropped tokens (``NAME_truncated > 0``)
+                                             or the answer :func:`looks_cut_off`
+``echo``           ``answer echoes query``   :func:`echo_score` >= :data:`ECHO_THRESHOLD`
+``empty``          ``empty query/answer``    a ``skip`` reason, or a blank query or answer
+``invalid_python`` ``Python does not parse`` the answer's Python code fails ``ast.parse``
+                                             (:func:`python_fails_to_parse`)
+================== ========================= ===============================================
+
+The model flags (``negative_rmi``, ``truncated``'s token count) are raised when any of the
+given models raises them. Missing values raise no flag. :func:`row_flags` gives the labels of
+one row (the example view), :func:`flag_table` one boolean column per name for a whole table
+(filters, selection); both apply the same rules. The checks of one text (:func:`echo_score`,
+:func:`looks_cut_off`, :func:`python_fails_to_parse`) are :mod:`qaq.select.textchecks`'s.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from typing import Any
+import multiprocessing
+import os
+import sys
+import threading
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, Literal, get_args
 
+import numpy as np
 import pandas as pd
 
-from qaq.columns import score_column
+from qaq.columns import score_column, scored_models
+from qaq.select.textchecks import (
+    ECHO_THRESHOLD,
+    _echoes,
+    _fails_to_parse,
+    echo_score,
+    looks_cut_off,
+    python_code,
+    python_fails_to_parse,
+)
+
+# Stable flag names (recipe keys, table columns) and their labels, in the same order.
+FlagName = Literal["negative_rmi", "truncated", "echo", "empty", "invalid_python"]
+FLAG_NAMES: tuple[FlagName, ...] = get_args(FlagName)
 
 # Row flags shown next to an example (see row_flags).
 FLAG_NEGATIVE_RMI = "RMI < 0"
 FLAG_TRUNCATED = "truncated"
 FLAG_ECHO = "answer echoes query"
 FLAG_EMPTY = "empty query/answer"
-FLAGS: tuple[str, ...] = (FLAG_NEGATIVE_RMI, FLAG_TRUNCATED, FLAG_ECHO, FLAG_EMPTY)
+FLAG_INVALID_PYTHON = "Python does not parse"
+FLAGS: tuple[str, ...] = (FLAG_NEGATIVE_RMI, FLAG_TRUNCATED, FLAG_ECHO, FLAG_EMPTY, FLAG_INVALID_PYTHON)
+FLAG_LABELS: dict[FlagName, str] = dict(zip(FLAG_NAMES, FLAGS, strict=True))
 
-# echo_score: word n-grams of this length shared with the query count as echoed; 3 words in a
-# row rarely match by accident (a function name and its argument do, hence not 2).
-ECHO_NGRAM = 3
-# row_flags flags an echo when at least half of the answer's words restate the query.
-ECHO_THRESHOLD = 0.5
-
-_WORD = re.compile(r"\w+")
-_FENCE = "```"
-_OPENERS, _CLOSERS = "([{", ")]}"
-
-
-def echo_score(query: str, answer: str) -> float:
-    """How much of the answer restates the query, in [0, 1].
-
-    The share of the answer's words (``\\w+``, case-folded) that lie inside a run of
-    :data:`ECHO_NGRAM` consecutive words also found in the query (n-gram containment; shorter
-    texts use their own length as n). 1.0: the answer only repeats the query; 0.0: no shared
-    3-word run. Linear in the text length. An answer that quotes the query and then solves it
-    scores the quoted part only, so it stays low.
-
-    >>> echo_score("Reverse a string in Python.", "reverse a string in python")
-    1.0
-    >>> echo_score("Reverse a string in Python.", "def rev(s):\\n    return s[::-1]")
-    0.0
-    >>> echo_score("sort the list", "Sort the list. sorted(xs)")
-    0.6
-    """
-    if not isinstance(query, str) or not isinstance(answer, str):
-        raise TypeError("echo_score takes two strings")
-    q = _WORD.findall(query.casefold())
-    a = _WORD.findall(answer.casefold())
-    if not q or not a:
-        return 0.0
-    n = min(ECHO_NGRAM, len(q), len(a))
-    grams = {tuple(q[i : i + n]) for i in range(len(q) - n + 1)}
-    covered = [False] * len(a)
-    for i in range(len(a) - n + 1):
-        if tuple(a[i : i + n]) in grams:
-            covered[i : i + n] = [True] * n
-    return sum(covered) / len(a)
+# The flags that read the text, and the text columns they read.
+_TEXT_COLUMNS: dict[FlagName, tuple[str, ...]] = {
+    "truncated": ("answer",),
+    "echo": ("query", "answer"),
+    "empty": ("query", "answer"),
+    "invalid_python": ("answer",),
+}
 
 
-def looks_cut_off(answer: str) -> bool:
-    """A cheap guess that an answer was cut off: an unclosed ````` fence or more opening
-    brackets ``([{`` than closing ones.
-
-    >>> looks_cut_off("def f(x):\\n    return g(x")
-    True
-    >>> looks_cut_off("```python\\nprint(1)\\n```")
-    False
-    """
-    if answer.count(_FENCE) % 2:
-        return True
-    return sum(answer.count(c) for c in _OPENERS) > sum(answer.count(c) for c in _CLOSERS)
+# --------------------------------------------------------------------------------------------
+# one row
 
 
 def _missing(value: Any) -> bool:
@@ -86,15 +84,11 @@ def _text(value: Any) -> str:
 
 
 def row_flags(row: Mapping[str, Any], *, model: str) -> list[str]:
-    """Warnings for one example, in :data:`FLAGS` order.
+    """Warnings for one example: the labels (:data:`FLAGS`, in that order) of its flags.
 
-    - ``"RMI < 0"``: ``NAME_rmi < 0``, the answer makes the query *harder* to predict;
-    - ``"truncated"``: scoring dropped tokens (``NAME_truncated > 0``) or the answer
-      :func:`looks_cut_off`;
-    - ``"answer echoes query"``: :func:`echo_score` >= :data:`ECHO_THRESHOLD`;
-    - ``"empty query/answer"``: a ``skip`` reason, or a blank query or answer.
-
-    Missing values raise no flag.
+    The rules are the module's (``"RMI < 0"``, ``"truncated"``, ``"answer echoes query"``,
+    ``"empty query/answer"``, ``"Python does not parse"``), under one model. Missing values
+    raise no flag.
 
     >>> row_flags({"query": "add two numbers", "answer": "add two numbers", "m_rmi": -0.3}, model="m")
     ['RMI < 0', 'answer echoes query']
@@ -123,4 +117,176 @@ def row_flags(row: Mapping[str, Any], *, model: str) -> list[str]:
         flags.append(FLAG_ECHO)
     if _text(row.get("skip")).strip() or not query.strip() or not answer.strip():
         flags.append(FLAG_EMPTY)
+    if python_fails_to_parse(answer):
+        flags.append(FLAG_INVALID_PYTHON)
     return flags
+
+
+# --------------------------------------------------------------------------------------------
+# a whole table
+
+
+def check_flag_names(names: Iterable[str]) -> tuple[FlagName, ...]:
+    """The names as :data:`FLAG_NAMES` members, once each, in :data:`FLAG_NAMES` order.
+
+    Raises:
+        ValueError: a name that is not a flag (the message lists the flag names).
+    """
+    given = list(dict.fromkeys(names))
+    unknown = [n for n in given if n not in FLAG_NAMES]
+    if unknown:
+        raise ValueError(
+            f"unknown flag name(s) {', '.join(map(repr, unknown))}; expected some of: {', '.join(FLAG_NAMES)}"
+        )
+    return tuple(n for n in FLAG_NAMES if n in given)
+
+
+def flag_text_columns(flags: Iterable[FlagName]) -> tuple[str, ...]:
+    """The text columns (``query``, ``answer``) that computing these flags reads."""
+    cols = {c for f in flags for c in _TEXT_COLUMNS.get(f, ())}
+    return tuple(c for c in ("query", "answer") if c in cols)
+
+
+def _texts(column: pd.Series) -> list[str]:
+    """The column as a list of str, missing values as ``""``."""
+    return [v if isinstance(v, str) else _text(v) for v in column.tolist()]
+
+
+def _any_model(df: pd.DataFrame, models: Sequence[str], field: str, test: Any) -> np.ndarray:
+    """Rows where ``test(NAME_field)`` holds for any of the models that have the column (NaN: no)."""
+    hit = np.zeros(len(df), dtype=bool)
+    for m in models:
+        col = score_column(m, field)
+        if col in df.columns:
+            values = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+            hit |= test(values)
+    return hit
+
+
+def flag_table(
+    df: pd.DataFrame,
+    *,
+    models: Iterable[str] | None = None,
+    flags: Iterable[str] = FLAG_NAMES,
+    workers: int | None = None,
+) -> pd.DataFrame:
+    """One boolean column per flag, for every row of a table (the rules of :func:`row_flags`).
+
+    Vectorised over the score columns; the text rules run once per row (the echo check skips
+    its n-grams when the answer's words mostly do not occur in the query, and only answers
+    with Python code are parsed), and only the flags asked for are computed. From
+    :data:`PARALLEL_MIN_ROWS` rows on, the text rules run in ``workers`` processes.
+
+    >>> t = pd.DataFrame({"query": ["add two numbers", "sort xs"],
+    ...                   "answer": ["add two numbers", "```python\\nsorted(xs\\n```"],
+    ...                   "m_rmi": [-0.3, 0.2]})
+    >>> flag_table(t, models=["m"]).to_dict("list")  # doctest: +NORMALIZE_WHITESPACE
+    {'negative_rmi': [True, False], 'truncated': [False, True], 'echo': [True, False],
+     'empty': [False, False], 'invalid_python': [False, True]}
+
+    Args:
+        df: the qaq table: ``query`` and ``answer`` for the text flags, ``NAME_rmi`` (and
+            ``NAME_truncated``, ``skip`` when present) for the others.
+        models: the models whose scores raise ``negative_rmi`` and ``truncated`` (any of them);
+            default: every scored model of the table.
+        flags: the flag names to compute (default all, :data:`FLAG_NAMES`).
+        workers: processes for the text rules; default: the usable CPUs from
+            :data:`PARALLEL_MIN_ROWS` rows on, else 1 (this process). 1: never start any.
+
+    Returns:
+        A frame on ``df``'s index with one bool column per flag asked for, in
+        :data:`FLAG_NAMES` order.
+
+    Raises:
+        ValueError: an unknown flag name, or ``workers`` < 1.
+        KeyError: a model without ``NAME_rmi``, or no ``query``/``answer`` column for a text flag.
+    """
+    names = check_flag_names(flags)
+    ms = scored_models(df.columns) if models is None else list(models)
+    missing = [score_column(m, "rmi") for m in ms if score_column(m, "rmi") not in df.columns]
+    missing += [c for c in flag_text_columns(names) if c not in df.columns]
+    if missing:
+        raise KeyError(f"flags need the column(s) {', '.join(map(repr, missing))}, not in this table")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+    text_names = tuple(n for n in names if n in _TEXT_COLUMNS)
+    texts = {c: _texts(df[c]) for c in flag_text_columns(text_names)}
+    text = _text_flags_in_processes(text_names, texts.get("query"), texts.get("answer"), workers)
+    out: dict[str, np.ndarray] = {}
+    for name in names:
+        hit = text.get(name, np.zeros(len(df), dtype=bool))
+        if name == "negative_rmi":
+            hit = _any_model(df, ms, "rmi", lambda v: v < 0)
+        elif name == "truncated":
+            hit = hit | _any_model(df, ms, "truncated", lambda v: v >= 1)  # row_flags' int(n) > 0
+        elif name == "empty" and "skip" in df.columns:
+            hit = hit | np.fromiter((bool(s.strip()) for s in _texts(df["skip"])), dtype=bool, count=len(df))
+        out[name] = hit
+    return pd.DataFrame(out, index=df.index, columns=list(names)).astype(bool)
+
+
+# The text rules of flag_table go to worker processes from this many rows on (starting them
+# costs about a second, the rules some 50-150 microseconds a row on one core).
+PARALLEL_MIN_ROWS = 50_000
+
+
+def _text_flags(names: tuple[FlagName, ...], queries: list[str] | None, answers: list[str]) -> dict[str, np.ndarray]:
+    """The part of each flag that reads the text, per row (``queries`` when a flag needs them)."""
+    n = len(answers)
+    out: dict[str, np.ndarray] = {}
+    for name in names:
+        if name == "truncated":
+            out[name] = np.fromiter(map(looks_cut_off, answers), dtype=bool, count=n)
+        elif name == "echo":
+            assert queries is not None, "flag_text_columns names 'query' for the echo flag"
+            out[name] = np.fromiter(map(_echoes, queries, answers), dtype=bool, count=n)
+        elif name == "empty":
+            assert queries is not None, "flag_text_columns names 'query' for the empty flag"
+            out[name] = np.fromiter((not q.strip() or not a.strip() for q, a in zip(queries, answers)), bool, n)
+        elif name == "invalid_python":
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                out[name] = np.fromiter((any(map(_fails_to_parse, python_code(a))) for a in answers), bool, n)
+    return out
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """Forked workers on Linux while this program runs one thread, else spawned ones.
+
+    A fork starts at once and never re-imports ``__main__`` (a script without a main guard
+    stays safe), but in a threaded program (the app) it could inherit a lock another thread
+    holds: there, fresh interpreters are spawned instead.
+    """
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def _text_flags_in_processes(
+    names: tuple[FlagName, ...], queries: list[str] | None, answers: list[str] | None, workers: int | None
+) -> dict[str, np.ndarray]:
+    """:func:`_text_flags` over the rows, split over ``workers`` processes (:func:`_pool_context`).
+
+    The rows go in a few chunks per worker, so an uneven share of long answers evens out.
+    """
+    if not names or answers is None:
+        return {}
+    n = len(answers)
+    if workers is None:
+        workers = _usable_cpus() if n >= PARALLEL_MIN_ROWS else 1
+    workers = min(workers, max(n, 1))
+    if workers <= 1:
+        return _text_flags(names, queries, answers)
+    cuts = np.linspace(0, n, 4 * workers + 1).astype(int)
+    spans = list(zip(cuts[:-1], cuts[1:], strict=True))
+    q_parts = [None if queries is None else queries[a:b] for a, b in spans]
+    with ProcessPoolExecutor(workers, mp_context=_pool_context()) as pool:
+        parts = list(pool.map(_text_flags, [names] * len(spans), q_parts, [answers[a:b] for a, b in spans]))
+    return {name: np.concatenate([p[name] for p in parts]) for name in names}

@@ -1,4 +1,4 @@
-"""Selection recipes: small JSON specs, parsed and validated once.
+"""Selection recipes: small JSON specs, parsed and validated once into typed records.
 
 A recipe names one selection arm of the QAQ paper (METHOD.md section 4)::
 
@@ -9,11 +9,36 @@ A recipe names one selection arm of the QAQ paper (METHOD.md section 4)::
     {"method": "ifd", "model": M, "budget": 0.25}
     {"method": "random", "budget": 0.25, "seed": 0}
 
+Every method also takes ``"include"``, ``"exclude"`` (lists of ids) and ``"exclude_flags"``
+(flag names); the methods that stratify take ``"boundaries"`` instead of ``"bins"``::
+
+    {"method": "rmi_band", "model": M, "lo": 0.5, "hi": 0.75, "boundaries": [1.5, 2.5, 3.5],
+     "exclude_flags": ["truncated", "invalid_python"]}
+
+:func:`~qaq.select.recipe_parsing.parse_recipe` returns one frozen record per arm family, each
+holding only its own keys: :class:`BandRecipe` (``rmi_band``), :class:`PairBudgetRecipe` and
+:class:`PairThresholdRecipe` (``diff_*``/``sum_*`` with a budget or a threshold; both are
+:class:`PairRecipe`), :class:`IfdRecipe` and :class:`RandomRecipe`. All are :class:`Recipe`
+(method, include, exclude, exclude_flags); all but random are :class:`StratifiedRecipe` (bins,
+boundaries). :data:`AnyRecipe` is their union, for code that handles each in turn.
+
 Semantics (the decisions, in one place):
 
 - **Ranks** are :mod:`qaq.select.strata` ranks in (0, 1]: ``rank(pct=True)`` over the table
-  (``"global"``) or within each of ``bins`` quantile strata of the model's own PPL(Q)
-  (``"stratified"``, the default).
+  (``"global"``) or within each PPL(Q) stratum of the model (``"stratified"``, the default).
+- **Strata** are cut on log PPL(Q), the ``NAME_nll_q`` column (mean NLL of the query in nats
+  per token; PPL(Q) = exp of it), each model by its own. By default ``bins`` (K = 10) quantile
+  strata: equal row counts, rows tied on an edge split by source row order.
+- **boundaries** ``[b_1, ..., b_{K-1}]``: explicit cut points in the same unit (log PPL(Q),
+  nats per token, as the app's PPL(Q) axes and :func:`qaq.select.stratum_stats.stratum_summary`
+  show it), finite and strictly increasing, instead of ``bins`` (giving both is an error).
+  K = ``len(boundaries) + 1``; stratum ``i`` holds ``b_i <= log PPL(Q) < b_{i+1}``, with
+  ``b_0 = -inf`` and ``b_K = +inf``. Closed below, like a quantile stratum (which starts at its
+  smallest value): a value on a cut point belongs to the stratum above it, and so does every
+  row tied with it. The same cut points apply to both models of a pair. A stratum that no row
+  falls into stays empty: it is not listed in the counts and gets no quota. Accepted wherever
+  ``bins`` is: they shape the ranks (``"stratified"``), the quota (``per_stratum_quota``) and
+  the counts per stratum a selection reports.
 - **rmi_band** keeps ``lo < NAME_rank <= hi`` (half-open, so adjacent bands partition the rows).
   Stratified, every stratum keeps the same share.
 - **diff_* / sum_*** use ``diff = r_strong - r_weak`` and ``sum = r_strong + r_weak``. With a
@@ -36,218 +61,300 @@ Semantics (the decisions, in one place):
   keeps what it has (no carry-over).
 - **eligible rows**: rows with a non-empty ``skip`` or a missing score used by the rule are never
   selected; ``random`` samples rows whose every scored model has an RMI.
-- **include / exclude** (lists of ids) win over the rule: excluded rows are taken out before the
-  rule fills its budget, included rows are added on top of it. An included id must exist and be
-  eligible; excluded ids absent from the table are ignored (a shared blocklist).
+- **exclude_flags** (names from :data:`qaq.select.flags.FLAG_NAMES`: ``negative_rmi``,
+  ``truncated``, ``echo``, ``empty``, ``invalid_python``): rows that raise any of them are taken
+  out before the rule fills its budget, like excluded ids; the ranks and strata are still
+  computed over every row. The model flags (``negative_rmi``, ``truncated``'s token count) are
+  read from the recipe's models (random: every scored model). Kept in
+  :data:`~qaq.select.flags.FLAG_NAMES` order.
+- **include / exclude** (lists of ids) win over the rule and its flags: excluded rows are taken
+  out before the rule fills its budget, included rows are added on top of it (also when
+  flagged). An included id must exist and be eligible; excluded ids absent from the table are
+  ignored (a shared blocklist).
 - A manifest written by :func:`qaq.io.export.write_manifest` is accepted as a recipe: the recipe
-  under its ``"recipe"`` key is used.
+  under its ``"recipe"`` key is used. :func:`recipe_to_dict` writes the keys in a fixed order,
+  ``boundaries`` in the place of ``bins``, and ``exclude_flags`` only when there are some.
 
+:mod:`qaq.select.recipe_parsing` parses and validates a recipe into these records;
 :func:`qaq.select.selection.select` applies a recipe to a scored table.
 """
 
 from __future__ import annotations
 
-import json
-import math
-from collections.abc import Mapping
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
-from qaq.select.strata import DEFAULT_BINS, RANKINGS, Ranking
+from qaq.select.flags import FlagName
+from qaq.select.strata import DEFAULT_BINS, Ranking
 
-# The pair arms: method -> the column it ranks by (see qaq.select.strata.add_disagreement).
+Method = Literal["rmi_band", "diff_high", "diff_low", "sum_high", "sum_low", "ifd", "random"]
+PairMethod = Literal["diff_high", "diff_low", "sum_high", "sum_low"]
+
+# The pair arms: method -> the column it ranks by (see qaq.select.disagreement.add_disagreement).
 PAIR_SCORE: dict[str, str] = {"diff_high": "diff", "diff_low": "diff", "sum_high": "sum", "sum_low": "sum"}
-BUDGET_METHODS: tuple[str, ...] = tuple(PAIR_SCORE)
-METHODS: tuple[str, ...] = ("rmi_band", *BUDGET_METHODS, "ifd", "random")
-
-# Keys each method takes: (required, optional). "budget"/"threshold" is handled on its own.
-_COMMON = ("include", "exclude")
-_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "rmi_band": (("model", "lo", "hi"), ("ranking", "bins")),
-    **{
-        m: (("strong", "weak"), ("budget", "threshold", "ranking", "bins", "per_stratum_quota")) for m in BUDGET_METHODS
-    },
-    "ifd": (("model", "budget"), ("bins", "per_stratum_quota")),
-    "random": (("budget",), ("seed",)),
-}
+PAIR_METHODS: tuple[PairMethod, ...] = get_args(PairMethod)
+BUDGET_METHODS: tuple[str, ...] = PAIR_METHODS  # the older name of the pair arms
+METHODS: tuple[Method, ...] = get_args(Method)
 
 
 class RecipeError(ValueError):
     """A recipe that cannot be applied; the message says what to change."""
 
 
-@dataclass(frozen=True)
-class Recipe:
-    """A parsed selection recipe (see the module docstring for the semantics).
-
-    Attributes:
-        method: one of :data:`METHODS`.
-        model: the scoring model (``rmi_band``, ``ifd``).
-        strong: the strong model (``diff_*``, ``sum_*``).
-        weak: the weak model (``diff_*``, ``sum_*``).
-        lo: lower band edge, exclusive (``rmi_band``).
-        hi: upper band edge, inclusive (``rmi_band``).
-        ranking: ``"stratified"`` or ``"global"``.
-        bins: number of PPL(Q) quantile strata.
-        budget: a fraction in (0, 1] (float) or a row count (int); None with a threshold.
-        threshold: keep rows beyond this diff/sum value instead of a budget.
-        seed: the ``random`` arm's seed.
-        per_stratum_quota: split the budget equally over strata.
-        include: ids always selected.
-        exclude: ids never selected.
-    """
-
-    method: str
-    model: str | None = None
-    strong: str | None = None
-    weak: str | None = None
-    lo: float | None = None
-    hi: float | None = None
-    ranking: Ranking = "stratified"
-    bins: int = DEFAULT_BINS
-    budget: float | int | None = None
-    threshold: float | None = None
-    seed: int = 0
-    per_stratum_quota: bool = False
-    include: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-
-    @property
-    def models(self) -> tuple[str, ...]:
-        """The scoring models the recipe reads."""
-        return tuple(m for m in (self.model, self.strong, self.weak) if m is not None)
-
-    @property
-    def stratify_model(self) -> str | None:
-        """The model whose PPL(Q) strata the recipe reports and splits quotas by."""
-        return self.strong if self.strong is not None else self.model
+def _some(items: list[str], k: int = 5) -> str:
+    shown = ", ".join(map(repr, items[:k]))
+    return shown + (f" (and {len(items) - k} more)" if len(items) > k else "")
 
 
 # --------------------------------------------------------------------------------------------
-# parsing
+# the records
 
 
-def parse_recipe(spec: Mapping[str, Any] | str | Path) -> Recipe:
-    """Parse and validate a recipe once.
+@dataclass(frozen=True, kw_only=True)
+class Recipe(ABC):
+    """What every parsed recipe has (see the module docstring for the semantics).
 
-    Args:
-        spec: a mapping, a JSON text (starting with ``{``), or the path of a JSON file. A
-            manifest (a mapping with a ``"recipe"`` mapping and no ``"method"``) is unwrapped.
+    Made by :func:`~qaq.select.recipe_parsing.parse_recipe`, which checks every value; the
+    subclasses hold each arm's keys.
 
-    Returns:
-        The frozen :class:`Recipe`.
-
-    Raises:
-        RecipeError: with one message naming the problem (unknown method or key, missing key,
-            wrong type, lo >= hi, budget <= 0, ...). Models are checked against a table by
-            :func:`qaq.select.selection.select`.
+    Attributes:
+        method: one of :data:`METHODS`.
+        include: ids always selected.
+        exclude: ids never selected.
+        exclude_flags: flag names (:data:`qaq.select.flags.FLAG_NAMES`) whose rows are never
+            selected by the rule.
     """
-    data = _load_spec(spec)
-    if "method" not in data and isinstance(data.get("recipe"), Mapping):
-        data = data["recipe"]
-    method = _check_keys(data)
-    fields: dict[str, Any] = {"method": method, **_shared_fields(data)}
-    if method == "rmi_band":
-        fields.update(_band(data))
-    if method in BUDGET_METHODS:
-        fields.update(_pair_fields(data, method, fields))
-    if "budget" in data:
-        fields["budget"] = _budget(data["budget"])
-    both = sorted(set(fields.get("include", ())) & set(fields.get("exclude", ())))
-    if both:
-        raise RecipeError(f"id(s) in both 'include' and 'exclude': {_some(both)}")
-    return Recipe(**fields)
+
+    method: str
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    exclude_flags: tuple[FlagName, ...] = ()
+
+    @property
+    @abstractmethod
+    def models(self) -> tuple[str, ...]:
+        """The scoring models the recipe reads."""
+
+    @abstractmethod
+    def _rule_items(self) -> dict[str, Any]:
+        """The method's own keys, JSON-ready, in :func:`recipe_to_dict`'s order."""
 
 
-def _check_keys(data: Mapping[str, Any]) -> str:
-    """The recipe's method, once it is known and the keys given are the ones it takes."""
-    if "method" not in data:
-        raise RecipeError(f"recipe has no 'method'; expected one of: {', '.join(METHODS)}")
-    method = data["method"]
-    if not isinstance(method, str) or method not in METHODS:
-        raise RecipeError(f"unknown method {method!r}; expected one of: {', '.join(METHODS)}")
-    required, optional = _KEYS[method]
-    allowed = ("method", *required, *optional, *_COMMON)
-    unknown = [k for k in data if k not in allowed]
-    if unknown:
-        raise RecipeError(
-            f"unknown key(s) {', '.join(map(repr, unknown))} for method {method!r}; allowed: {', '.join(allowed)}"
-        )
-    missing = [k for k in required if k not in data]
-    if missing:
-        raise RecipeError(f"method {method!r} needs key(s): {', '.join(map(repr, missing))}")
-    return method
+@dataclass(frozen=True, kw_only=True)
+class StratifiedRecipe(Recipe):
+    """A recipe that ranks, splits or reports by PPL(Q) strata.
 
-
-def _shared_fields(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The keys that mean the same for every method that takes them, typed and checked."""
-    fields: dict[str, Any] = {}
-    for key in ("model", "strong", "weak"):
-        if key in data:
-            fields[key] = _string(data, key)
-    if "ranking" in data:
-        ranking = _string(data, "ranking")
-        if ranking not in RANKINGS:
-            raise RecipeError(f"'ranking' must be one of {', '.join(RANKINGS)}, got {ranking!r}")
-        fields["ranking"] = ranking
-    if "bins" in data:
-        fields["bins"] = _integer(data, "bins", minimum=1)
-    if "seed" in data:
-        fields["seed"] = _integer(data, "seed", minimum=0)
-    if "per_stratum_quota" in data:
-        if not isinstance(data["per_stratum_quota"], bool):
-            raise RecipeError(f"'per_stratum_quota' must be true or false, got {data['per_stratum_quota']!r}")
-        fields["per_stratum_quota"] = data["per_stratum_quota"]
-    for key in _COMMON:
-        if key in data:
-            fields[key] = _ids(data, key)
-    return fields
-
-
-def _band(data: Mapping[str, Any]) -> dict[str, float]:
-    """``lo`` and ``hi`` of an ``rmi_band`` recipe: ranks, lo below hi."""
-    lo, hi = _number(data, "lo"), _number(data, "hi")
-    for key, v in (("lo", lo), ("hi", hi)):
-        if not 0.0 <= v <= 1.0:
-            raise RecipeError(f"'{key}' must be in [0, 1] (a rank), got {v!r}")
-    if lo >= hi:
-        raise RecipeError(f"'lo' ({lo!r}) must be below 'hi' ({hi!r})")
-    return {"lo": lo, "hi": hi}
-
-
-def _pair_fields(data: Mapping[str, Any], method: str, fields: Mapping[str, Any]) -> dict[str, float]:
-    """The ``threshold`` of a ``diff_*``/``sum_*`` recipe, if it has one instead of a budget.
-
-    ``fields`` are the :func:`_shared_fields` already parsed (two distinct models, the quota flag).
+    Attributes:
+        bins: K, the number of quantile strata (used when ``boundaries`` is None).
+        boundaries: explicit log PPL(Q) cut points, strictly increasing (K = len + 1).
     """
-    if fields.get("strong") == fields.get("weak"):
-        raise RecipeError(f"'strong' and 'weak' must be different models, got {fields['strong']!r} twice")
-    has_budget, has_threshold = "budget" in data, "threshold" in data
-    if has_budget == has_threshold:
-        raise RecipeError(f"method {method!r} needs exactly one of 'budget' or 'threshold'")
-    if not has_threshold:
-        return {}
-    threshold = _number(data, "threshold")
-    if fields.get("per_stratum_quota"):
-        raise RecipeError("'per_stratum_quota' needs a 'budget', not a 'threshold'")
-    return {"threshold": threshold}
+
+    bins: int = DEFAULT_BINS
+    boundaries: tuple[float, ...] | None = None
+
+    @property
+    @abstractmethod
+    def stratify_model(self) -> str:
+        """The model whose PPL(Q) strata the recipe reports and splits quotas by."""
+
+    @property
+    def quantile_bins(self) -> int | None:
+        """``bins`` for :mod:`qaq.select.strata`: None when the boundaries define the strata."""
+        return None if self.boundaries is not None else self.bins
+
+    @property
+    def n_strata(self) -> int:
+        """K, the number of strata."""
+        return self.bins if self.boundaries is None else len(self.boundaries) + 1
+
+    def _strata_items(self) -> dict[str, Any]:
+        return {"bins": self.bins} if self.boundaries is None else {"boundaries": list(self.boundaries)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class BandRecipe(StratifiedRecipe):
+    """``rmi_band``: keep ``lo < NAME_rank <= hi``.
+
+    Attributes:
+        model: the scoring model.
+        lo: lower band edge, exclusive (a rank in [0, 1]).
+        hi: upper band edge, inclusive.
+        ranking: ``"stratified"`` or ``"global"``.
+    """
+
+    method: Literal["rmi_band"] = "rmi_band"
+    model: str
+    lo: float
+    hi: float
+    ranking: Ranking = "stratified"
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return (self.model,)
+
+    @property
+    def stratify_model(self) -> str:
+        return self.model
+
+    def _rule_items(self) -> dict[str, Any]:
+        return {"model": self.model, "lo": self.lo, "hi": self.hi, "ranking": self.ranking, **self._strata_items()}
+
+
+@dataclass(frozen=True, kw_only=True)
+class PairRecipe(StratifiedRecipe):
+    """``diff_high``, ``diff_low``, ``sum_high``, ``sum_low``: rank by ``diff`` or ``sum``.
+
+    Attributes:
+        method: one of :data:`PAIR_METHODS`.
+        strong: the strong model.
+        weak: the weak model (another one).
+        ranking: ``"stratified"`` or ``"global"``.
+    """
+
+    method: PairMethod
+    strong: str
+    weak: str
+    ranking: Ranking = "stratified"
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return (self.strong, self.weak)
+
+    @property
+    def stratify_model(self) -> str:
+        return self.strong
+
+    @property
+    def score(self) -> str:
+        """The column the arm ranks by: ``"diff"`` or ``"sum"``."""
+        return PAIR_SCORE[self.method]
+
+    @property
+    def keeps_high(self) -> bool:
+        """``*_high`` keeps the largest values, ``*_low`` the smallest."""
+        return self.method.endswith("_high")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PairBudgetRecipe(PairRecipe):
+    """A pair arm that keeps a budget of rows.
+
+    Attributes:
+        budget: a fraction in (0, 1] (float) or a row count (int).
+        per_stratum_quota: split the budget equally over the strong model's strata.
+    """
+
+    budget: float | int
+    per_stratum_quota: bool = False
+
+    def _rule_items(self) -> dict[str, Any]:
+        return {
+            "strong": self.strong,
+            "weak": self.weak,
+            "budget": self.budget,
+            "ranking": self.ranking,
+            **self._strata_items(),
+            "per_stratum_quota": self.per_stratum_quota,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class PairThresholdRecipe(PairRecipe):
+    """A pair arm that keeps every row beyond a threshold (strict).
+
+    Attributes:
+        threshold: ``*_high`` keeps ``score > threshold``, ``*_low`` keeps ``score < threshold``.
+    """
+
+    threshold: float
+
+    def _rule_items(self) -> dict[str, Any]:
+        return {
+            "strong": self.strong,
+            "weak": self.weak,
+            "threshold": self.threshold,
+            "ranking": self.ranking,
+            **self._strata_items(),
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class IfdRecipe(StratifiedRecipe):
+    """``ifd`` (Cherry LLM): drop ``IFD > 1``, keep the highest IFD.
+
+    Attributes:
+        model: the scoring model.
+        budget: a fraction in (0, 1] (float) or a row count (int).
+        per_stratum_quota: split the budget equally over the model's strata.
+    """
+
+    method: Literal["ifd"] = "ifd"
+    model: str
+    budget: float | int
+    per_stratum_quota: bool = False
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return (self.model,)
+
+    @property
+    def stratify_model(self) -> str:
+        return self.model
+
+    def _rule_items(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "budget": self.budget,
+            **self._strata_items(),
+            "per_stratum_quota": self.per_stratum_quota,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class RandomRecipe(Recipe):
+    """``random``: a seeded uniform sample of the scored rows.
+
+    Attributes:
+        budget: a fraction in (0, 1] (float) or a row count (int).
+        seed: numpy ``default_rng`` seed.
+    """
+
+    method: Literal["random"] = "random"
+    budget: float | int
+    seed: int = 0
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return ()
+
+    def _rule_items(self) -> dict[str, Any]:
+        return {"budget": self.budget, "seed": self.seed}
+
+
+AnyRecipe = BandRecipe | PairBudgetRecipe | PairThresholdRecipe | IfdRecipe | RandomRecipe
+BudgetRecipe = PairBudgetRecipe | IfdRecipe  # the arms that fill a budget from ranked rows
+
+
+# --------------------------------------------------------------------------------------------
+# writing a recipe, sizing a budget
 
 
 def recipe_to_dict(recipe: Recipe) -> dict[str, Any]:
     """The recipe as a JSON-ready dict with every key its method reads (defaults filled in).
 
+    Keys in a fixed order: ``method``, the method's own keys (``boundaries`` in the place of
+    ``bins`` when given), ``include``, ``exclude``, then ``exclude_flags`` when not empty.
     ``parse_recipe(recipe_to_dict(r)) == r`` for every recipe.
+
+    >>> from qaq.select.recipe_parsing import parse_recipe
+    >>> recipe_to_dict(parse_recipe({"method": "random", "budget": 10, "exclude_flags": ["echo"]}))
+    {'method': 'random', 'budget': 10, 'seed': 0, 'include': [], 'exclude': [], 'exclude_flags': ['echo']}
     """
-    required, optional = _KEYS[recipe.method]
-    out: dict[str, Any] = {"method": recipe.method}
-    for key in (*required, *optional, *_COMMON):
-        value = getattr(recipe, key)
-        if key in ("budget", "threshold") and value is None:
-            continue
-        if key == "per_stratum_quota" and recipe.threshold is not None:
-            continue
-        out[key] = list(value) if isinstance(value, tuple) else value
+    out: dict[str, Any] = {"method": recipe.method, **recipe._rule_items()}
+    out["include"], out["exclude"] = list(recipe.include), list(recipe.exclude)
+    if recipe.exclude_flags:
+        out["exclude_flags"] = list(recipe.exclude_flags)
     return out
 
 
@@ -258,79 +365,3 @@ def budget_count(budget: float | int, n_rows: int) -> int:
     (2, 7)
     """
     return int(n_rows * budget) if isinstance(budget, float) else int(budget)
-
-
-def _load_spec(spec: Mapping[str, Any] | str | Path) -> Mapping[str, Any]:
-    if isinstance(spec, Mapping):
-        return spec
-    if isinstance(spec, str) and spec.lstrip().startswith(("{", "[")):
-        text, where = spec, "recipe"
-    elif isinstance(spec, (str, Path)):
-        path = Path(spec)
-        try:
-            text = path.read_text(encoding="utf-8-sig")  # a BOM is accepted, as in data files
-        except FileNotFoundError:
-            raise RecipeError(f"recipe file not found: {path}") from None
-        except (OSError, UnicodeDecodeError) as e:
-            raise RecipeError(f"cannot read recipe file {path}: {e}") from None
-        where = f"recipe file {path}"
-    else:
-        raise RecipeError(f"a recipe must be a dict, a JSON text or a path, got {type(spec).__name__}")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise RecipeError(f"{where} is not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})") from None
-    if not isinstance(data, dict):
-        kind = "a JSON array" if isinstance(data, list) else f"JSON {type(data).__name__}"
-        raise RecipeError(
-            f"{where} must be one JSON object such as "
-            f'{{"method": "diff_high", "strong": "S", "weak": "W", "budget": 0.25}}, got {kind}'
-        )
-    return data
-
-
-def _string(data: Mapping[str, Any], key: str) -> str:
-    v = data[key]
-    if not isinstance(v, str) or not v:
-        raise RecipeError(f"'{key}' must be a non-empty string, got {v!r}")
-    return v
-
-
-def _number(data: Mapping[str, Any], key: str) -> float:
-    v = data[key]
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise RecipeError(f"'{key}' must be a number, got {v!r}")
-    return float(v)
-
-
-def _integer(data: Mapping[str, Any], key: str, *, minimum: int) -> int:
-    v = data[key]
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise RecipeError(f"'{key}' must be an integer, got {v!r}")
-    if v < minimum:
-        raise RecipeError(f"'{key}' must be >= {minimum}, got {v!r}")
-    return v
-
-
-def _budget(v: Any) -> float | int:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise RecipeError(f"'budget' must be a number (a fraction in (0, 1] or a row count), got {v!r}")
-    if v <= 0:
-        raise RecipeError(f"'budget' must be > 0, got {v!r}")
-    if v <= 1:
-        return float(v)
-    if float(v) != int(v):
-        raise RecipeError(f"'budget' above 1 is a row count and must be a whole number, got {v!r}")
-    return int(v)
-
-
-def _ids(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
-    v = data[key]
-    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-        raise RecipeError(f"'{key}' must be a list of id strings, got {v!r:.80}")
-    return tuple(dict.fromkeys(v))
-
-
-def _some(items: list[str], k: int = 5) -> str:
-    shown = ", ".join(map(repr, items[:k]))
-    return shown + (f" (and {len(items) - k} more)" if len(items) > k else "")

@@ -1,10 +1,10 @@
-"""Applying a selection recipe to a scored table, and what to report about the result.
+"""Applying a selection recipe to a scored table.
 
 :func:`select` adds the boolean ``selected`` column a :class:`~qaq.select.recipes.Recipe` asks
 for (the recipe format and every decision it encodes are in :mod:`qaq.select.recipes`);
-:func:`stratum_counts` and :func:`selection_notes` say how the kept rows spread over the PPL(Q)
-strata and what to fix before trusting them; :func:`attach_scores` joins a score table onto
-the dataset it was computed from, which :func:`select` then reads.
+:func:`attach_scores` joins a score table onto the dataset it was computed from, which
+:func:`select` then reads. What to report about the result (counts per PPL(Q) stratum, notes
+with their fixes) is :mod:`qaq.select.selection_report`'s.
 """
 
 from __future__ import annotations
@@ -17,25 +17,34 @@ import numpy as np
 import pandas as pd
 
 from qaq.columns import QA_HASH, score_column, scored_models
-from qaq.io.datasets import hash_id
+from qaq.io.pairs import hash_id
+from qaq.select.disagreement import add_disagreement
+from qaq.select.flags import flag_table, flag_text_columns
+from qaq.select.recipe_parsing import as_recipe
 from qaq.select.recipes import (
-    BUDGET_METHODS,
-    PAIR_SCORE,
+    AnyRecipe,
+    BandRecipe,
+    BudgetRecipe,
+    IfdRecipe,
+    PairBudgetRecipe,
+    PairRecipe,
+    PairThresholdRecipe,
+    RandomRecipe,
     Recipe,
     RecipeError,
     _some,
     budget_count,
-    parse_recipe,
 )
-from qaq.select.strata import add_disagreement, add_ranks, add_strata, row_order
+from qaq.select.strata import add_ranks, add_strata, row_order
 
 
 def select(df: pd.DataFrame, recipe: Recipe | Mapping[str, Any] | str | Path) -> pd.DataFrame:
     """Apply a recipe to a scored table.
 
     Args:
-        df: the qaq table (columns per :mod:`qaq.columns`); needs ``id`` for include/exclude.
-        recipe: a :class:`Recipe` or anything :func:`parse_recipe` takes.
+        df: the qaq table (columns per :mod:`qaq.columns`); needs ``id`` for include/exclude,
+            ``query`` and ``answer`` for the text flags of ``exclude_flags``.
+        recipe: a parsed recipe (:func:`qaq.select.recipe_parsing.parse_recipe`) or anything it takes.
 
     Returns:
         A copy of ``df`` with a boolean ``selected`` column and the columns the rule used:
@@ -45,75 +54,147 @@ def select(df: pd.DataFrame, recipe: Recipe | Mapping[str, Any] | str | Path) ->
 
     Raises:
         RecipeError: bad recipe, a model the table has no scores for, an included id that is
-            not in the table or cannot be selected.
+            not in the table or cannot be selected, flags without the text columns they read.
     """
-    r = recipe if isinstance(recipe, Recipe) else parse_recipe(recipe)
+    r = as_recipe(recipe)
     _check_table(df, r)
     order = row_order(df)
     out = df.copy(deep=False)  # copy-on-write: new columns never reach the caller's frame
     eligible = _not_skipped(df)
-
     key: np.ndarray | None = None  # the rule's score; NaN = cannot be selected
-    if r.method == "rmi_band":
-        assert r.model is not None, "parse_recipe requires 'model' for rmi_band"
-        out = add_ranks(out, r.model, ranking=r.ranking, bins=r.bins)
-        key = out[score_column(r.model, "rank")].to_numpy(dtype=np.float64, na_value=np.nan)
-    elif r.method in BUDGET_METHODS:
-        assert r.strong is not None and r.weak is not None, "parse_recipe requires 'strong' and 'weak' for diff/sum"
-        out = add_disagreement(out, strong=r.strong, weak=r.weak, ranking=r.ranking, bins=r.bins)
-        key = out[PAIR_SCORE[r.method]].to_numpy(dtype=np.float64, na_value=np.nan)
-    elif r.method == "ifd":
-        assert r.model is not None, "parse_recipe requires 'model' for ifd"
-        key = out[score_column(r.model, "ifd")].to_numpy(dtype=np.float64, na_value=np.nan)
-        eligible &= ~(key > 1.0)  # Cherry's rule: IFD > 1 means the query does not help
-    else:  # random: rows every scored model has an RMI for
-        for m in scored_models(df.columns):
+    if isinstance(r, RandomRecipe):
+        for m in scored_models(df.columns):  # rows every scored model has an RMI for
             eligible &= df[score_column(m, "rmi")].notna().to_numpy()
-    if key is not None:
+    else:
+        out, key = _rule_key(out, r)
         eligible &= ~np.isnan(key)
+        if isinstance(r, IfdRecipe):
+            eligible &= ~(key > 1.0)  # Cherry's rule: IFD > 1 means the query does not help
 
     included, excluded = _id_masks(df, r)
     bad = df.loc[included & ~eligible, "id"].astype(str).tolist() if r.include else []
     if bad:
         raise RecipeError(f"'include' lists rows that cannot be selected (skipped or not scored): {_some(bad)}")
     cand = eligible & ~excluded
+    flags = _RowFlags(df, r)  # exclude_flags, computed only for the rows the rule reaches
 
-    chosen = np.zeros(len(df), dtype=bool)
-    if r.method == "rmi_band":
-        assert key is not None and r.lo is not None and r.hi is not None, "rmi_band: ranked above, lo/hi parsed"
-        chosen = cand & (key > r.lo) & (key <= r.hi)
-    elif r.threshold is not None:
-        assert key is not None, "a threshold is parsed for the diff/sum arms only, which set the key above"
-        chosen = cand & ((key > r.threshold) if r.method.endswith("_high") else (key < r.threshold))
-    elif r.method == "random":
-        rows = np.flatnonzero(cand)
-        rows = rows[np.argsort(order[rows], kind="stable")]  # source order: same draw every time
-        assert r.budget is not None, "parse_recipe requires 'budget' for random"
-        k = min(budget_count(r.budget, len(df)), len(rows))
-        chosen[rows[np.random.default_rng(r.seed).permutation(len(rows))[:k]]] = True
+    if isinstance(r, RandomRecipe):
+        chosen = _random_pick(cand, order, r, flags)
     else:
-        assert key is not None and r.budget is not None, "the budget arms (diff/sum, ifd) set the key and a budget"
-        asc = key if r.method.endswith("_low") else -key  # ascending: best first
-        k = budget_count(r.budget, len(df))
-        if not r.per_stratum_quota:
-            chosen[_top_k(asc, np.flatnonzero(cand), order, k)] = True
-        else:
-            strat_model = r.stratify_model
-            assert strat_model is not None, "the budget arms have a strong model (diff/sum) or a model (ifd)"
-            col = score_column(strat_model, "stratum")
-            if not (r.method in BUDGET_METHODS and r.ranking == "stratified"):  # else just added
-                out = add_strata(out, strat_model, bins=r.bins)
-            codes = out[col].to_numpy(dtype=np.int64, na_value=-1)
-            cand &= codes >= 0
-            strata = np.unique(codes[cand])
-            n_strata = max(len(strata), 1)
-            quota = np.full(len(strata), k // n_strata, dtype=np.int64)
-            quota[: k % n_strata] += 1  # the remainder goes to the lowest-PPL(Q) strata
-            for s, q in zip(strata, quota, strict=True):  # a loop over strata, not rows
-                chosen[_top_k(asc, np.flatnonzero(cand & (codes == s)), order, int(q))] = True
-
+        assert key is not None, "every recipe but random has a key (set above)"
+        out, chosen = _apply_rule(out, r, key, cand, order, flags)
     out["selected"] = chosen | included
     return out
+
+
+class _RowFlags:
+    """Whether rows raise one of the recipe's ``exclude_flags``, computed once per row when asked.
+
+    The text flags cost up to a tenth of a millisecond a row, so :func:`select` asks only about
+    the rows its rule would keep (a band, a threshold) or pick (a budget, refilled past flagged
+    rows): the same rows come out as when every flagged row is excluded first.
+    """
+
+    def __init__(self, df: pd.DataFrame, r: Recipe) -> None:
+        self._df, self._names, self._models = df, r.exclude_flags, _flag_models(df, r)
+        self._known = np.zeros(len(df), dtype=bool)
+        self._flagged = np.zeros(len(df), dtype=bool)
+
+    def of(self, rows: np.ndarray) -> np.ndarray:
+        """One bool per row of ``rows`` (positions): it raises a flag."""
+        if not self._names:
+            return np.zeros(len(rows), dtype=bool)
+        todo = rows[~self._known[rows]]
+        if len(todo):
+            table = flag_table(self._df.iloc[todo], models=self._models, flags=self._names)
+            self._flagged[todo] = table.to_numpy(dtype=bool).any(axis=1)
+            self._known[todo] = True
+        return self._flagged[rows]
+
+    def drop(self, rows: np.ndarray) -> np.ndarray:
+        """``rows`` without the ones that raise a flag."""
+        return rows[~self.of(rows)]
+
+    def top_k(self, key: np.ndarray, rows: np.ndarray, order: np.ndarray, k: int) -> np.ndarray:
+        """:func:`_top_k` of the rows that raise no flag, checking only the rows it picks."""
+        while True:
+            pick = _top_k(key, rows, order, k)
+            bad = self.of(pick)
+            if not bad.any():
+                return pick
+            rows = rows[~(self._known[rows] & self._flagged[rows])]  # drop what is known flagged, pick again
+
+
+def _rule_key(out: pd.DataFrame, r: BandRecipe | PairRecipe | IfdRecipe) -> tuple[pd.DataFrame, np.ndarray]:
+    """The table with the columns the rule ranks by, and its score per row (NaN: none)."""
+    if isinstance(r, BandRecipe):
+        out = add_ranks(out, r.model, ranking=r.ranking, bins=r.quantile_bins, boundaries=r.boundaries)
+        column = score_column(r.model, "rank")
+    elif isinstance(r, PairRecipe):
+        out = add_disagreement(
+            out, strong=r.strong, weak=r.weak, ranking=r.ranking, bins=r.quantile_bins, boundaries=r.boundaries
+        )
+        column = r.score
+    else:
+        column = score_column(r.model, "ifd")
+    return out, out[column].to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _apply_rule(
+    out: pd.DataFrame, r: AnyRecipe, key: np.ndarray, cand: np.ndarray, order: np.ndarray, flags: _RowFlags
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The rows the rule keeps among the unflagged candidates (and the table, with strata when it added them)."""
+    chosen = np.zeros(len(out), dtype=bool)
+    if isinstance(r, (BandRecipe, PairThresholdRecipe)):  # each row on its own: drop the flagged ones kept
+        if isinstance(r, BandRecipe):
+            keep = (key > r.lo) & (key <= r.hi)
+        else:
+            keep = (key > r.threshold) if r.keeps_high else (key < r.threshold)
+        chosen[flags.drop(np.flatnonzero(cand & keep))] = True
+        return out, chosen
+    assert isinstance(r, (PairBudgetRecipe, IfdRecipe)), "random is drawn by _random_pick"
+    asc = -key if isinstance(r, IfdRecipe) or r.keeps_high else key  # ascending: best first
+    k = budget_count(r.budget, len(out))
+    if not r.per_stratum_quota:
+        chosen[flags.top_k(asc, np.flatnonzero(cand), order, k)] = True
+        return out, chosen
+    return _quota_pick(out, r, asc, cand, order, k, flags)
+
+
+def _quota_pick(
+    out: pd.DataFrame,
+    r: BudgetRecipe,
+    asc: np.ndarray,
+    cand: np.ndarray,
+    order: np.ndarray,
+    k: int,
+    flags: _RowFlags,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """``k`` rows split equally over the strata of the stratify model that hold unflagged candidates."""
+    col = score_column(r.stratify_model, "stratum")
+    if not (isinstance(r, PairRecipe) and r.ranking == "stratified"):  # else add_disagreement added it
+        out = add_strata(out, r.stratify_model, bins=r.quantile_bins, boundaries=r.boundaries)
+    codes = out[col].to_numpy(dtype=np.int64, na_value=-1)
+    cand = cand & (codes >= 0)
+    by_stratum = {int(s): np.flatnonzero(cand & (codes == s)) for s in np.unique(codes[cand])}
+    strata = [s for s, rows in by_stratum.items() if len(flags.top_k(asc, rows, order, 1))]  # holds a pick
+    n_strata = max(len(strata), 1)
+    quota = np.full(len(strata), k // n_strata, dtype=np.int64)
+    quota[: k % n_strata] += 1  # the remainder goes to the lowest-PPL(Q) strata
+    chosen = np.zeros(len(out), dtype=bool)
+    for s, q in zip(strata, quota, strict=True):  # a loop over strata, not rows
+        chosen[flags.top_k(asc, by_stratum[s], order, int(q))] = True
+    return out, chosen
+
+
+def _random_pick(cand: np.ndarray, order: np.ndarray, r: RandomRecipe, flags: _RowFlags) -> np.ndarray:
+    """A seeded uniform draw of the budget among the unflagged candidates, in source order."""
+    rows = flags.drop(np.flatnonzero(cand))  # the draw depends on every candidate: all are checked
+    rows = rows[np.argsort(order[rows], kind="stable")]  # source order: same draw every time
+    k = min(budget_count(r.budget, len(cand)), len(rows))
+    chosen = np.zeros(len(cand), dtype=bool)
+    chosen[rows[np.random.default_rng(r.seed).permutation(len(rows))[:k]]] = True
+    return chosen
 
 
 def _top_k(key: np.ndarray, rows: np.ndarray, order: np.ndarray, k: int) -> np.ndarray:
@@ -130,18 +211,27 @@ def _top_k(key: np.ndarray, rows: np.ndarray, order: np.ndarray, k: int) -> np.n
     return np.concatenate([better, ties])
 
 
+def _flag_models(df: pd.DataFrame, r: Recipe) -> list[str]:
+    """The models whose scores raise the model flags: the recipe's (random: every scored model)."""
+    return scored_models(df.columns) if isinstance(r, RandomRecipe) else list(r.models)
+
+
 def _check_table(df: pd.DataFrame, r: Recipe) -> None:
     models = scored_models(df.columns)
     for m in r.models:
         if m not in models:
             have = ", ".join(models) if models else "none"
             raise RecipeError(f"unknown model {m!r}; the table has scores for: {have}")
-    if r.method == "ifd":
-        assert r.model is not None, "parse_recipe requires 'model' for ifd"
-        if score_column(r.model, "ifd") not in df.columns:
-            raise RecipeError(f"model {r.model!r} has no IFD scores (column {score_column(r.model, 'ifd')!r})")
+    if isinstance(r, IfdRecipe) and score_column(r.model, "ifd") not in df.columns:
+        raise RecipeError(f"model {r.model!r} has no IFD scores (column {score_column(r.model, 'ifd')!r})")
     if (r.include or r.exclude) and "id" not in df.columns:
         raise RecipeError("'include'/'exclude' need an 'id' column in the table")
+    text = [c for c in flag_text_columns(r.exclude_flags) if c not in df.columns]
+    if text:
+        raise RecipeError(
+            f"'exclude_flags' {', '.join(map(repr, r.exclude_flags))} need the text column(s) "
+            f"{', '.join(map(repr, text))}, which this table does not have (give the data the scores belong to)"
+        )
 
 
 def _not_skipped(df: pd.DataFrame) -> np.ndarray:
@@ -163,78 +253,6 @@ def _id_masks(df: pd.DataFrame, r: Recipe) -> tuple[np.ndarray, np.ndarray]:
     return ids.isin(r.include).to_numpy(), ids.isin(r.exclude).to_numpy()
 
 
-def stratum_counts(selected: pd.DataFrame, recipe: Recipe) -> pd.DataFrame:
-    """Rows and selected rows per stratum of the recipe's stratify model.
-
-    Args:
-        selected: the output of :func:`select`.
-        recipe: the recipe that produced it.
-
-    Returns:
-        Columns ``stratum`` (Int64; ``<NA>`` gathers rows without one), ``rows`` and
-        ``selected``, strata ascending; no lines for ``random``.
-    """
-    m = recipe.stratify_model
-    if m is None:
-        return pd.DataFrame(
-            {"stratum": pd.array([], dtype="Int64"), "rows": np.zeros(0, np.int64), "selected": np.zeros(0, np.int64)}
-        )
-    col = score_column(m, "stratum")
-    strata = selected[col] if col in selected.columns else add_strata(selected, m, bins=recipe.bins)[col]
-    t = pd.DataFrame({"stratum": strata.astype("Int64"), "sel": selected["selected"].astype(bool)})
-    g = t.groupby("stratum", dropna=False, sort=True)["sel"]
-    res = pd.DataFrame({"rows": g.size().astype("int64"), "selected": g.sum().astype("int64")})
-    return res.rename_axis("stratum").reset_index()
-
-
-# Below this many rows a stratum's ranks move in steps of 5% or more, so a band or a quota inside
-# it keeps few rows or none: a recipe that ranks or splits by such strata gets a note.
-MIN_STRATUM_ROWS = 20
-
-
-def selection_notes(counts: pd.DataFrame, recipe: Recipe, *, n_rows: int, n_selected: int) -> list[str]:
-    """What a user should know about a selection before trusting it, each with the fix.
-
-    Args:
-        counts: :func:`stratum_counts` of the selection.
-        recipe: the recipe that produced it.
-        n_rows: rows in the table.
-        n_selected: rows it keeps.
-
-    Returns:
-        Zero or more sentences: an empty selection (and why, where it can be told), and strata
-        with fewer than :data:`MIN_STRATUM_ROWS` rows when the recipe ranks or splits within them.
-    """
-    notes: list[str] = []
-    by_strata = recipe.stratify_model is not None and (
-        (recipe.ranking == "stratified" and recipe.method != "ifd") or recipe.per_stratum_quota
-    )
-    rows = counts.loc[counts["stratum"].notna(), "rows"] if by_strata else pd.Series(dtype="int64")
-    small = int(rows.min()) if len(rows) and rows.min() < MIN_STRATUM_ROWS else None
-    fewer = max(1, int(rows.sum() if len(rows) else n_rows) // MIN_STRATUM_ROWS)  # over the stratified rows
-    fix = f'use fewer strata ("bins": {fewer} or less gives {MIN_STRATUM_ROWS}+ rows each) or "ranking": "global"'
-    if n_selected == 0:
-        if recipe.method == "rmi_band" and small is not None:
-            why = (
-                f"with strata of {small} rows, the ranks within a stratum take only a few values and "
-                f"none falls in ({recipe.lo:g}, {recipe.hi:g}]; {fix}"
-            )
-        elif recipe.threshold is not None:
-            side = ">" if recipe.method.endswith("_high") else "<"
-            why = f"no row has {recipe.method.split('_')[0]} {side} {recipe.threshold:g}; move the threshold"
-        elif recipe.method == "rmi_band":
-            why = f"no row's RMI rank falls in ({recipe.lo:g}, {recipe.hi:g}]; widen the band"
-        else:
-            why = "no row can be selected (skipped, unscored, or excluded)"
-        notes.append(f"the recipe keeps 0 of {n_rows} rows: {why}")
-    if small is not None:
-        notes.append(
-            f"the smallest of the {len(rows)} strata of {recipe.stratify_model} has {small} rows "
-            f"(fewer than {MIN_STRATUM_ROWS}), so its ranks move in steps of {1 / small:.0%}; {fix}"
-        )
-    return notes
-
-
 def attach_scores(data: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
     """Join a qaq score table onto the loaded dataset it was computed from, on ``id``.
 
@@ -252,38 +270,68 @@ def attach_scores(data: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
             what was scored (the score table's ``qa_hash``; line endings, a BOM or another file
             format do not change it).
     """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     for name, t in (("scores", scores), ("data", data)):
         if "id" not in t.columns:
             raise ValueError(f"the {name} table has no 'id' column")
-        dup = t["id"][t["id"].duplicated()]
-        if len(dup):
-            raise ValueError(f"the {name} table repeats ids, e.g. {dup.iloc[0]!r}")
-    s_ids, d_ids = set(scores["id"].astype(str)), set(data["id"].astype(str))
-    if s_ids != d_ids:
-        parts = [
-            f"{len(x)} only in the {name} (e.g. {', '.join(map(repr, x[:3]))})"
-            for name, x in (("scores", sorted(s_ids - d_ids)), ("data", sorted(d_ids - s_ids)))
-            if x
-        ]
-        raise ValueError("the ids of the scores and the data do not match: " + "; ".join(parts))
+    # String ids on both sides are matched in one hash pass. When every data row finds a score
+    # row and no score row is found twice or never, both sides are unique and the same set (the
+    # checks below would pass) and the join is a take; otherwise the checks say what is wrong.
+    rows: np.ndarray | None = None
+    d_id, s_id = data["id"], scores["id"]
+    if isinstance(d_id.dtype, pd.StringDtype) and isinstance(s_id.dtype, pd.StringDtype) and len(d_id) == len(s_id):
+        try:
+            found = pc.index_in(pa.array(d_id.array), value_set=pa.array(s_id.array), skip_nulls=True)
+        except pa.ArrowException:  # e.g. string and large_string: the checks below decide
+            found = None
+        if found is not None and found.null_count == 0:
+            rows = np.asarray(found, dtype=np.int64)  # (n,) the score row of each data row
+            if not (np.bincount(rows, minlength=len(s_id)) > 0).all():
+                rows = None
+    if rows is None:
+        for name, t in (("scores", scores), ("data", data)):
+            dup = t["id"][t["id"].duplicated()]
+            if len(dup):
+                raise ValueError(f"the {name} table repeats ids, e.g. {dup.iloc[0]!r}")
+        s_ids, d_ids = set(scores["id"].astype(str).tolist()), set(data["id"].astype(str).tolist())
+        if s_ids != d_ids:
+            parts = [
+                f"{len(x)} only in the {name} (e.g. {', '.join(map(repr, x[:3]))})"
+                for name, x in (("scores", sorted(s_ids - d_ids)), ("data", sorted(d_ids - s_ids)))
+                if x
+            ]
+            raise ValueError("the ids of the scores and the data do not match: " + "; ".join(parts))
     if QA_HASH in scores.columns:
-        _check_texts(data, scores)
+        _check_texts(data, scores, rows)
         scores = scores.drop(columns=[QA_HASH])
     extra = [c for c in scores.columns if c != "id"]
     left = data.drop(columns=[c for c in extra if c in data.columns])
-    right = scores.assign(id=scores["id"].astype(str))
-    out = left.assign(id=left["id"].astype(str)).merge(right, on="id", how="left", validate="one_to_one")
-    out["id"] = out["id"].astype(data["id"].dtype)
-    out.index = data.index
+    if rows is not None:
+        out = pd.concat([left, scores[extra].take(rows).set_axis(data.index)], axis=1)
+    else:
+        right = scores.assign(id=scores["id"].astype(str))
+        out = left.assign(id=left["id"].astype(str)).merge(right, on="id", how="left", validate="one_to_one")
+        out["id"] = out["id"].astype(data["id"].dtype)
+        out.index = data.index
     out.attrs = dict(data.attrs)
     return out
 
 
-def _check_texts(data: pd.DataFrame, scores: pd.DataFrame) -> None:
-    """Raise ValueError naming the rows whose text is not the text their scores were computed from."""
-    scored = dict(zip(scores["id"].astype(str), scores[QA_HASH].astype(str)))
+def _check_texts(data: pd.DataFrame, scores: pd.DataFrame, rows: np.ndarray | None = None) -> None:
+    """Raise ValueError naming the rows whose text is not the text their scores were computed from.
+
+    ``rows``: the score row of each data row, when known; else rows are matched on ``id``.
+    """
+    hashes = scores[QA_HASH].astype(str).tolist()
+    if rows is None:
+        scored = dict(zip(scores["id"].astype(str).tolist(), hashes))
+        expected = [scored.get(row_id) for row_id in data["id"].astype(str).tolist()]
+    else:
+        expected = [hashes[r] for r in rows.tolist()]
     now = [hash_id(q, a) for q, a in zip(data["query"].tolist(), data["answer"].tolist())]
-    changed = [i for i, (row_id, h) in enumerate(zip(data["id"].astype(str), now)) if scored.get(row_id) != h]
+    changed = [i for i, (e, h) in enumerate(zip(expected, now)) if e != h]
     if changed:
         lines = data["line"].tolist() if "line" in data.columns else [None] * len(data)
         ids = data["id"].astype(str).tolist()

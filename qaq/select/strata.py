@@ -1,13 +1,16 @@
-"""Stratify by query perplexity, rank RMI, and measure strong/weak disagreement.
+"""Stratify by query perplexity and rank RMI within the strata.
 
 RMI has a lower ceiling for easy queries (low PPL(Q)), so QAQ ranks RMI *within* quantile bins
 of ``log PPL(Q)`` instead of over the whole table (METHOD.md section 2). This module adds, for a
 model NAME (columns per :mod:`qaq.columns`):
 
-- ``NAME_stratum`` (Int64): the quantile bin of ``NAME_nll_q``, 0 (easiest) .. K-1;
-- ``NAME_rank`` (float64): the normalized RMI rank, stratified (within the bin) or global;
-- ``diff`` and ``sum`` (float64) for a strong/weak pair: ``r_strong - r_weak`` and
-  ``r_strong + r_weak``.
+- ``NAME_stratum`` (Int64): the PPL(Q) stratum, 0 (easiest) .. K-1: by default one of K quantile
+  bins of ``NAME_nll_q``, or the interval between explicit ``boundaries`` (see
+  :func:`stratum_codes`, the one rule both go through);
+- ``NAME_rank`` (float64): the normalized RMI rank, stratified (within the bin) or global.
+
+A strong/weak pair's ``diff`` and ``sum`` of these ranks are :mod:`qaq.select.disagreement`'s,
+the per-stratum statistics of one model :mod:`qaq.select.stratum_stats`'s.
 
 Every function takes a frame and returns a new one; the input is never mutated. Rows with a
 missing score (skipped rows, NaN) get a missing stratum / rank and never count in a denominator.
@@ -16,6 +19,7 @@ How two scores rank together (Spearman, overall and per stratum) is :mod:`qaq.se
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal, get_args
 
 import numpy as np
@@ -41,6 +45,34 @@ def _check_model(df: pd.DataFrame, model: str, fields: tuple[str, ...]) -> None:
 def _check_bins(bins: int) -> None:
     if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
         raise ValueError(f"bins must be an integer >= 1, got {bins!r}")
+
+
+def _check_boundaries(boundaries: Sequence[float]) -> np.ndarray:
+    """``boundaries`` as a float64 array: at least one finite cut point, strictly increasing."""
+    if isinstance(boundaries, (str, bytes)) or not isinstance(boundaries, (Sequence, np.ndarray)):
+        raise ValueError(f"boundaries must be a sequence of numbers, got {boundaries!r}")
+    if any(isinstance(b, (bool, np.bool_)) or not isinstance(b, (int, float, np.number)) for b in boundaries):
+        raise ValueError(f"boundaries must be numbers, got {list(boundaries)!r}")
+    cuts = np.asarray(boundaries, dtype=np.float64).reshape(-1)
+    if len(cuts) == 0:
+        raise ValueError("boundaries must hold at least one cut point")
+    if not np.isfinite(cuts).all():
+        raise ValueError(f"boundaries must be finite numbers (the ends are -inf and +inf), got {cuts.tolist()!r}")
+    if not (cuts[1:] > cuts[:-1]).all():
+        raise ValueError(f"boundaries must be strictly increasing, got {cuts.tolist()!r}")
+    return cuts
+
+
+def _strata_spec(bins: int | None, boundaries: Sequence[float] | None) -> tuple[int, np.ndarray | None]:
+    """``(K, cut points or None)`` from either ``bins`` or ``boundaries`` (neither: K = DEFAULT_BINS)."""
+    if boundaries is not None:
+        if bins is not None:
+            raise ValueError("give bins or boundaries, not both")
+        cuts = _check_boundaries(boundaries)
+        return len(cuts) + 1, cuts
+    k = DEFAULT_BINS if bins is None else bins
+    _check_bins(k)
+    return int(k), None
 
 
 def _check_ranking(ranking: str) -> None:
@@ -120,6 +152,17 @@ def _strata_codes(values: np.ndarray, order: np.ndarray, bins: int) -> np.ndarra
     return codes
 
 
+def _boundary_codes(values: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+    """Stratum ``#{j : cuts[j] <= value}`` of each value, -1 where NaN (see :func:`stratum_codes`)."""
+    codes = np.searchsorted(cuts, values, side="right").astype(np.int64)
+    codes[np.isnan(values)] = -1
+    return codes
+
+
+def _codes(values: np.ndarray, order: np.ndarray, bins: int, cuts: np.ndarray | None) -> np.ndarray:
+    return _strata_codes(values, order, bins) if cuts is None else _boundary_codes(values, cuts)
+
+
 def _stratified_pct_rank(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """``groupby(codes).rank(pct=True)`` (average ties) as float64; NaN where code < 0 or NaN.
 
@@ -165,40 +208,106 @@ def _pct_rank(values: pd.Series, codes: np.ndarray | None) -> pd.Series:
 # public API
 
 
-def add_strata(df: pd.DataFrame, model: str, *, bins: int = DEFAULT_BINS) -> pd.DataFrame:
-    """Add ``NAME_stratum``: K quantile bins of ``NAME_nll_q`` (log PPL(Q)).
+def stratum_codes(
+    values: np.ndarray | Sequence[float],
+    order: np.ndarray | None = None,
+    *,
+    bins: int | None = None,
+    boundaries: Sequence[float] | None = None,
+) -> np.ndarray:
+    """The PPL(Q) stratum of each value, 0 .. K-1 (int64, -1 where NaN): the one stratum rule.
 
-    The rows with a value are ordered by ``(NAME_nll_q, source row, frame position)``; the row
-    at 0-based place ``p`` of ``m`` goes to bin
+    The values are log PPL(Q) (``NAME_nll_q``, mean NLL of the query in nats per token), the
+    quantity strata are cut on everywhere in qaq. Give either:
+
+    - ``bins`` (K, default :data:`DEFAULT_BINS`): quantile strata. The values are ordered by
+      ``(value, order)`` and the one at 0-based place ``p`` of ``m`` goes to stratum
+      ``floor(p * K / m)``, so strata hold ``floor(m/K)`` or ``ceil(m/K)`` values; values tied
+      on a stratum edge are split by ``order`` (the earlier row goes to the lower stratum).
+    - ``boundaries`` ``b_1 < ... < b_{K-1}`` (finite, strictly increasing): explicit cut points,
+      K = ``len(boundaries) + 1``. Stratum ``i`` holds ``b_i <= value < b_{i+1}`` (with
+      ``b_0 = -inf``, ``b_K = +inf``): closed below, like a quantile stratum, which starts at
+      its smallest value. A value on a cut point goes to the stratum above it, and so do all
+      values tied with it (fixed cut points need no tie-break). Strata no value falls into stay
+      empty.
+
+    Without ties on the edges, the quantile strata's lowest values (strata 1 .. K-1) given as
+    ``boundaries`` reproduce the quantile strata exactly.
+
+    >>> v = np.array([0.4, 0.1, np.nan, 0.3, 0.2])
+    >>> stratum_codes(v, bins=2).tolist()
+    [1, 0, -1, 1, 0]
+    >>> stratum_codes(v, boundaries=[0.3]).tolist()
+    [1, 0, -1, 1, 0]
+    >>> stratum_codes(v, boundaries=[0.2, 0.25, 1.0]).tolist()
+    [2, 0, -1, 2, 1]
+
+    Args:
+        values: log PPL(Q) per row (NaN: no stratum).
+        order: the tie-break place of each row (:func:`row_order`); default: array order.
+        bins: K quantile strata (>= 1).
+        boundaries: explicit cut points instead of ``bins``.
+
+    Raises:
+        ValueError: both ``bins`` and ``boundaries``, ``bins`` < 1, or boundaries that are
+            empty, not finite or not strictly increasing.
+    """
+    k, cuts = _strata_spec(bins, boundaries)
+    vals = np.asarray(values, dtype=np.float64).reshape(-1)
+    if order is None:
+        order = np.arange(len(vals), dtype=np.int64)
+    elif len(order) != len(vals):
+        raise ValueError(f"order has {len(order)} places for {len(vals)} values")
+    return _codes(vals, np.asarray(order, dtype=np.int64), k, cuts)
+
+
+def add_strata(
+    df: pd.DataFrame, model: str, *, bins: int | None = None, boundaries: Sequence[float] | None = None
+) -> pd.DataFrame:
+    """Add ``NAME_stratum``: K quantile bins of ``NAME_nll_q`` (log PPL(Q)), or explicit strata.
+
+    With ``bins`` (K, default :data:`DEFAULT_BINS`), the rows with a value are ordered by
+    ``(NAME_nll_q, source row, frame position)``; the row at 0-based place ``p`` of ``m`` goes
+    to bin
 
         stratum = floor(p * K / m)
 
     so bins hold ``floor(m/K)`` or ``ceil(m/K)`` rows each and are exactly reproducible; rows
-    with equal PPL(Q) on a bin edge are split by source row order. Rows with NaN get ``<NA>``.
+    with equal PPL(Q) on a bin edge are split by source row order. With ``boundaries`` (cut
+    points in log PPL(Q), strictly increasing), stratum ``i`` holds
+    ``b_i <= NAME_nll_q < b_{i+1}`` (:func:`stratum_codes`). Rows with NaN get ``<NA>``.
 
     >>> t = pd.DataFrame({"m_nll_q": [0.4, 0.1, float("nan"), 0.3, 0.2]})
     >>> add_strata(t, "m", bins=2)["m_stratum"].tolist()
     [1, 0, <NA>, 1, 0]
+    >>> add_strata(t, "m", boundaries=[0.15, 0.35])["m_stratum"].tolist()
+    [2, 0, <NA>, 1, 1]
 
     Args:
         df: table with ``NAME_nll_q``.
         model: the model NAME.
         bins: K, the number of quantile bins (>= 1).
+        boundaries: explicit cut points instead of ``bins`` (K = ``len(boundaries) + 1``).
 
     Returns:
         A copy of ``df`` with ``NAME_stratum`` (Int64, 0 = lowest PPL(Q)).
     """
     _check_model(df, model, ("nll_q",))
-    _check_bins(bins)
+    k, cuts = _strata_spec(bins, boundaries)
     out = _copy(df)
     values = df[score_column(model, "nll_q")].to_numpy(dtype=np.float64, na_value=np.nan)
-    codes = _strata_codes(values, row_order(df), int(bins))
+    codes = _codes(values, row_order(df), k, cuts)
     out[score_column(model, "stratum")] = _codes_to_series(codes, df.index)
     return out
 
 
 def add_ranks(
-    df: pd.DataFrame, model: str, *, ranking: Ranking = "stratified", bins: int = DEFAULT_BINS
+    df: pd.DataFrame,
+    model: str,
+    *,
+    ranking: Ranking = "stratified",
+    bins: int | None = None,
+    boundaries: Sequence[float] | None = None,
 ) -> pd.DataFrame:
     """Add ``NAME_rank``: the normalized rank of ``NAME_rmi`` in (0, 1].
 
@@ -207,9 +316,9 @@ def add_ranks(
 
     - ``"global"``: over the whole table, ``df[NAME_rmi].rank(pct=True)``; identical to the QAQ
       authors' README recipe;
-    - ``"stratified"``: within each ``NAME_stratum`` (K quantile bins of ``NAME_nll_q``, see
-      :func:`add_strata`), so every stratum spans the same (0, 1] range. ``NAME_stratum`` is
-      (re)computed and added too.
+    - ``"stratified"``: within each ``NAME_stratum`` (K quantile bins of ``NAME_nll_q``, or the
+      strata between ``boundaries``, see :func:`add_strata`), so every non-empty stratum spans
+      the same (0, 1] range. ``NAME_stratum`` is (re)computed and added too.
 
     >>> t = pd.DataFrame({"m_nll_q": [1.0, 2.0, 3.0, 4.0], "m_rmi": [0.9, 0.1, 0.2, 0.3]})
     >>> add_ranks(t, "m", ranking="global")["m_rank"].tolist()
@@ -222,109 +331,27 @@ def add_ranks(
         model: the model NAME.
         ranking: ``"stratified"`` (default) or ``"global"``.
         bins: K for the stratified ranking.
+        boundaries: explicit strata for the stratified ranking, instead of ``bins``.
 
     Returns:
         A copy of ``df`` with ``NAME_rank`` (and ``NAME_stratum`` when stratified). Rows with a
         missing RMI or PPL(Q) (stratified) get NaN.
     """
     _check_ranking(ranking)
-    _check_bins(bins)
+    k, cuts = _strata_spec(bins, boundaries)
     _check_model(df, model, ("nll_q", "rmi") if ranking == "stratified" else ("rmi",))
-    return _add_ranks(_copy(df), model, ranking, int(bins), row_order(df))
+    return _add_ranks(_copy(df), model, ranking, k, cuts, row_order(df))
 
 
-def _add_ranks(out: pd.DataFrame, model: str, ranking: str, bins: int, order: np.ndarray) -> pd.DataFrame:
+def _add_ranks(
+    out: pd.DataFrame, model: str, ranking: str, bins: int, cuts: np.ndarray | None, order: np.ndarray
+) -> pd.DataFrame:
     """Trusted inner step of :func:`add_ranks`: writes into ``out`` (already a copy)."""
     rmi = out[score_column(model, "rmi")].astype("float64")
     codes = None
     if ranking == "stratified":
         nll_q = out[score_column(model, "nll_q")].to_numpy(dtype=np.float64, na_value=np.nan)
-        codes = _strata_codes(nll_q, order, bins)
+        codes = _codes(nll_q, order, bins, cuts)
         out[score_column(model, "stratum")] = _codes_to_series(codes, out.index)
     out[score_column(model, "rank")] = _pct_rank(rmi, codes)
     return out
-
-
-def add_disagreement(
-    df: pd.DataFrame,
-    *,
-    strong: str,
-    weak: str,
-    ranking: Ranking = "stratified",
-    bins: int = DEFAULT_BINS,
-) -> pd.DataFrame:
-    """Add both models' ranks and the disagreement ``diff`` and agreement ``sum``.
-
-        diff = r_strong - r_weak        (in [-1, 1]; high = "valid yet challenging")
-        sum  = r_strong + r_weak        (in [0, 2])
-
-    where ``r`` is :func:`add_ranks`'s rank of each model's RMI (a difference of normalized
-    ranks, not of scores). With ``ranking="stratified"`` each model is binned by its own PPL(Q).
-
-    >>> t = pd.DataFrame({"s_nll_q": [1.0, 2, 3, 4], "s_rmi": [4.0, 3, 2, 1],
-    ...                   "w_nll_q": [1.0, 2, 3, 4], "w_rmi": [1.0, 2, 3, 4]})
-    >>> add_disagreement(t, strong="s", weak="w", ranking="global")["diff"].tolist()
-    [0.75, 0.25, -0.25, -0.75]
-
-    Args:
-        df: table with ``S_nll_q``, ``S_rmi``, ``W_nll_q``, ``W_rmi``.
-        strong: the strong model NAME (S).
-        weak: the weak model NAME (W).
-        ranking: ``"stratified"`` (default) or ``"global"``.
-        bins: K for the stratified ranking.
-
-    Returns:
-        A copy of ``df`` with ``S_rank``, ``W_rank`` (and their ``_stratum`` when stratified),
-        ``diff`` and ``sum``; NaN where either rank is missing.
-    """
-    _check_ranking(ranking)
-    _check_bins(bins)
-    fields = ("nll_q", "rmi") if ranking == "stratified" else ("rmi",)
-    _check_model(df, strong, fields)
-    _check_model(df, weak, fields)
-    if strong == weak:
-        raise ValueError(f"strong and weak must be different models, got {strong!r} twice")
-    return _add_disagreement(_copy(df), strong, weak, ranking, int(bins), row_order(df))
-
-
-def _add_disagreement(
-    out: pd.DataFrame, strong: str, weak: str, ranking: str, bins: int, order: np.ndarray
-) -> pd.DataFrame:
-    out = _add_ranks(out, strong, ranking, bins, order)
-    out = _add_ranks(out, weak, ranking, bins, order)
-    r_strong = out[score_column(strong, "rank")]
-    r_weak = out[score_column(weak, "rank")]
-    out["diff"] = r_strong - r_weak
-    out["sum"] = r_strong + r_weak
-    return out
-
-
-# --------------------------------------------------------------------------------------------
-# per-stratum statistics
-
-
-def stratum_summary(df: pd.DataFrame, model: str, *, bins: int = DEFAULT_BINS) -> pd.DataFrame:
-    """Per-stratum statistics of one model: size, PPL(Q) range and RMI spread.
-
-    Returns:
-        One line per stratum (ascending): ``stratum``, ``n``, ``nll_q_min``, ``nll_q_max``,
-        ``rmi_mean``, ``rmi_median``, ``rmi_min``, ``rmi_max``.
-    """
-    _check_model(df, model, ("nll_q", "rmi"))
-    t = add_strata(df, model, bins=bins)
-    s = score_column(model, "stratum")
-    g = t.dropna(subset=[s]).groupby(s, sort=True)
-    nll, rmi = score_column(model, "nll_q"), score_column(model, "rmi")
-    out = pd.DataFrame(
-        {
-            "n": g.size().astype("int64"),
-            "nll_q_min": g[nll].min(),
-            "nll_q_max": g[nll].max(),
-            "rmi_mean": g[rmi].mean(),
-            "rmi_median": g[rmi].median(),
-            "rmi_min": g[rmi].min(),
-            "rmi_max": g[rmi].max(),
-        }
-    )
-    out.index = out.index.astype("Int64")
-    return out.rename_axis("stratum").reset_index()
