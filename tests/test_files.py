@@ -199,7 +199,7 @@ def test_json_default_encodes_what_tables_hold():
 
 def test_a_failed_selection_export_replaces_none_of_the_files(tmp_path: Path):
     from qaq.io.export import export_selection
-    from qaq.select.recipes import parse_recipe
+    from qaq.select.recipe_parsing import parse_recipe
 
     src = tmp_path / "in.jsonl"
     src.write_text('{"instruction": "a", "output": "b"}\n{"instruction": "c", "output": "d"}\n')

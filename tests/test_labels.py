@@ -19,6 +19,7 @@ from qaq.io.labels import (
     load_labels,
     overrides,
     set_label,
+    set_labels,
     set_override,
 )
 from qaq.select.selection import select
@@ -76,6 +77,29 @@ def test_clearing_an_unknown_id_writes_nothing(path: Path):
     set_label(path, "r1", None)
     set_override(path, "r1", None)
     assert not path.exists()
+
+
+def test_many_labels_in_one_write(path: Path, monkeypatch: pytest.MonkeyPatch):
+    set_label(path, "a", "ok")
+    set_override(path, "b", "include")
+    stamp = load_labels(path).set_index("id").loc["a", "updated"]
+    writes = []
+    real = labels_mod._write
+    monkeypatch.setattr(labels_mod, "_write", lambda p, rows: (writes.append(len(rows)), real(p, rows)))
+    assert set_labels(path, ["a", "b", "c", "c"], "echo") == 3  # a relabelled, b and c labelled; c once
+    assert writes == [3]  # one read-modify-write for all of them
+    got = load_labels(path).set_index("id")
+    assert got["label"].to_dict() == {"a": "echo", "b": "echo", "c": "echo"}
+    assert got.loc["b", "override"] == "include" and got.loc["a", "updated"] > stamp
+    assert set_labels(path, ["a", "b"], "echo") == 0 and writes == [3]  # nothing changed, nothing written
+    assert set_labels(path, ["a", "b", "c"], None) == 3
+    assert load_labels(path)[["id", "label", "override"]].to_dict("records") == [
+        {"id": "b", "label": None, "override": "include"}]
+    with pytest.raises(ValueError, match="unknown label"):
+        set_labels(path, ["a"], "nonsense")
+    with pytest.raises(ValueError, match="non-empty"):
+        set_labels(path, ["a", " "], "ok")
+    assert load_labels(path)["id"].tolist() == ["b"]  # a refused call writes nothing
 
 
 def test_every_label_is_accepted(path: Path):

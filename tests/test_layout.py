@@ -48,14 +48,23 @@ def test_heavy_libraries_stay_in_their_sub_package():
     assert any("streamlit" in _imports(p) for p in (PACKAGE / "app").rglob("*.py"))
 
 
+# The app's modules that compute and locate without streamlit (the others draw): tested, and imported by
+# `qaq app` and the library's tests, without loading it.
+STREAMLIT_FREE = ("__init__", "paths", "table", "dataset", "score_setup", "labels", "rows", "arms", "exports",
+                  "boundaries", "tokenview", "urlstate", "recent")
+
+
 def test_streamlit_free_modules_of_the_app_stay_so():
-    for name in ("paths.py", "views.py", "__init__.py"):
-        assert "streamlit" not in _imports(PACKAGE / "app" / name), name
+    for name in STREAMLIT_FREE:
+        assert "streamlit" not in _imports(PACKAGE / "app" / f"{name}.py"), name
+    drawing = {p.stem for p in (PACKAGE / "app").glob("*.py")} - set(STREAMLIT_FREE) - {"main"}
+    assert all("streamlit" in _imports(PACKAGE / "app" / f"{name}.py") for name in drawing), drawing
 
 
 def test_importing_the_library_loads_neither_torch_nor_streamlit():
     light = [m for m, p in _modules().items()
-             if m.split(".")[1:2] not in (["scoring"], ["app"]) or m in ("qaq.app", "qaq.app.paths", "qaq.app.views")]
+             if m.split(".")[1:2] not in (["scoring"], ["app"])
+             or m in {"qaq.app", *(f"qaq.app.{name}" for name in STREAMLIT_FREE if name != "__init__")}]
     assert {"qaq", "qaq.cli", "qaq.io.datasets", "qaq.select.selection", "qaq.plots"} <= set(light)
     code = ("import importlib, sys\n"
             f"for m in {light!r}: importlib.import_module(m)\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import subprocess
 import sys
 import time
@@ -13,11 +14,13 @@ import plotly.graph_objects as go
 import pytest
 
 from qaq import plots
+from qaq.plots.text import text_columns
 from qaq.select.compare import quadrant_counts, retention_curve
 from qaq.select.correlations import spearman
-from qaq.select.recipes import parse_recipe
-from qaq.select.selection import select, stratum_counts
-from qaq.select.strata import add_disagreement, add_strata
+from qaq.select.disagreement import add_disagreement
+from qaq.select.recipe_parsing import parse_recipe
+from qaq.select.selection import select
+from qaq.select.selection_report import stratum_counts
 
 N = 400
 NAN_STRONG = [3, 50, 51, 200, 399]  # rows whose strong scores are missing (skipped / failed)
@@ -126,66 +129,6 @@ def test_rmi_ecdf_ends_at_one_and_is_thinned() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# stratification
-
-
-@pytest.mark.parametrize("bins", [10, 4])
-def test_rmi_vs_ppl_boundaries_match_the_strata(scores: pd.DataFrame, bins: int) -> None:
-    fig = plots.rmi_vs_ppl(scores, "strong", bins=bins)
-    assert all(isinstance(t, go.Scattergl) for t in fig.data)
-    assert len(fig.data) == bins
-    lines = [s for s in fig.layout.shapes if s.type == "line" and s.x0 == s.x1]
-    assert len(lines) == bins - 1
-    strata = add_strata(scores, "strong", bins=bins)
-    lows = strata.groupby("strong_stratum")["strong_nll_q"].min()
-    assert [s.x0 for s in lines] == pytest.approx(list(lows.iloc[1:]))
-    # Each stratum's points sit between its boundaries.
-    edges = [-np.inf, *[s.x0 for s in lines], np.inf]
-    for k, trace in enumerate(fig.data):
-        assert trace.name == f"stratum {k}"
-        assert np.all((np.asarray(trace.x) >= edges[k]) & (np.asarray(trace.x) <= edges[k + 1]))
-    assert n_points(fig) == N - len(NAN_STRONG)
-    assert fig.layout.xaxis.title.text == "log PPL(Q) (nats/token)"
-    assert fig.layout.yaxis.title.text == "RMI (nats)"
-
-
-def test_rmi_vs_ppl_samples_down_with_a_seed() -> None:
-    big = make_scores(3000, seed=1)
-    fig = plots.rmi_vs_ppl(big, "weak", max_points=500, seed=4)
-    assert n_points(fig) == 500
-    assert "random sample of 500 of 2,997 rows (seed 4)" in fig.layout.title.text
-    same = plots.rmi_vs_ppl(big, "weak", max_points=500, seed=4)
-    other = plots.rmi_vs_ppl(big, "weak", max_points=500, seed=5)
-    assert np.array_equal(same.data[0].x, fig.data[0].x)
-    assert not np.array_equal(other.data[0].x, fig.data[0].x)
-    # The boundaries come from all rows, not from the sample.
-    full = plots.rmi_vs_ppl(big, "weak")
-    assert [s.x0 for s in fig.layout.shapes] == [s.x0 for s in full.layout.shapes]
-    assert "random sample" not in full.layout.title.text
-
-
-def test_rmi_by_stratum_box_holds_each_strata_quartiles(scores: pd.DataFrame) -> None:
-    fig = plots.rmi_by_stratum(scores, "strong", bins=5)
-    assert [type(t) for t in fig.data] == [go.Box] * 5
-    strata = add_strata(scores, "strong", bins=5)
-    for k, trace in enumerate(fig.data):
-        v = strata.loc[strata["strong_stratum"] == k, "strong_rmi"].dropna().to_numpy()
-        assert trace.median[0] == pytest.approx(np.median(v))
-        assert trace.q1[0] <= trace.median[0] <= trace.q3[0]
-        assert v.min() <= trace.lowerfence[0] and trace.upperfence[0] <= v.max()
-    assert fig.layout.yaxis.title.text == "RMI (nats)"
-    assert fig.layout.xaxis.title.text.startswith("PPL(Q) stratum")
-
-
-def test_rmi_by_stratum_violin_and_bad_kind(scores: pd.DataFrame) -> None:
-    fig = plots.rmi_by_stratum(scores, "weak", bins=3, kind="violin")
-    assert [type(t) for t in fig.data] == [go.Violin] * 3
-    assert sum(len(t.y) for t in fig.data) == N - len(NAN_WEAK)
-    with pytest.raises(ValueError, match="kind"):
-        plots.rmi_by_stratum(scores, "weak", kind="bars")
-
-
-# --------------------------------------------------------------------------------------------
 # scatter plots of two scores
 
 
@@ -218,9 +161,26 @@ def test_rank_scatter_points_carry_ids_and_ranks(scores: pd.DataFrame) -> None:
     for i in (0, 17, len(t.customdata) - 1):
         row = both.loc[t.customdata[i]]
         assert (t.x[i], t.y[i]) == (row["weak_rank"], row["strong_rank"])
-    assert "%{customdata}" in t.hovertemplate
+        # The hover: both ranks (template), then Diff, Sum and the id (text).
+        assert t.text[i].startswith(f"Diff {row['diff']:+.3f} · Sum {row['sum']:.3f}<br><b>{t.customdata[i]}</b>")
+    assert "%{y:.3f}" in t.hovertemplate and "%{text}" in t.hovertemplate
     assert fig.layout.xaxis.title.text.startswith("weak")
     assert fig.layout.yaxis.title.text.startswith("strong")
+    assert fig.layout.dragmode == "select"  # box selection by default: the app picks rows with it
+    assert fig.layout.showlegend is False
+
+
+def test_rank_scatter_draws_the_selection_and_the_picked_rows(scores: pd.DataFrame) -> None:
+    selected = scores["diff"] > 0.2
+    picked = ["ex-10", "ex-11", "ex-50"]  # ex-50 has no ranks: not drawn
+    fig = plots.rank_scatter(scores, strong="strong", weak="weak", selected=selected, picked=picked, max_points=40)
+    rows, ring, square = fig.data
+    assert ring.name == f"selected by the recipe ({int(selected.sum())} rows)"
+    assert set(ring.customdata) == set(rows.customdata) & set(scores.loc[selected, "id"])  # the drawn ones
+    assert ring.marker.symbol == "circle-open" and ring.hoverinfo == "skip"
+    assert square.name == "chart filter (2 rows)" and sorted(square.customdata) == ["ex-10", "ex-11"]  # sample or not
+    assert square.marker.color == plots.PICKED_COLOR
+    assert fig.layout.showlegend is True
 
 
 def test_rank_scatter_points_near_diff_zero_are_visible(scores: pd.DataFrame) -> None:
@@ -260,12 +220,37 @@ def test_rank_scatter_samples_but_counts_all_rows(scores: pd.DataFrame) -> None:
         plots.rank_scatter(scores.drop(columns=["weak_rank"]), strong="strong", weak="weak")
 
 
+def test_long_notes_under_a_title_take_more_lines(scores: pd.DataFrame) -> None:
+    fig = plots.rank_scatter(scores, strong="strong", weak="weak", max_points=50)
+    main, *lines = fig.layout.title.text.split("<br>")
+    assert main.startswith("Strong vs weak RMI rank") and len(lines) == 2  # counts; sample and rows left out
+    assert lines[0].startswith("<sup>Diff-High") and "random sample of 50" in lines[1]
+    assert all(len(line) <= 100 + len("<sup></sup>") for line in lines)
+    assert fig.layout.margin.t == 60 + 30 + 16  # room for both
+    short = plots.rank_scatter(scores.dropna(subset=["strong_rank", "weak_rank"]), strong="strong", weak="weak")
+    assert short.layout.title.text.count("<br>") == 1 and short.layout.margin.t == 90
+
+
 def test_rank_scatter_escapes_ids_in_hover_only(scores: pd.DataFrame) -> None:
     odd = scores.assign(id=[f"<b>{i}</b>&" for i in range(N)])
     t = plots.rank_scatter(odd, strong="strong", weak="weak").data[0]
     assert "<b>0</b>&" in set(t.customdata)  # raw ids for the app's look-up
     assert "%{text}" in t.hovertemplate
-    assert all(x.startswith("&lt;b&gt;") and x.endswith("&amp;") for x in t.text)
+    assert all("<b>&lt;b&gt;" in x and "&lt;/b&gt;&amp;</b>" in x for x in t.text)
+
+
+def test_row_charts_show_the_start_of_q_and_a_escaped(scores: pd.DataFrame) -> None:
+    query = "Write <script>alert(1)</script> a   parser\nfor " + "x" * 200
+    texts = scores.assign(query=query, answer="a & b <img src=x onerror=1>")
+    for fig in (plots.rank_scatter(texts, strong="strong", weak="weak"), plots.ifd_vs_rmi(texts, "strong"),
+                plots.rmi_vs_ppl(texts, "strong")):
+        text = fig.data[0].text[0]
+        q = text.split("Q: ")[1].split("<br>")[0]
+        assert q.startswith("Write &lt;script&gt;alert(1)&lt;/script&gt; a parser for xxx")  # one line
+        assert len(html.unescape(q)) == 80 and q.endswith("…")
+        assert text.endswith("A: a &amp; b &lt;img src=x onerror=1&gt;")
+        assert "<script>" not in text and "<img" not in text
+        assert text.count("<") == text.count("<br>") + text.count("<b>") + text.count("</b>")  # only qaq's markup
 
 
 # --------------------------------------------------------------------------------------------
@@ -281,6 +266,33 @@ def test_retention_figure_draws_the_curve(scores: pd.DataFrame) -> None:
     assert list(fig.data[0].customdata) == list(curve["kept"])
     assert fig.layout.xaxis.title.text == "diff threshold"
     assert fig.layout.yaxis.title.text == "fraction of rows kept"
+    assert not fig.layout.shapes
+
+
+def test_retention_figure_marks_the_cut(scores: pd.DataFrame) -> None:
+    curve = retention_curve(scores["diff"], [-0.5, 0.0, 0.1, 0.5])
+    fig = plots.retention_figure(curve, score_name="diff", cut=[0.1], kept=90)
+    (line,) = fig.layout.shapes
+    assert (line.name, line.x0, line.x1) == ("cut", 0.1, 0.1)
+    marker = fig.data[1]
+    assert (marker.name, list(marker.x)) == ("cut", [0.1])
+    assert marker.y[0] == pytest.approx(curve.loc[2, "fraction"])  # on the curve
+    assert "current selection: cut 0.1, 90 rows kept" in fig.layout.title.text
+
+
+def test_retention_figure_draws_a_band_two_sided(scores: pd.DataFrame) -> None:
+    curve = retention_curve(scores["strong_rank"])
+    fig = plots.retention_figure(curve, score_name="strong_rank", cut=(0.5, 0.75), kept=97)
+    band, lo, hi = fig.layout.shapes
+    assert (band.type, band.name, band.x0, band.x1) == ("rect", "band", 0.5, 0.75)
+    assert [(s.name, s.x0) for s in (lo, hi)] == [("cut", 0.5), ("cut", 0.75)]
+    # The share between the two marks is what the band keeps (lo < rank <= hi).
+    y_lo, y_hi = fig.data[1].y
+    ranked = scores["strong_rank"].dropna()
+    assert y_lo - y_hi == pytest.approx(((ranked > 0.5) & (ranked <= 0.75)).mean(), abs=0.01)
+    assert "cut between 0.5 and 0.75, 97 rows kept" in fig.layout.title.text
+    with pytest.raises(ValueError, match="at most two"):
+        plots.retention_figure(curve, score_name="x", cut=(0.1, 0.2, 0.3))
 
 
 def test_stratum_counts_figure_stacks_to_stratum_size(scores: pd.DataFrame) -> None:
@@ -330,52 +342,90 @@ def test_roc_and_pr_axes_stay_on_the_unit_square(make) -> None:
 # one example, and the data
 
 
-def test_token_heatmap_escapes_and_shows_whitespace() -> None:
-    tokens = ["<script>", "alert(1)", "</script>", "a\nb", " x", "&amp;"]
-    a = np.array([3.0, 2.0, 1.0, 0.5, 0.2, 1.5])
-    b = np.array([1.0, 2.5, 0.5, 0.5, 0.1, 0.5])
-    fig = plots.token_heatmap(tokens, a, b)
-    assert [type(t) for t in fig.data] == [go.Heatmap, go.Heatmap]
+def _boxes_overlap(fig: go.Figure) -> list[tuple[int, int]]:
+    """Pairs of token cells of a token_text figure whose boxes intersect (same line, x spans overlapping)."""
+    (bar,) = fig.data
+    half = bar.width / 2
+    boxes = [(b, b + w, y - half, y + half) for b, w, y in zip(bar.base, bar.x, bar.y)]
+    hits = []
+    for i, (x0, x1, y0, y1) in enumerate(boxes):
+        for j in range(i + 1, len(boxes)):
+            u0, u1, v0, v1 = boxes[j]
+            if x0 < u1 and u0 < x1 and y0 < v1 and v0 < y1:
+                hits.append((i, j))
+    return hits
+
+
+def test_token_text_escapes_and_shows_whitespace() -> None:
+    tokens = ["<script>", "alert(1)", "</script>", "a\nb", " x", "&amp;", "\t", ""]
+    a = np.array([3.0, 2.0, 1.0, 0.5, 0.2, 1.5, 0.1, 0.4])
+    b = np.array([1.0, 2.5, 0.5, 0.5, 0.1, 0.5, 0.1, 0.2])
+    fig = plots.token_text(tokens, a, b, span="query")
+    (bar,) = fig.data
+    assert isinstance(bar, go.Bar) and bar.orientation == "h" and bar.textangle == 0
+    assert bar.textposition == "inside" and bar.constraintext == "inside"
     strings = all_strings(fig.to_plotly_json())
     assert not any("<script>" in s or "</script>" in s for s in strings)
-    ticks = list(fig.layout.xaxis.ticktext)
-    assert ticks[0] == "&lt;script&gt;" and ticks[2] == "&lt;/script&gt;"
-    assert ticks[3] == "a⏎b" and ticks[4] == "·x" and ticks[5] == "&amp;amp;"
-    assert "&lt;script&gt;" in fig.data[0].text[0][0]
-    assert fig.data[0].text[1][3] == "#3 a⏎b<br>with answer"  # hover names the row
-    assert fig.data[1].text[0][0].endswith("<br>explained by answer")
-    assert np.allclose(fig.data[0].z, [a, b]) and np.allclose(fig.data[1].z[0], a - b)
-    assert f"mean explained (RMI) {np.mean(a - b):.3f}" in fig.layout.title.text
+    assert list(bar.text) == ["&lt;script&gt;", "alert(1)", "&lt;/script&gt;", "a⏎b", "\u00a0x", "&amp;amp;", "⇥", "⋯"]
+    assert bar.hovertext[3] == "#3 a⏎b<br>alone 0.500 · given answer 0.500<br>explained +0.000 nats"
+    assert bar.hovertext[4].startswith("#4 ·x<br>")  # spaces visible in the hover
+    assert np.allclose(bar.marker.color, a - b)  # coloured by what the answer explains, by default
+    assert f"mean explained {np.mean(a - b):.3f} nats (RMI)" in fig.layout.title.text
+    assert fig.layout.coloraxis.cmid == 0 and shows_on_white(fig.layout.coloraxis.colorscale, 0.5)
+    assert fig.layout.uniformtext.mode == "hide" and fig.layout.uniformtext.minsize >= 8
 
 
-def test_token_heatmap_rows_are_numeric_with_tick_labels() -> None:
-    # Two heatmaps on one *categorical* y axis with different categories draw a blank chart in
-    # Streamlit's plotly.js: the rows must be numbers, named by tick labels.
-    n = 95
-    fig = plots.token_heatmap([f"t{i}" for i in range(n)], np.arange(n, dtype=float), np.zeros(n))
-    for i, (nll, diff) in enumerate(zip(fig.data[::2], fig.data[1::2]), start=1):
-        assert list(nll.y) == [0, 1] and list(diff.y) == [2]
-        assert all(isinstance(v, (int, np.integer)) for v in [*nll.y, *diff.y])
-        assert nll.yaxis == diff.yaxis == ("y" if i == 1 else f"y{i}")  # both rows of a line share its axis
-        axis = fig.layout[f"yaxis{'' if i == 1 else i}"]
-        assert axis.type != "category"
-        assert list(axis.tickvals) == [0, 1, 2]
-        assert list(axis.ticktext) == ["without answer", "with answer", "explained by answer"]
-        assert axis.range[0] > axis.range[1]  # reversed: "without answer" on top
-        assert sorted(axis.range) == [-0.5, 2.5]  # every row's cells inside, nothing else
-    # A token the answer does not explain (difference 0) is still drawn, not white on white.
-    assert shows_on_white(fig.layout.coloraxis2.colorscale, 0.5)
-
-
-def test_token_heatmap_wraps_long_queries() -> None:
-    n = 95
-    fig = plots.token_heatmap([f"t{i}" for i in range(n)], np.ones(n), np.zeros(n))
-    assert len(fig.data) == 6  # 3 lines of at most 40 tokens, two heatmaps each
-    widths = [len(t.x) for t in fig.data[::2]]
-    assert widths == [40, 40, 15]
-    assert fig.layout.xaxis3.ticktext[0] == "t80"
+def test_token_text_colours_and_spans() -> None:
+    a, b = np.array([2.0, 4.0, 1.0]), np.array([1.0, 1.0, 2.0])
+    alone = plots.token_text(["x", "y", "z"], a, b, span="answer", color="alone")
+    assert np.allclose(alone.data[0].marker.color, a) and alone.layout.coloraxis.cmin == 0
+    assert alone.layout.height == 180  # one line: the least height, room for the colour bar
+    given = plots.token_text(["x", "y", "z"], a, b, span="answer", color="given")
+    assert np.allclose(given.data[0].marker.color, b)
+    assert given.layout.title.text.startswith("Answer tokens: NLL given the query")
+    assert f"ratio {b.mean() / a.mean():.3f} (IFD)" in given.layout.title.text
+    assert "given query 1.000" in given.data[0].hovertext[0]
     with pytest.raises(ValueError, match="differ in length"):
-        plots.token_heatmap(["a", "b"], [1.0], [1.0, 2.0])
+        plots.token_text(["a", "b"], [1.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match="color must be one of"):
+        plots.token_text(["a"], [1.0], [1.0], color="nll")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="span must be"):
+        plots.token_text(["a"], [1.0], [1.0], span="context")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_token_cells_never_overlap_for_any_length(seed: int) -> None:
+    """Random tokens of every length (up to longer than a line), newlines included: every cell
+    inside its line, no two cells of a figure intersecting, the text order kept."""
+    rng = np.random.default_rng(seed)
+    alphabet = list("abcdefghij ()[]:=<>&") + ["\n", "\t", "    ", "日本"]
+    n = int(rng.integers(300, 600))
+    tokens = ["".join(rng.choice(alphabet, size=int(rng.choice([1, 2, 3, 5, 8, 13, 120])))) for _ in range(n)]
+    cells = plots.token_cells(tokens, width=plots.TEXT_WIDTH)
+    assert len(cells) == n
+    for c in cells:
+        assert 0 <= c.start < c.end <= plots.TEXT_WIDTH + 1e-9
+        assert c.end - c.start == pytest.approx(text_columns(c.label) + 1)  # wide characters take two columns
+    for prev, nxt in zip(cells, cells[1:]):  # reading order: down the lines, left to right on each
+        assert (nxt.line, nxt.start) > (prev.line, prev.start)
+        if nxt.line == prev.line:
+            assert nxt.start >= prev.end + 0.2  # a gap between neighbours
+    fig = plots.token_text(tokens, rng.gamma(2, 1, n), rng.gamma(2, 1, n), span="answer")
+    assert _boxes_overlap(fig) == []
+    assert list(fig.data[0].y) == [c.line for c in cells]
+    assert fig.layout.height == 110 + 24 * (cells[-1].line + 1)  # the height grows with the lines, not the labels
+
+
+def test_token_cells_wrap_like_text() -> None:
+    cells = plots.token_cells(["def", " f", "():\n", "    return", " 1", "x" * 100], width=20)
+    assert [(c.line, c.label) for c in cells] == [
+        (0, "def"), (0, "\u00a0f"), (0, "():⏎"), (1, "\u00a0" * 4 + "return"), (1, "\u00a01"), (2, "x" * 18 + "…")]
+    (wide,) = plots.token_cells(["日本語" * 10], width=20)  # 60 columns: cut to the line, two per character
+    assert (wide.label, wide.end) == ("日本語" * 3 + "…", 20.0)  # 19 columns and the padding
+    newline_first = plots.token_cells(["x", "\n    y"], width=20)
+    assert [c.line for c in newline_first] == [0, 1]  # the token that starts a line starts it
+    with pytest.raises(ValueError, match="width"):
+        plots.token_cells(["a"], width=2)
 
 
 def test_length_histograms() -> None:
@@ -414,7 +464,7 @@ def test_empty_inputs_give_explanatory_figures(scores: pd.DataFrame) -> None:
                                                                  parse_recipe({"method": "random", "budget": 0.1}))))
     assert is_message(plots.roc_figure({}))
     assert is_message(plots.pr_figure({}))
-    assert is_message(plots.token_heatmap([], [], []))
+    assert is_message(plots.token_text([], [], []))
     assert is_message(plots.length_histograms(pd.DataFrame({"query": [np.nan], "answer": [np.nan]})))
 
 

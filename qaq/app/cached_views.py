@@ -1,5 +1,9 @@
 """Views of the working table, cached on the workspace key (what the table was built from), so
-the table itself is never hashed. What they compute is in the library (:mod:`qaq.app.views` and below).
+the table itself is never hashed.
+
+Imports streamlit (``st.cache_data``). What they compute is in the app's streamlit-free modules
+(:mod:`qaq.app.dataset`, :mod:`qaq.app.arms`, :mod:`qaq.app.labels`, :mod:`qaq.app.exports`) and the
+library below them.
 """
 
 from __future__ import annotations
@@ -11,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import streamlit as st
 
-from qaq.app import views
-from qaq.app.views import Workspace
+from qaq.app import dataset, exports, labels
+from qaq.app.arms import overlap_table, retention_target
+from qaq.app.table import Workspace, table_of
 from qaq.app.workspace import file_key
 
 if TYPE_CHECKING:
@@ -23,20 +28,21 @@ _BY_KEY: dict[str | type[Any], Callable[[Any], Any]] = {Workspace: lambda ws: ws
 
 @st.cache_data(max_entries=8, show_spinner=False, hash_funcs=_BY_KEY)
 def lengths(ws: Workspace, *, model: str | None = None) -> tuple[pd.DataFrame, str]:
-    """:func:`qaq.app.views.lengths` of the working table."""
-    return views.lengths(ws.table, model)
+    """:func:`qaq.app.dataset.lengths` of the working table."""
+    return dataset.lengths(ws.table, model)
 
 
 @st.cache_data(max_entries=4, show_spinner=False, hash_funcs=_BY_KEY)
 def validation_report(ws: Workspace) -> dict[str, Any]:
-    """:func:`qaq.app.views.validation_report` of the working table."""
-    return views.validation_report(ws.table)
+    """:func:`qaq.app.dataset.validation_report` of the working table."""
+    return dataset.validation_report(ws.table)
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_BY_KEY)
 def _selection(ws: Workspace, recipe_json: str) -> tuple[pd.Series, pd.DataFrame]:
-    from qaq.select.recipes import parse_recipe
-    from qaq.select.selection import select, stratum_counts
+    from qaq.select.recipe_parsing import parse_recipe
+    from qaq.select.selection import select
+    from qaq.select.selection_report import stratum_counts
 
     recipe = parse_recipe(json.loads(recipe_json))
     picked = select(ws.table, recipe)
@@ -69,6 +75,14 @@ def suspicion(ws: Workspace, model: str) -> pd.DataFrame:
     return suspicion_scores(ws.table, model=model, strong=s, weak=w, bins=ws.bins)
 
 
+@st.cache_data(max_entries=4, show_spinner="Checking every row's flags…", hash_funcs=_BY_KEY)
+def flag_table(ws: Workspace) -> pd.DataFrame:
+    """:func:`qaq.select.flags.flag_table` of the working table under every scored model (Browse's flag filters)."""
+    from qaq.select.flags import flag_table as flags
+
+    return flags(ws.table, models=list(ws.models))
+
+
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_BY_KEY)
 def quadrants(ws: Workspace, diff_threshold: float, sum_threshold: float) -> pd.DataFrame:
     """:func:`qaq.select.compare.quadrant_counts` of the working table."""
@@ -79,11 +93,18 @@ def quadrants(ws: Workspace, diff_threshold: float, sum_threshold: float) -> pd.
 
 @st.cache_data(max_entries=8, show_spinner=False, hash_funcs=_BY_KEY)
 def strong_weak_spearman(ws: Workspace) -> pd.DataFrame:
-    """Spearman of the strong and weak RMI, overall (first line) and per stratum of the strong model."""
-    from qaq.select.correlations import strong_weak_spearman as spearman
+    """Spearman of the strong and weak RMI, overall (first line) and per stratum of the strong model.
+
+    The strata are the working table's (K quantile strata or the custom boundaries): the same as
+    every other view's, which :func:`qaq.select.correlations.strong_weak_spearman` (K only) could
+    not give with boundaries.
+    """
+    from qaq.columns import score_column
+    from qaq.select.correlations import spearman_by_stratum
 
     assert ws.strong is not None and ws.weak is not None, "called by the Disagreement page, which requires a pair"
-    return spearman(ws.table, strong=ws.strong, weak=ws.weak, bins=ws.bins)
+    s, w = score_column(ws.strong, "rmi"), score_column(ws.weak, "rmi")
+    return spearman_by_stratum(table_of(ws), s, w, stratum=score_column(ws.strong, "stratum"))
 
 
 @st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_BY_KEY)
@@ -95,10 +116,13 @@ def _retention(ws: Workspace, column: str, keep: Keep) -> pd.DataFrame:
 
 
 def retention(ws: Workspace, recipe: dict[str, Any]) -> tuple[pd.DataFrame, str] | None:
-    """The retention curve of the score a recipe thresholds, and that score's name (None for random)."""
+    """The retention curve of the score a recipe thresholds, and that score's column (None for random).
+
+    Curves of the working table's columns: a recipe built on the page ranks as the table does.
+    """
     from qaq.select.compare import KEEPS
 
-    target = views.retention_target(recipe)
+    target = retention_target(recipe)
     if target is None:
         return None
     column, keep = target
@@ -107,22 +131,22 @@ def retention(ws: Workspace, recipe: dict[str, Any]) -> tuple[pd.DataFrame, str]
 
 
 def overlaps(ws: Workspace, current: pd.Series, arms: dict[str, dict[str, Any]]) -> pd.DataFrame:
-    """:func:`qaq.app.views.overlap_table` of the current selection with each arm's."""
-    return views.overlap_table(current, {name: selection(ws, recipe)[0] for name, recipe in arms.items()})
+    """:func:`qaq.app.arms.overlap_table` of the current selection with each arm's."""
+    return overlap_table(current, {name: selection(ws, recipe)[0] for name, recipe in arms.items()})
 
 
 @st.cache_data(max_entries=8, show_spinner="Measuring detection quality…", hash_funcs=_BY_KEY)
 def _detection(ws: Workspace, source: tuple[str, str], model: str, labels_key: tuple | None) -> dict[str, Any]:
     column, clean = source
-    return views.detection_quality(
-        views.labelled_table(ws, column), suspicion(ws, model), label_col=column, clean=clean
+    return labels.detection_quality(
+        labels.labelled_table(ws, column), suspicion(ws, model), label_col=column, clean=clean
     )
 
 
 def detection(ws: Workspace, source: tuple[str, str], model: str) -> dict[str, Any]:
-    """:func:`qaq.app.views.detection_quality` of ``model``'s suspicion scores against a label source.
+    """:func:`qaq.app.labels.detection_quality` of ``model``'s suspicion scores against a label source.
 
-    ``source`` is one of :func:`qaq.app.views.label_sources`; the user's labels file is part of the key.
+    ``source`` is one of :func:`qaq.app.labels.label_sources`; the user's labels file is part of the key.
     """
     column, clean = source
     labels_key = file_key(ws.labels_file) if column == "label" else None
@@ -130,5 +154,5 @@ def detection(ws: Workspace, source: tuple[str, str], model: str) -> dict[str, A
 
 
 def export_files(ws: Workspace, recipe: dict[str, Any]) -> dict[str, bytes]:
-    """:func:`qaq.app.views.export_files` of the recipe's selection."""
-    return views.export_files(ws, recipe, selection(ws, recipe)[0])
+    """:func:`qaq.app.exports.export_files` of the recipe's selection."""
+    return exports.export_files(ws, recipe, selection(ws, recipe)[0])

@@ -41,6 +41,15 @@ SAMPLE_SCORES = sample_dir() / "code_instructions.scores.parquet"
 _CACHE_HOME = Path(os.environ.get("QAQ_APP_DIR", Path.home() / ".cache" / "qaq" / "app"))
 UPLOAD_DIR = _CACHE_HOME / "uploads"
 SCORES_DIR = _CACHE_HOME / "scores"
+RECENT_FILE = _CACHE_HOME / "recent.json"  # the Data page's recent datasets (qaq.app.recent)
+TIMINGS_FILE = _CACHE_HOME / "token-view-timings.json"  # model loads and token rates the token view measured
+
+
+def same_file(a: str | os.PathLike[str] | None, b: str | os.PathLike[str] | None) -> bool:
+    """Whether two paths name the same file (None only equals None)."""
+    if a is None or b is None:
+        return a is b
+    return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
 
 
 def page(name: str) -> str:

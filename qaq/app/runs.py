@@ -1,6 +1,9 @@
 """Uploads, loaded scoring models and background scoring jobs: what the app keeps in its folders.
 
-Loaded scoring models live under ``st.cache_resource`` keyed by spec + config, shared by sessions.
+Imports streamlit: loaded scoring models live under ``st.cache_resource`` keyed by spec + the
+config fields that loading reads, shared by sessions. What a job is asked to do (its device,
+models and :class:`qaq.jobs.ScoreRequest`) is set up in :mod:`qaq.app.score_setup`, which does
+not import it.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 from streamlit import config as st_config  # get_option looked up per call: tests patch it
 
-from qaq.app import paths, views
+from qaq.app import paths, score_setup
 from qaq.app.workspace import file_key
 from qaq.io.files import write_atomic
 
@@ -38,15 +41,30 @@ def save_upload(name: str, data: bytes) -> Path:
     return target
 
 
-device_summary = st.cache_data(show_spinner="Detecting the device…")(views.device_summary)  # torch: once
+device_summary = st.cache_data(show_spinner="Detecting the device…")(score_setup.device_summary)  # torch: once
 
 
-@st.cache_resource(max_entries=2, show_spinner="Loading the model (15-40 s the first time)…")
+# The ScoringConfig fields that load_scoring_model reads (a test keeps them so): configs differing only
+# in the others (max_length, batch_tokens, compile, padding_side) share one loaded model.
+LOAD_FIELDS = ("device", "dtype", "template", "system", "reverse_instruction", "trust_remote_code", "pack")
+
+
 def scoring_model(spec: str, config_json: str) -> Any:
-    """A loaded :class:`qaq.scoring.backend.ScoringModel`, shared by every session (keyed by spec + config)."""
+    """A loaded :class:`qaq.scoring.backend.ScoringModel`, shared by every session and page.
+
+    Keyed by spec + the config's :data:`LOAD_FIELDS` only, so the cost estimate reuses the model
+    the token view loaded (and the other way round), and changing the max length or the batch
+    budget does not load it again. The model is used eagerly: nothing here compiles it.
+    """
+    config = json.loads(config_json)
+    return _loaded_model(spec.strip(), json.dumps({k: config[k] for k in LOAD_FIELDS if k in config}, sort_keys=True))
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading the model (about 30 s on 2 CPU cores, once per server)…")
+def _loaded_model(spec: str, load_json: str) -> Any:
     from qaq.scoring.engine import ScoringConfig, load_scoring_model
 
-    return load_scoring_model(spec, ScoringConfig(**json.loads(config_json)))
+    return load_scoring_model(spec, ScoringConfig(**json.loads(load_json)))
 
 
 def score_output(data_path: str) -> Path:

@@ -1,14 +1,19 @@
-"""Widgets every page shares: the empty states, the chart and table defaults, reading selections."""
+"""Widgets every page shares: the empty states, the chart and table defaults, reading chart
+selections, and what a selection sets: the chart filter, custom stratum boundaries.
+
+Imports streamlit (it draws).
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 import pandas as pd
 import streamlit as st
 
-from qaq.app import paths
-from qaq.app.views import Workspace
+from qaq.app import paths, state
+from qaq.app.table import Workspace
 
 
 def require_table(ws: Workspace) -> pd.DataFrame:
@@ -84,3 +89,67 @@ def table_pick(event: Any, rows: pd.DataFrame) -> str | None:
     except (KeyError, TypeError):
         return None
     return str(rows["id"].iloc[picked[0]]) if picked and picked[0] < len(rows) else None
+
+
+def box_x_edges(event: Any) -> list[float]:
+    """The x-range edges of the boxes (and the x extent of the lassos) dragged on a chart."""
+    try:
+        selection = event["selection"]
+    except (KeyError, TypeError):
+        return []
+    edges: list[float] = []
+    for shape in [*selection.get("box", []), *selection.get("lasso", [])]:
+        xs = [float(x) for x in shape.get("x", []) if isinstance(x, (int, float))]
+        if xs:
+            edges += [min(xs), max(xs)]
+    return edges
+
+
+def use_boundaries(cuts: tuple[float, ...] | None) -> None:
+    """Stratify with these log PPL(Q) cut points (None: K quantile strata); the sidebar shows them."""
+    st.session_state["boundaries"] = tuple(cuts) if cuts else None
+    st.session_state.pop("_boundaries_error", None)
+
+
+def reset_boundaries() -> None:
+    """Back to K quantile strata (a button's callback)."""
+    use_boundaries(None)
+
+
+def reset_boundaries_button(ws: Workspace, *, key: str) -> None:
+    """A "Reset to K quantile strata" button, drawn while custom boundaries are in force."""
+    if ws.boundaries is not None:
+        st.button(
+            f"Reset to K = {ws.bins} quantile strata",
+            key=key,
+            on_click=reset_boundaries,
+            icon=":material/restart_alt:",
+            help="Drop the custom boundaries: back to the sidebar's K quantile strata.",
+        )
+
+
+def take_chart_filter(event: Any, *, key: str, chart: str) -> None:
+    """Make the points selected on a chart (box, lasso or clicks) the chart filter, then rerun.
+
+    Only a new selection counts: the chart keeps sending its last one on every run until its
+    figure changes, and that one must not come back after the user cleared the filter.
+    """
+    ids = point_ids(event)
+    if not ids:
+        return
+    seen = json.dumps([ids, event["selection"].get("box"), event["selection"].get("lasso")], default=str)
+    if st.session_state.get(f"_seen_{key}") == seen:
+        return
+    st.session_state[f"_seen_{key}"] = seen
+    state.set_chart_filter(ids, chart=chart)
+    st.rerun()
+
+
+def chart_filter_chip(*, key: str) -> None:
+    """The chart filter in force, if any: what it holds, and a button that clears it."""
+    f = state.chart_filter()
+    if f is None:
+        return
+    rows = f"{len(f.ids):,} row" + ("" if len(f.ids) == 1 else "s")
+    st.markdown(f":material/filter_alt: **Chart filter**: {rows} picked on {f.chart}")
+    st.button("Clear the chart filter", key=key, on_click=state.set_chart_filter, args=(None,), icon=":material/close:")

@@ -1,8 +1,12 @@
 """The working table of a session, built from cached reads, and :func:`current` for the pages.
 
+Imports streamlit (its caches and session state); the :class:`qaq.app.table.Workspace` it builds,
+and how the working table is derived, are in :mod:`qaq.app.table`, which does not.
 
-Caching: files are read under ``st.cache_data`` keyed by path + mtime + size (+ field mapping),
-so an edited file is re-read and nothing else is. The working table (data joined with scores
+Caching: files are read under ``st.cache_resource`` keyed by path + mtime + size (+ field
+mapping), so an edited file is re-read and nothing else is. ``cache_resource`` shares the one
+object instead of pickling a copy per run (0.5 s a run for a 300,000-row table, more at a million
+rows); that is safe because nothing downstream mutates a table it is given (the flow's rule). The working table (data joined with scores
 on ``id``, then strata, ranks and diff/sum) is cached on those keys + K + ranking + roles, and
 every view of it on that key (``Workspace.key``), never on the table's contents.
 """
@@ -17,8 +21,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from qaq.app import state, views
-from qaq.app.views import Workspace
+from qaq.app import state
+from qaq.app.table import Workspace, default_roles, working_table
 from qaq.columns import scored_models
 from qaq.io.runrecord import mapping_kwargs, run_record
 
@@ -35,7 +39,7 @@ def file_key(path: str | os.PathLike[str] | None) -> tuple[str, int, int] | None
     return (str(p.resolve()), s.st_mtime_ns, s.st_size)
 
 
-@st.cache_data(max_entries=4, show_spinner="Reading the dataset…")
+@st.cache_resource(max_entries=4, show_spinner="Reading the dataset…")
 def load_data(key: tuple[str, int, int], mapping: tuple[tuple[str, Any], ...]) -> pd.DataFrame:
     """:func:`qaq.io.datasets.load_dataset` of ``key[0]``; raises :class:`qaq.io.datasets.DataError`."""
     from qaq.io.datasets import load_dataset
@@ -43,7 +47,7 @@ def load_data(key: tuple[str, int, int], mapping: tuple[tuple[str, Any], ...]) -
     return load_dataset(key[0], **dict(mapping))
 
 
-@st.cache_data(max_entries=4, show_spinner="Reading the scores…")
+@st.cache_resource(max_entries=4, show_spinner="Reading the scores…")
 def load_scores(key: tuple[str, int, int]) -> tuple[pd.DataFrame, dict[str, Any]]:
     """:func:`qaq.io.scorefile.load_scores` of ``key[0]``; raises :class:`qaq.io.datasets.DataError`."""
     from qaq.io.scorefile import load_scores as _load
@@ -61,7 +65,7 @@ class Base:
     notes: tuple[str, ...] = ()  # things to tell the user (e.g. the data came from the score file)
 
 
-@st.cache_data(max_entries=4, show_spinner="Joining the scores…")
+@st.cache_resource(max_entries=4, show_spinner="Joining the scores…")
 def _base(data_key: tuple | None, mapping: tuple, scores_key: tuple | None) -> Base:
     """Data joined with scores on id. Raises DataError/ValueError with the reason."""
     from qaq.select.selection import attach_scores
@@ -101,7 +105,7 @@ def _summary(data_key: tuple | None, mapping: tuple, scores_key: tuple | None) -
     return (scored_models(base.table.columns) if base.table is not None else []), base.meta
 
 
-@st.cache_data(max_entries=4, show_spinner="Ranking…")
+@st.cache_resource(max_entries=4, show_spinner="Ranking…")
 def _derived(
     data_key: tuple | None,
     mapping: tuple,
@@ -110,12 +114,13 @@ def _derived(
     ranking: str,
     strong: str | None,
     weak: str | None,
+    boundaries: tuple[float, ...] | None = None,
 ) -> tuple[pd.DataFrame | None, str | None, dict, tuple]:
-    """The working table (:func:`qaq.app.views.working_table`), its source file, metadata and notes."""
+    """The working table (:func:`qaq.app.table.working_table`), its source file, metadata and notes."""
     base = _base(data_key, mapping, scores_key)
     table = base.table
     if table is not None:
-        table = views.working_table(table, bins=bins, ranking=ranking, strong=strong, weak=weak)
+        table = working_table(table, bins=bins, ranking=ranking, strong=strong, weak=weak, boundaries=boundaries)
     return table, base.source_path, base.meta, base.notes
 
 
@@ -131,15 +136,18 @@ def workspace() -> Workspace:
     data_key, scores_key = file_key(ss["data_path"]), file_key(ss["scores_path"])
     mapping = mapping_kwargs(ss["mapping"])
     bins, ranking = int(ss["bins"]), ss["ranking"]
-    common = dict(data_path=ss["data_path"], scores_path=ss["scores_path"], bins=bins, ranking=ranking)
+    boundaries = tuple(ss["boundaries"]) if ss.get("boundaries") else None  # custom strata (sidebar, Distributions)
+    common = dict(
+        data_path=ss["data_path"], scores_path=ss["scores_path"], bins=bins, ranking=ranking, boundaries=boundaries
+    )
     try:
         models, meta = _summary(data_key, mapping, scores_key)
-        strong, weak = views.default_roles(models, meta)
+        strong, weak = default_roles(models, meta)
         if ss.get("strong") not in models:
             ss["strong"] = strong
         if ss.get("weak") not in models or ss.get("weak") == ss.get("strong"):
             ss["weak"] = weak if weak != ss["strong"] else next((m for m in models if m != ss["strong"]), None)
-        key = (data_key, mapping, scores_key, bins, ranking, ss["strong"], ss["weak"])
+        key = (data_key, mapping, scores_key, bins, ranking, ss["strong"], ss["weak"], boundaries)
         table, source, meta, notes = _derived(*key)
     except (DataError, LabelsError, ValueError, KeyError) as e:
         return Workspace(None, error=str(e), **common)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -12,6 +14,8 @@ from qaq.columns import score_column
 from qaq.plots.base import (
     DIVERGING,
     MODEL_COLORS,
+    PICKED_COLOR,
+    SELECTED_COLOR,
     _check_positive,
     _esc,
     _floats,
@@ -19,8 +23,11 @@ from qaq.plots.base import (
     _left_out,
     _message_figure,
     _require,
+    _ring,
+    _row_text,
     _sample,
     _sample_note,
+    _selected_mask,
     _title,
 )
 from qaq.select.compare import quadrant_counts
@@ -32,19 +39,29 @@ def _clip(v: float) -> float:
     return min(max(v, 0.04), 0.96)
 
 
-def ifd_vs_rmi(df: pd.DataFrame, model: str, *, max_points: int = 20000, seed: int = 0) -> go.Figure:
+def ifd_vs_rmi(
+    df: pd.DataFrame,
+    model: str,
+    *,
+    selected: pd.Series | np.ndarray | None = None,
+    max_points: int = 20000,
+    seed: int = 0,
+) -> go.Figure:
     """IFD against RMI for one model, with Spearman's rho (over every row) in the title.
 
     A table without IFD (the QAQ authors' files carry RMI only) gives an explanatory figure.
 
     Args:
-        df: the qaq table with ``NAME_rmi`` (and ``NAME_ifd``).
+        df: the qaq table with ``NAME_rmi`` (and ``NAME_ifd``; ``id``, ``query``, ``answer`` go
+            into the hover when present).
         model: the model NAME.
+        selected: boolean mask aligned with ``df``: those rows get a dark ring (trace ``selected``).
         max_points: at most this many points are drawn (a seeded random sample beyond).
         seed: the sample's seed.
 
     Returns:
-        The figure: one ``go.Scattergl``, a dotted line at IFD = 1 (Cherry drops rows above).
+        The figure: a ``go.Scattergl`` of the rows (and one of the selected rows among them), a
+        dotted line at IFD = 1 (Cherry drops rows above).
     """
     _check_positive("max_points", max_points)
     rmi_col, ifd_col = score_column(model, "rmi"), score_column(model, "ifd")
@@ -53,6 +70,7 @@ def ifd_vs_rmi(df: pd.DataFrame, model: str, *, max_points: int = 20000, seed: i
     if ifd_col not in df.columns:
         return _message_figure(title, f"This table has no IFD scores for {_esc(model)} (column {ifd_col!r}).")
     rmi, ifd = _floats(df, rmi_col), _floats(df, ifd_col)
+    sel = _selected_mask(df, selected)
     rows = np.flatnonzero(np.isfinite(rmi) & np.isfinite(ifd))
     if len(rows) == 0:
         return _message_figure(title, f"No rows with both RMI and IFD for {_esc(model)}.")
@@ -60,16 +78,20 @@ def ifd_vs_rmi(df: pd.DataFrame, model: str, *, max_points: int = 20000, seed: i
     rho_text = "n/a" if math.isnan(rho) else f"{rho:.3f}"
     pick = _sample(len(rows), max_points, seed)
     shown = rows if pick is None else rows[pick]
+    text = _row_text(df, shown)
     fig = go.Figure(
         go.Scattergl(
             x=rmi[shown],
             y=ifd[shown],
             mode="markers",
-            name=_esc(model),
+            name="rows",
             marker={"color": MODEL_COLORS[0], "size": 4, "opacity": 0.5},
-            hovertemplate="RMI %{x:.3f}<br>IFD %{y:.3f}<extra></extra>",
+            text=text,
+            hovertemplate="RMI %{x:.3f} · IFD %{y:.3f}" + ("<br>%{text}" if text else "") + "<extra></extra>",
         )
     )
+    if sel is not None:
+        fig.add_trace(_ring(rmi, ifd, shown[sel[shown]], f"selected by the recipe ({int(sel.sum()):,} rows)"))
     fig.add_hline(
         y=1.0,
         line={"color": "rgba(60,60,60,0.6)", "width": 1, "dash": "dot"},
@@ -78,12 +100,19 @@ def ifd_vs_rmi(df: pd.DataFrame, model: str, *, max_points: int = 20000, seed: i
     )
     fig.update_xaxes(title_text="RMI (nats)")
     fig.update_yaxes(title_text="IFD (log PPL(A|Q) / log PPL(A))")
+    fig.update_layout(dragmode="select", showlegend=sel is not None, legend=_LEGEND)
     notes = [
         f"Spearman over {len(rows):,} rows",
         _sample_note(len(rows), max_points, seed),
         _left_out(len(df) - len(rows), "without RMI or IFD"),
     ]
-    return _layout(fig, _title(f"{title}: Spearman ρ = {rho_text}", notes), height=480)
+    fig = _layout(fig, _title(f"{title}: Spearman ρ = {rho_text}", notes), height=480)
+    if sel is not None:
+        fig.update_layout(margin={"b": 90})
+    return fig
+
+
+_LEGEND = {"orientation": "h", "x": 0, "y": -0.16, "yanchor": "top"}  # below the plot: the width stays the plot's
 
 
 def rank_scatter(
@@ -93,6 +122,8 @@ def rank_scatter(
     weak: str,
     diff_threshold: float = 0.1,
     sum_threshold: float = 1.0,
+    selected: pd.Series | np.ndarray | None = None,
+    picked: Sequence[str] = (),
     max_points: int = 20000,
     seed: int = 0,
 ) -> go.Figure:
@@ -102,40 +133,48 @@ def rank_scatter(
     x = weak rank and y = strong rank the line ``diff = t`` is ``y = x + t`` and ``sum = s`` is
     ``y = s - x``. The four regions they cut are annotated with the counts of
     :func:`qaq.select.compare.quadrant_counts` over *all* rows (not just the drawn sample); the title
-    carries the Diff-High / Diff-Low / Sum-High / Sum-Low totals.
+    carries the Diff-High / Diff-Low / Sum-High / Sum-Low totals. Opens in box-select drag mode.
 
     Args:
         df: a table with ``id``, ``STRONG_rank`` and ``WEAK_rank``
-            (:func:`qaq.select.strata.add_disagreement`).
+            (:func:`qaq.select.disagreement.add_disagreement`); ``query`` and ``answer`` go into the
+            hover when present.
         strong: the strong model NAME.
         weak: the weak model NAME.
         diff_threshold: t.
         sum_threshold: s.
+        selected: boolean mask aligned with ``df``: the recipe's rows, drawn as dark rings.
+        picked: ids of rows picked on a chart (the app's chart filter), drawn as orange squares
+            (every one, even outside the sample).
         max_points: at most this many points are drawn (a seeded random sample beyond).
         seed: the sample's seed.
 
     Returns:
-        The figure: one ``go.Scattergl`` whose ``customdata`` is the row ``id`` of each point
-        (for point selection), colored by Diff; the two lines are layout shapes.
+        The figure: a ``go.Scattergl`` of the rows (``rows``) whose ``customdata`` is each point's
+        row ``id`` (for point selection), colored by Diff; then, when given, ``selected`` and
+        ``picked`` traces (also carrying ids); the two lines are layout shapes.
     """
     _check_positive("max_points", max_points)
     for name, t in (("diff_threshold", diff_threshold), ("sum_threshold", sum_threshold)):
         if not math.isfinite(t):
             raise ValueError(f"{name} must be a finite number, got {t!r}")
     rs_col, rw_col = score_column(strong, "rank"), score_column(weak, "rank")
-    _require(df, ["id", rs_col, rw_col], " (run qaq.select.strata.add_disagreement first)")
+    _require(df, ["id", rs_col, rw_col], " (run qaq.select.disagreement.add_disagreement first)")
+    sel = _selected_mask(df, selected)
     title = f"Strong vs weak RMI rank: {_esc(strong)} vs {_esc(weak)}"
     rs, rw = _floats(df, rs_col), _floats(df, rw_col)
-    rows = np.flatnonzero(np.isfinite(rs) & np.isfinite(rw))
+    ranked = np.isfinite(rs) & np.isfinite(rw)
+    rows = np.flatnonzero(ranked)
     if len(rows) == 0:
         return _message_figure(title, "No rows ranked by both models.")
     d, s = rs[rows] - rw[rows], rs[rows] + rw[rows]
     q = quadrant_counts(pd.DataFrame({"diff": d, "sum": s}), diff_threshold=diff_threshold, sum_threshold=sum_threshold)
 
     pick = _sample(len(rows), max_points, seed)
-    shown = np.arange(len(rows)) if pick is None else pick
-    ids = df["id"].to_numpy()[rows[shown]].astype(str)
-    fig = go.Figure(_rank_points(ids, rw[rows[shown]], rs[rows[shown]], d[shown], strong=strong, weak=weak))
+    shown = rows if pick is None else rows[pick]
+    fig = go.Figure(_rank_points(df, shown, rw, rs, name="rows", strong=strong, weak=weak))
+    for on, name, marker in _rank_overlays(df, shown, ranked, sel, picked):
+        fig.add_trace(_rank_points(df, on, rw, rs, name=name, strong=strong, weak=weak, marker=marker))
     t, sm = float(diff_threshold), float(sum_threshold)
     _annotate_quadrants(fig, q, t, sm)
     notes = [
@@ -147,7 +186,32 @@ def rank_scatter(
         _sample_note(len(rows), max_points, seed),
         _left_out(len(df) - len(rows), "without both ranks"),
     ]
-    fig.update_layout(shapes=_threshold_lines(t, sm), showlegend=False)
+    fig.update_layout(shapes=_threshold_lines(t, sm), showlegend=len(fig.data) > 1, legend=_LEGEND, dragmode="select")
+    _square_axes(fig, strong=strong, weak=weak)
+    fig = _layout(fig, _title(title, notes), height=620)
+    if len(fig.data) > 1:
+        fig.update_layout(margin={"b": 90})
+    return fig
+
+
+def _rank_overlays(
+    df: pd.DataFrame, shown: np.ndarray, ranked: np.ndarray, sel: np.ndarray | None, picked: Sequence[str]
+) -> list[tuple[np.ndarray, str, dict[str, Any]]]:
+    """(rows, trace name, marker) of the rank scatter's overlays: the recipe's drawn rows as dark
+    rings, and every row of the chart filter (drawn or not: the user chose them) as squares."""
+    overlays = []
+    if sel is not None:
+        ring = {"symbol": "circle-open", "size": 8, "color": SELECTED_COLOR, "line": {"width": 1.5}}
+        overlays.append((shown[sel[shown]], f"selected by the recipe ({int(sel.sum()):,} rows)", ring))
+    if len(picked):
+        on = np.flatnonzero(ranked & df["id"].astype(str).isin(set(map(str, picked))).to_numpy())
+        square = {"symbol": "square-open", "size": 10, "color": PICKED_COLOR, "line": {"width": 2}}
+        overlays.append((on, f"chart filter ({len(on):,} rows)", square))
+    return overlays
+
+
+def _square_axes(fig: go.Figure, *, strong: str, weak: str) -> None:
+    """The rank scatter's unit square: x the weak rank, y the strong rank."""
     fig.update_xaxes(title_text=f"{_esc(weak)} RMI rank (weak model)", range=[0, 1.02], constrain="domain")
     # Square, so the diagonal lines keep their meaning; constrain="domain" on both axes shrinks
     # whichever side is too long instead of widening a range past [0, 1].
@@ -158,23 +222,36 @@ def rank_scatter(
         scaleratio=1,
         constrain="domain",
     )
-    return _layout(fig, _title(title, notes), height=620)
 
 
 def _rank_points(
-    ids: np.ndarray, x: np.ndarray, y: np.ndarray, diff: np.ndarray, *, strong: str, weak: str
+    df: pd.DataFrame,
+    rows: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    name: str,
+    strong: str,
+    weak: str,
+    marker: dict | None = None,
 ) -> go.Scattergl:
-    """The drawn rows of :func:`rank_scatter`: x = weak rank, y = strong rank, colored by Diff."""
-    # customdata keeps the raw ids (the app looks rows up by them); hover shows an escaped copy
-    # only when an id holds characters Plotly would read as markup.
-    marked = any(c in i for i in ids for c in "<>&") if len(ids) else False
+    """Rows (positions) of :func:`rank_scatter`: x = weak rank, y = strong rank; colored by Diff
+    unless a ``marker`` is given. ``customdata`` keeps the raw ids (the app looks rows up by
+    them); the hover shows escaped copies, with the start of Q and A."""
+    diff = y[rows] - x[rows]
+    text = None
+    if marker is None:  # the rows' own trace; the rings and squares over them leave the hover to it
+        numbers = [f"Diff {d:+.3f} · Sum {t:.3f}" for d, t in zip(diff, y[rows] + x[rows])]
+        about = _row_text(df, rows)
+        text = numbers if about is None else [f"{n}<br>{a}" for n, a in zip(numbers, about)]
     return go.Scattergl(
-        x=x,
-        y=y,
+        x=x[rows],
+        y=y[rows],
         mode="markers",
-        name="rows",
-        customdata=ids,
-        marker={
+        name=name,
+        customdata=df["id"].to_numpy()[rows].astype(str),
+        marker=marker
+        or {
             "color": diff,
             "colorscale": DIVERGING,
             "cmid": 0.0,
@@ -182,11 +259,9 @@ def _rank_points(
             "opacity": 0.6,
             "colorbar": {"title": {"text": "Diff"}, "thickness": 12},
         },
-        hovertemplate=(
-            "id %{" + ("text" if marked else "customdata") + "}<br>"
-            f"{_esc(strong)} rank %{{y:.3f}}<br>{_esc(weak)} rank %{{x:.3f}}<extra></extra>"
-        ),
-        text=[_esc(i) for i in ids] if marked else None,
+        text=text,
+        hovertemplate=f"{_esc(strong)} rank %{{y:.3f}} · {_esc(weak)} rank %{{x:.3f}}<br>%{{text}}<extra></extra>",
+        hoverinfo="skip" if marker is not None else None,
     )
 
 

@@ -3,56 +3,97 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from qaq.plots.base import MODEL_COLORS, _esc, _layout, _message_figure, _require, _thin, _title
+from qaq.plots.base import MODEL_COLORS, SELECTED_COLOR, _esc, _layout, _message_figure, _require, _thin, _title
 
 _CURVE_POINTS = 5000  # ROC / PR curves longer than this are thinned
 
 _UNIT_RANGE = (-0.02, 1.02)  # ROC / PR axes: [0, 1] with room for a line drawn on 0 or 1
 
 
-def retention_figure(curve: pd.DataFrame, *, score_name: str) -> go.Figure:
-    """Fraction of rows a threshold keeps, from :func:`qaq.select.compare.retention_curve`.
+def retention_figure(
+    curve: pd.DataFrame, *, score_name: str, cut: Sequence[float] = (), kept: int | None = None
+) -> go.Figure:
+    """Fraction of rows a threshold keeps, from :func:`qaq.select.compare.retention_curve`, with the
+    current selection's cut.
 
     Args:
         curve: columns ``threshold``, ``kept``, ``fraction``.
         score_name: the score's name for the titles (e.g. ``"diff"``, ``"strong RMI"``).
+        cut: where the current selection cuts the score: one value (a threshold, or the last
+            value a budget keeps) or two (a band, kept between them: both edges are drawn and
+            the band shaded); empty for none.
+        kept: rows the current selection keeps, for the cut's label.
 
     Returns:
-        The figure: one line, x "SCORE threshold", y "fraction of rows kept".
+        The figure: the curve (trace ``curve``); with a cut, a trace ``cut`` marking the curve
+        at each edge, a dashed line per edge (layout shapes named ``cut``) and, for a band, a
+        shaded rectangle (named ``band``).
     """
     _require(curve, ["threshold", "kept", "fraction"])
+    if len(cut) > 2:
+        raise ValueError(f"cut is at most two values (a band), got {len(cut)}")
     name = _esc(score_name)
     title = f"Retention by {name} threshold"
     ok = curve["fraction"].notna() & curve["threshold"].notna()
     if not ok.any():
         return _message_figure(title, f"No {name} values to threshold.")
     c = curve[ok]
+    x, y = c["threshold"].to_numpy(dtype=np.float64), c["fraction"].to_numpy(dtype=np.float64)
     fig = go.Figure(
         go.Scatter(
-            x=c["threshold"].to_numpy(dtype=np.float64),
-            y=c["fraction"].to_numpy(dtype=np.float64),
+            x=x,
+            y=y,
             customdata=c["kept"].to_numpy(dtype=np.int64),
             mode="lines",
-            name=name,
+            name="curve",
             hovertemplate="threshold %{x:.3f}<br>%{customdata:,} rows kept (%{y:.1%})<extra></extra>",
         )
     )
+    notes = []
+    if cut:
+        edges = [float(v) for v in cut]
+        line = {"color": SELECTED_COLOR, "width": 1.5, "dash": "dash"}
+        shapes = [
+            {"type": "line", "name": "cut", "x0": e, "x1": e, "y0": 0, "y1": 1, "yref": "paper", "line": line}
+            for e in edges
+        ]
+        if len(edges) == 2:
+            shapes.insert(
+                0,
+                {"type": "rect", "name": "band", "x0": edges[0], "x1": edges[1], "y0": 0, "y1": 1, "yref": "paper",
+                 "fillcolor": "rgba(30,30,30,0.10)", "line": {"width": 0}, "layer": "below"},
+            )  # fmt: skip
+        where = f"{edges[0]:.3g}" if len(edges) == 1 else f"between {edges[0]:.3g} and {edges[1]:.3g}"
+        label = f"current selection: cut {where}" + (f", {kept:,} rows kept" if kept is not None else "")
+        fig.add_trace(
+            go.Scatter(
+                x=edges,
+                y=np.interp(edges, x, y) if np.all(np.diff(x) >= 0) else [None] * len(edges),
+                mode="markers",
+                name="cut",
+                marker={"color": SELECTED_COLOR, "size": 9, "symbol": "diamond"},
+                hovertemplate=f"{label}<extra></extra>",
+            )
+        )
+        fig.update_layout(shapes=shapes)
+        notes.append(label)
     fig.update_xaxes(title_text=f"{name} threshold")
     fig.update_yaxes(title_text="fraction of rows kept", range=[0, 1.02], tickformat=".0%")
-    return _layout(fig, _title(title), height=380)
+    fig.update_layout(showlegend=False)
+    return _layout(fig, _title(title, notes), height=380)
 
 
 def stratum_counts_figure(counts: pd.DataFrame) -> go.Figure:
     """Selected and not-selected rows per PPL(Q) stratum, stacked (bar height = stratum size).
 
     Args:
-        counts: :func:`qaq.select.selection.stratum_counts` (``stratum``, ``rows``, ``selected``);
+        counts: :func:`qaq.select.selection_report.stratum_counts` (``stratum``, ``rows``, ``selected``);
             a ``<NA>`` stratum (rows without PPL(Q)) is drawn as ``none``.
 
     Returns:

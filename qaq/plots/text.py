@@ -1,9 +1,11 @@
-"""The text itself: one example's per-token NLL, and the data's length histograms."""
+"""The text itself: one example's per-token NLL as wrapped text, and the data's length histograms."""
 
 from __future__ import annotations
 
-import math
+import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -22,12 +24,32 @@ from qaq.plots.base import (
     _title,
 )
 
-TOKENS_PER_LINE = 40  # token heatmap: wrap the query after this many tokens
+TEXT_WIDTH = 80  # token text: character columns per line (a token longer than a line is shortened)
+LINE_PX = 24  # token text: pixels per line of tokens
+# Token text: a cell is its label's columns plus _PAD, the room for the 3 px plotly.js keeps on each
+# side of a bar's text (without it a one-character label does not fit and is hidden); _GAP blank
+# columns separate neighbouring cells of the same colour.
+_PAD = 1.0
+_GAP = 0.25
+_MIN_FONT = 8  # token text: a label that fits only below this size is hidden (its hover remains)
+_MIN_PX = 180  # token text: the figure's least height (room for its colour bar)
 
-_HEATMAP_ROWS = ("without answer", "with answer", "explained by answer")
+# What a token text cell can be coloured by: the per-token value and its name in titles and hover.
+TokenColor = Literal["explained", "alone", "given"]
+TOKEN_COLORS: tuple[TokenColor, ...] = get_args(TokenColor)
+_COLOR_TITLES = {
+    "explained": "what the {other} explains (NLL alone − given the {other})",
+    "alone": "NLL alone",
+    "given": "NLL given the {other}",
+}
+SPAN_OTHER = {"query": "answer", "answer": "query"}  # the text each span is conditioned on
 
 # Whitespace made visible in tokens; the order matters only for "\r\n" (one symbol each).
 _VISIBLE_WS = {"\n": "⏎", "\r": "␍", "\t": "⇥", " ": "·"}
+# In a cell, a space stays blank (a non-breaking one: SVG text collapses ordinary spaces); the
+# other whitespace shows as its symbol.
+_CELL_WS = {**_VISIBLE_WS, " ": "\u00a0"}
+_PIECE = "⋯"  # a token that carries part of a character the next token completes
 
 
 def _visible_token(token: str, *, limit: int | None = None) -> str:
@@ -38,140 +60,170 @@ def _visible_token(token: str, *, limit: int | None = None) -> str:
     return _esc(shown)
 
 
-def token_heatmap(tokens: Sequence[str], nll_q: Sequence[float], nll_q_given_a: Sequence[float]) -> go.Figure:
-    """Per-token NLL of one query without and with the answer, and what the answer explains.
+@dataclass(frozen=True)
+class TokenCell:
+    """Where one token sits in the token text layout: a line and a span of character columns."""
 
-    Three rows per line of at most 40 tokens: ``without answer`` (NLL of each query token,
-    query alone), ``with answer`` (conditioned on the answer) and ``explained by answer``
-    (their difference; its mean over the tokens is the RMI). Tokens are tick labels and hover
-    text with whitespace made visible (``⏎``, ``·``, ``⇥``) and HTML-escaped.
+    line: int  # 0 = the first line
+    start: float  # first column (0-based; fractional: cells are separated by a gap)
+    end: float  # past the last column; ``end - start``: the label's width (:func:`text_columns`) + padding
+    label: str  # what the cell shows (not escaped): whitespace as blanks or symbols, shortened to fit a line
+
+
+def text_columns(text: str) -> int:
+    """Columns ``text`` takes in a monospace font: two for a wide character (CJK, most emoji), else one."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _fit(label: str, width: int) -> str:
+    """``label`` cut to at most ``width`` columns, ending in ``…`` when cut."""
+    if text_columns(label) <= width:
+        return label
+    while text_columns(label) > width - 1:
+        label = label[:-1]
+    return label + "…"
+
+
+def token_cells(tokens: Sequence[str], *, width: int = TEXT_WIDTH) -> list[TokenCell]:
+    r"""Lay tokens out like text: left to right, wrapped at ``width`` columns, a new line after ``"\n"``.
+
+    Each cell is as wide as its label (:func:`text_columns`: a column per character, two for a
+    wide one) and a column of padding, and cells on a line are separated by a gap, so no two
+    cells overlap, on any line, for any number or length of tokens.
+    A label longer than a line is shortened to the line with ``…``. A token that ends a line
+    (``"):\n"``) ends its line; one that starts the next (``"\n    return"``) starts a new line.
+
+    >>> [(c.line, c.start, c.end, c.label) for c in token_cells(["def", " f", "():\n", "pass"], width=14)]
+    [(0, 0.0, 4.0, 'def'), (0, 4.25, 7.25, '\xa0f'), (0, 7.5, 12.5, '():⏎'), (1, 0.0, 5.0, 'pass')]
+    >>> [(c.line, c.label) for c in token_cells(["x", "\n  y"], width=8)]
+    [(0, 'x'), (1, '⏎\xa0\xa0y')]
+    """
+    if width < 3:
+        raise ValueError(f"width must be at least 3 columns, got {width}")
+    cells: list[TokenCell] = []
+    line, col = 0, 0.0
+    for token in tokens:
+        label = _fit("".join(_CELL_WS.get(ch, ch) for ch in token) or _PIECE, int(width - _PAD))
+        columns = text_columns(label) + _PAD
+        newline = token.rfind("\n")
+        starts_line = newline >= 0 and newline < len(token) - 1  # text follows its last newline
+        if col > 0 and (starts_line or col + columns > width):
+            line, col = line + 1, 0.0
+        cells.append(TokenCell(line, round(col, 6), round(col + columns, 6), label))
+        col += columns + _GAP
+        if newline >= 0 and not starts_line:  # the token ends its line, as the text reads
+            line, col = line + 1, 0.0
+    return cells
+
+
+def token_text(
+    tokens: Sequence[str],
+    alone: Sequence[float],
+    given: Sequence[float],
+    *,
+    span: Literal["query", "answer"] = "query",
+    color: TokenColor = "explained",
+    width: int = TEXT_WIDTH,
+) -> go.Figure:
+    """One span's tokens as wrapped text, a coloured cell per token, its NLLs on hover.
+
+    For the query, ``alone`` is the NLL of each token without the answer and ``given`` with it
+    (mean of ``alone - given``: the RMI); for the answer, without and with the query (the
+    means' ratio ``given / alone``: the IFD). The cells are coloured by ``color``: ``explained``
+    (``alone - given``, on a diverging scale centred on 0: blue where the other text makes the
+    token easier), ``alone`` or ``given`` (NLL, on one sequential scale from 0). The colour
+    scales stop at the 98th percentile, so one extreme token does not wash out the others.
+
+    Layout: :func:`token_cells`; each token is a horizontal ``go.Bar`` spanning its cell (one
+    trace), its label drawn inside it, never rotated, shrunk to fit its own cell, or hidden
+    below 8 px (the hover has it): labels cannot overlap. Labels and hover text are escaped.
 
     Args:
-        tokens: the query's tokens as text.
-        nll_q: NLL (nats) of each token, query alone.
-        nll_q_given_a: NLL (nats) of each token given the answer.
+        tokens: the span's tokens as text (:func:`qaq.scoring.tokens.token_pieces`).
+        alone, given: NLL (nats) of each token without and with the other text.
+        span: ``"query"`` or ``"answer"``, for the titles.
+        color: what the cells are coloured by (:data:`TOKEN_COLORS`).
+        width: character columns per line.
 
     Returns:
-        The figure: one subplot per line, each with two ``go.Heatmap`` traces (the NLL rows at
-        y = 0, 1 on one color scale, the difference at y = 2 on a diverging one); the y axes
-        are numeric, labelled by tick text, top row first.
+        The figure; a message figure when there are no tokens.
 
     Raises:
-        ValueError: when the three sequences differ in length.
+        ValueError: the three sequences differ in length, or an unknown ``span``/``color``.
     """
+    if span not in SPAN_OTHER:
+        raise ValueError(f"span must be 'query' or 'answer', got {span!r}")
+    if color not in TOKEN_COLORS:
+        raise ValueError(f"color must be one of {', '.join(TOKEN_COLORS)}, got {color!r}")
     toks = [str(t) for t in tokens]
-    a = np.asarray(nll_q, dtype=np.float64)
-    b = np.asarray(nll_q_given_a, dtype=np.float64)
+    a = np.asarray(alone, dtype=np.float64)
+    b = np.asarray(given, dtype=np.float64)
     if not (len(toks) == len(a) == len(b)):
-        raise ValueError(f"tokens, nll_q and nll_q_given_a differ in length ({len(toks)}, {len(a)}, {len(b)})")
-    title = "Query tokens: what the answer explains"
+        raise ValueError(f"tokens, alone and given differ in length ({len(toks)}, {len(a)}, {len(b)})")
+    other = SPAN_OTHER[span]
+    title = f"{span.capitalize()} tokens: {_COLOR_TITLES[color].format(other=other)}"
     if not toks:
-        return _message_figure(title, "No query tokens to show.")
+        return _message_figure(title, f"No {span} tokens to show.", height=200)
+    cells = token_cells(toks, width=width)
     d = a - b
-    n_lines = math.ceil(len(toks) / TOKENS_PER_LINE)
-    fig = make_subplots(rows=n_lines, cols=1, vertical_spacing=min(0.08, 0.6 / n_lines))
-    for line in range(n_lines):
-        _add_heatmap_line(fig, toks, a, b, d, line)
-    fig.update_layout(**_heatmap_color_axes(a, b, d))
-    both = np.isfinite(d)  # the mean of the difference is RMI only over tokens scored both ways
-    note = f"{len(toks):,} tokens"
-    if both.any():
-        note += (
-            f"; mean NLL {a[both].mean():.3f} without, {b[both].mean():.3f} with the answer; "
-            f"mean explained (RMI) {d[both].mean():.3f} nats"
-        )
-    fig = _layout(fig, _title(title, [note]), height=140 + 170 * n_lines)
-    fig.update_layout(margin={"r": 110, "b": 70})
+    value = {"explained": d, "alone": a, "given": b}[color]
+    n_lines = cells[-1].line + 1
+    hover = [
+        f"#{i} {_visible_token(t)}<br>alone {x:.3f} · given {other} {y:.3f}<br>explained {x - y:+.3f} nats"
+        for i, (t, x, y) in enumerate(zip(toks, a, b))
+    ]
+    fig = go.Figure(_token_bar(cells, value, hover))
+    fig.update_xaxes(range=[0, width], visible=False, fixedrange=True)
+    fig.update_yaxes(range=[n_lines - 0.5, -0.5], visible=False, fixedrange=True)
+    fig.update_layout(
+        coloraxis=_token_color_axis(value, color),
+        uniformtext={"minsize": _MIN_FONT, "mode": "hide"},
+        bargap=0,
+        showlegend=False,
+    )
+    fig = _layout(fig, _title(title, [_token_note(toks, a, b, span)]), height=max(110 + LINE_PX * n_lines, _MIN_PX))
+    fig.update_layout(margin={"l": 10, "r": 10, "b": 10})
     return fig
 
 
-def _add_heatmap_line(fig: go.Figure, toks: list[str], a: np.ndarray, b: np.ndarray, d: np.ndarray, line: int) -> None:
-    """Draw tokens ``line * TOKENS_PER_LINE ..`` of :func:`token_heatmap` into subplot row ``line + 1``."""
-    # The rows sit at numeric y = 0, 1, 2 with tick labels, not on a categorical axis: two
-    # heatmaps sharing one categorical y axis with different categories draw nothing at all in
-    # the plotly.js that Streamlit bundles. The row's name goes into the hover text instead.
-    hover = "%{text}: %{z:.3f} nats<extra></extra>"
-    rows = list(range(len(_HEATMAP_ROWS)))
-    lo, hi = line * TOKENS_PER_LINE, min((line + 1) * TOKENS_PER_LINE, len(toks))
-    pos = np.arange(lo, hi)
-    shown = [_visible_token(t) for t in toks[lo:hi]]
-    text = [[f"#{p} {s}<br>{row}" for p, s in zip(pos, shown)] for row in _HEATMAP_ROWS]
-    fig.add_trace(
-        go.Heatmap(
-            x=pos,
-            y=rows[:2],
-            z=np.vstack([a[lo:hi], b[lo:hi]]),
-            text=text[:2],  # (2, n)
-            coloraxis="coloraxis",
-            hovertemplate=hover,
-            xgap=1,
-            ygap=1,
-        ),
-        row=line + 1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Heatmap(
-            x=pos,
-            y=rows[2:],
-            z=d[lo:hi][None, :],
-            text=text[2:],  # (1, n)
-            coloraxis="coloraxis2",
-            hovertemplate=hover,
-            xgap=1,
-            ygap=1,
-        ),
-        row=line + 1,
-        col=1,
-    )
-    ticks = [_visible_token(t, limit=10) for t in toks[lo:hi]]  # hover has the full token
-    fig.update_xaxes(
-        tickmode="array",
-        tickvals=pos,
-        ticktext=ticks,
-        range=[lo - 0.5, lo + TOKENS_PER_LINE - 0.5],
-        showgrid=False,
-        row=line + 1,
-        col=1,
-    )
-    # An explicit reversed range (top row first) rather than autorange: each trace's cells
-    # then span exactly their unit row.
-    fig.update_yaxes(
-        tickmode="array",
-        tickvals=rows,
-        ticktext=list(_HEATMAP_ROWS),
-        range=[len(rows) - 0.5, -0.5],
-        showgrid=False,
-        zeroline=False,
-        row=line + 1,
-        col=1,
+def _token_bar(cells: list[TokenCell], value: np.ndarray, hover: list[str]) -> go.Bar:
+    """The one trace of :func:`token_text`: a horizontal bar per cell, its label inside, never rotated."""
+    return go.Bar(
+        orientation="h",
+        y=[c.line for c in cells],
+        x=[c.end - c.start for c in cells],
+        base=[c.start for c in cells],
+        width=0.86,
+        text=[_esc(c.label) for c in cells],
+        textposition="inside",
+        insidetextanchor="start",
+        textangle=0,
+        constraintext="inside",
+        textfont={"family": "monospace", "size": 13},
+        hovertext=hover,
+        hovertemplate="%{hovertext}<extra></extra>",
+        marker={"color": value, "coloraxis": "coloraxis", "line": {"width": 0}},
     )
 
 
-def _heatmap_color_axes(a: np.ndarray, b: np.ndarray, d: np.ndarray) -> dict[str, dict]:
-    """The two color axes of :func:`token_heatmap`: one scale for both NLL rows, a diverging one
-    centred on 0 for the difference."""
-    nll_all = np.concatenate([a, b])
-    nll_all = nll_all[np.isfinite(nll_all)]
-    d_abs = float(np.abs(d[np.isfinite(d)]).max()) if np.isfinite(d).any() else 1.0
-    # Two colorbars stacked in a one-line figure's short plot area: titles on the side, so
-    # they do not eat the bars' length, and few ticks.
-    bar = {"x": 1.0, "len": 0.5, "thickness": 12, "nticks": 4}
-    return {
-        "coloraxis": {
-            "colorscale": "YlOrRd",
-            "cmin": float(nll_all.min()) if len(nll_all) else 0.0,
-            "cmax": float(nll_all.max()) if len(nll_all) else 1.0,
-            "colorbar": {**bar, "title": {"text": "NLL", "side": "right"}, "y": 1.0, "yanchor": "top"},
-        },
-        "coloraxis2": {
-            "colorscale": DIVERGING,
-            "cmid": 0.0,
-            "cmin": -d_abs,
-            "cmax": d_abs,
-            "colorbar": {**bar, "title": {"text": "explained", "side": "right"}, "y": 0.0, "yanchor": "bottom"},
-        },
-    }
+def _token_note(toks: list[str], a: np.ndarray, b: np.ndarray, span: str) -> str:
+    """The title's second line: token count and the means (the row's scores)."""
+    note = f"{len(toks):,} tokens; mean NLL {np.mean(a):.3f} alone, {np.mean(b):.3f} given the {SPAN_OTHER[span]}"
+    if span == "query":
+        return note + f"; mean explained {np.mean(a - b):.3f} nats (RMI)"
+    return note + (f"; ratio {np.mean(b) / np.mean(a):.3f} (IFD)" if np.mean(a) else "")
+
+
+def _token_color_axis(value: np.ndarray, color: str) -> dict:
+    """The colour axis of :func:`token_text`: diverging around 0 for ``explained``, else from 0 up."""
+    finite = value[np.isfinite(value)]
+    bar = {"thickness": 10, "len": 0.9, "title": {"text": "nats", "side": "right"}}
+    if color == "explained":
+        top = float(np.percentile(np.abs(finite), 98)) if len(finite) else 1.0
+        top = top or 1.0
+        return {"colorscale": DIVERGING, "cmid": 0.0, "cmin": -top, "cmax": top, "colorbar": bar}
+    top = float(np.percentile(finite, 98)) if len(finite) else 1.0
+    return {"colorscale": "YlOrRd", "cmin": 0.0, "cmax": max(top, 1e-6), "colorbar": bar}
 
 
 def length_histograms(lengths: pd.DataFrame, *, unit: str = "characters") -> go.Figure:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from qaq.columns import QA_HASH, score_column
-from qaq.io.datasets import hash_id
+from qaq.io.pairs import hash_id
 from qaq.io.scorefile import write_scores
 
 # A query that would run script if any page rendered sample text as HTML.

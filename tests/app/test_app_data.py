@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import app_tables
 import pytest
-from conftest import app_config, charts, metrics, no_exception, open_app, table
+from conftest import APP, PAGES, app_config, charts, metrics, no_exception, open_app, table
+from streamlit.testing.v1 import AppTest
 
 from qaq.app import paths
 
@@ -14,7 +16,7 @@ from qaq.app import paths
 def test_validation_report_counts_and_bad_rows(pair):
     at = open_app(*pair)
     no_exception(at)
-    assert metrics(at) == {"Rows": "60", "To score": "59", "Skipped (empty Q or A)": "1", "Repeated (Q, A) pairs": "0"}
+    assert metrics(at) == {"Rows": "60", "To score": "59", "Skipped": "1", "Repeated": "0"}
     skipped = table(at, columns=("id", "line", "skip"))
     assert skipped.to_dict("list") == {"id": ["r000003"], "line": [4], "skip": ["empty answer"]}
     assert any("Detected schema: **instruction-response**" in c.value for c in at.caption)
@@ -148,3 +150,52 @@ def test_data_whose_text_changed_since_scoring_is_refused(tmp_path):
     assert len(errors) == 1 and errors[0].startswith(
         f"The data cannot be loaded: 2 of 30 rows have another query or answer than when they were scored, e.g. "
         f"'{rows[4]['id']}' (line 5), '{rows[5]['id']}' (line 6)")
+
+
+def test_an_upload_goes_into_the_url_and_a_new_session_reopens_it(tmp_path):
+    rows = app_tables.records(12, xss=False)
+    content = "".join(json.dumps(r) + "\n" for r in rows).encode()
+    at = open_app(None, None)
+    at.file_uploader(key="data_upload").upload("five rows.jsonl", content, "application/json").run()
+    at.button(key="use_upload").click().run()
+    saved = Path(at.session_state["data_path"])
+    assert saved.parent.parent == paths.UPLOAD_DIR  # uploads/<digest>/<name>
+    assert at.query_params["data"] == f"upload:{saved.parent.name}/five_rows.jsonl"
+    again = AppTest.from_file(str(APP), default_timeout=60)
+    again.query_params.update(dict(at.query_params))
+    again.run()
+    no_exception(again)
+    assert again.session_state["data_path"] == str(saved) and again.session_state["scores_path"] is None
+    assert metrics(again)["Rows"] == "12"
+
+
+def test_recent_datasets_switch_back_in_one_click(pair, single):
+    data, scores = pair
+    at = open_app(*pair, mapping={})
+    assert not [b for b in at.button if b.key.startswith("recent_")]  # nothing opened yet
+    at.text_input(key="data_local_path").set_value(str(single[0])).run()
+    at.button(key="open_local").click().run()
+    assert at.session_state["data_path"] == str(single[0])
+    at.button(key="apply_mapping").click().run()  # a mapping: remembered with the dataset
+    at.text_input(key="data_local_path").set_value(str(data)).run()
+    at.button(key="open_local").click().run()
+    at.switch_page(PAGES["score"]).run()
+    at.text_input(key="scores_local_path").set_value(str(scores)).run()
+    at.button(key="load_scores").click().run()
+    at.switch_page(PAGES["data"]).run()
+    no_exception(at)
+    # The one in use is not listed; the other is, with its mapping, most recent first.
+    (button,) = [b for b in at.button if b.key.startswith("recent_")]
+    assert button.label == f"{single[0].name} (custom fields)"
+    button.click().run()
+    no_exception(at)
+    assert at.session_state["data_path"] == str(single[0]) and at.session_state["scores_path"] is None
+    assert at.session_state["mapping"]
+    (button,) = [b for b in at.button if b.key.startswith("recent_")]
+    assert button.label == f"{data.name} + {scores.name}"  # and back, with its scores
+    button.click().run()
+    assert (at.session_state["data_path"], at.session_state["scores_path"]) == (str(data), str(scores))
+    # A dataset whose file is gone drops out of the list.
+    single[0].unlink()
+    at.run()
+    assert not [b for b in at.button if b.key.startswith("recent_")]

@@ -242,3 +242,107 @@ def test_streamlit_reads_the_server_config_from_the_app_folder(tmp_path):
                          text=True, check=True)
     loaded = json.loads(out.stdout)
     assert loaded == {f"{s}.{n}": v for s, values in app_config().items() for n, v in values.items()}
+
+
+# --------------------------------------------------------------------------- the workspace in the URL
+
+
+def _fresh(params: dict) -> AppTest:
+    """A new session (a reload, a shared link) opening the app with these query parameters only."""
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params.update(params)
+    at.run()
+    return at
+
+
+WORKSPACE_KEYS = ("data_path", "scores_path", "mapping", "strong", "weak", "bins", "boundaries", "ranking", "recipe",
+                  "browse_model", "browse_stratum", "browse_sort", "browse_order", "browse_search", "browse_label")
+
+
+def _workspace_state(at: AppTest) -> dict:
+    return {k: at.session_state[k] for k in WORKSPACE_KEYS if k in at.session_state}
+
+
+def test_a_reload_restores_the_workspace_from_the_url(pair):
+    at = open_app(*pair)
+    at.sidebar.selectbox(key="strong").set_value("weak").run()  # roles swapped
+    at.sidebar.slider(key="bins").set_value(5).run()
+    at.sidebar.radio(key="ranking").set_value("global").run()
+    at.switch_page(PAGES["select"]).run()
+    at.selectbox(key="sel_method").set_value("sum_high").run()
+    at.slider(key="sel_budget").set_value(10).run()
+    at.checkbox(key="sel_quota").check().run()
+    at.switch_page(PAGES["browse"]).run()
+    at.selectbox(key="browse_stratum").set_value(2).run()
+    at.radio(key="browse_order").set_value("highest first").run()
+    at.text_input(key="browse_search").set_value("sort").run()
+    no_exception(at)
+    params = dict(at.query_params)
+    assert params["k"] == "5" and params["rank"] == "global" and params["order"] == "desc" and params["q"] == "sort"
+    assert json.loads(params["recipe"]) == {"method": "sum_high", "strong": "weak", "weak": "strong",
+                                            "budget": 0.1, "per_stratum_quota": True}
+    before = _workspace_state(at)
+    again = _fresh(params)
+    no_exception(again)
+    after = _workspace_state(again)  # Browse's defaults (sort, label) are set once Browse is drawn
+    assert after == {k: before[k] for k in after} and set(WORKSPACE_KEYS) - set(after) <= {"browse_sort", "browse_label"}
+    assert not again.warning
+    # The widgets show it: the sidebar, then Select & export rebuilds the same recipe from its widgets.
+    assert again.sidebar.slider(key="bins").value == 5 and again.sidebar.selectbox(key="strong").value == "weak"
+    again.switch_page(PAGES["select"]).run()
+    no_exception(again)
+    assert again.slider(key="sel_budget").value == 10 and again.checkbox(key="sel_quota").value
+    assert again.session_state["recipe"] == before["recipe"]
+    assert dict(again.query_params) == params
+    again.switch_page(PAGES["browse"]).run()
+    assert again.text_input(key="browse_search").value == "sort" and again.radio(key="browse_order").value == (
+        "highest first")
+    assert again.selectbox(key="browse_stratum").value == 2
+    assert again.session_state["browse_sort"] == before["browse_sort"]  # the default: not in the URL
+
+
+def test_custom_boundaries_and_a_mapping_go_through_the_url(pair):
+    data, scores = pair
+    at = open_app(data, scores, mapping={"query": "instruction", "answer": "response"})
+    at.sidebar.text_input(key="boundaries_text").set_value("3.5, 2.5").run()
+    no_exception(at)
+    params = dict(at.query_params)
+    assert params["cuts"] == "2.5,3.5" and json.loads(params["map"]) == {"query": "instruction", "answer": "response"}
+    again = _fresh(params)
+    no_exception(again)
+    assert again.session_state["boundaries"] == (2.5, 3.5)
+    assert again.session_state["mapping"] == {"query": "instruction", "answer": "response"}
+    assert again.sidebar.text_input(key="boundaries_text").value == at.sidebar.text_input(key="boundaries_text").value
+
+
+@pytest.mark.skipif(not paths.SAMPLE_DATA.is_file(), reason="the bundled sample is not generated yet")
+def test_a_link_to_a_missing_file_opens_the_sample_and_says_so(tmp_path):
+    at = _fresh({"data": str(tmp_path / "gone.jsonl"), "k": "7", "rank": "nonsense"})
+    no_exception(at)
+    assert at.session_state["data_path"] == str(paths.SAMPLE_DATA)
+    assert at.session_state["scores_path"] == str(paths.SAMPLE_SCORES)
+    assert at.session_state["bins"] == 7 and at.session_state["ranking"] == "stratified"
+    assert [w.value for w in at.warning] == [
+        f"The link's dataset cannot be opened (no such file: {tmp_path / 'gone.jsonl'}): the bundled sample is open "
+        "instead.",
+        "`rank=nonsense` in the link was left out: not one of stratified, global."]
+    assert at.metric  # the sample's validation report: the page works on
+    # The URL now says what is open: the bad values are gone from it.
+    assert "data" not in at.query_params and "rank" not in at.query_params and at.query_params["k"] == "7"
+    at.switch_page(PAGES["browse"]).run()  # the warning stays with the workspace it explains...
+    assert len(at.warning) == 2
+    at.switch_page(PAGES["data"]).run()
+    at.button(key="open_sample").click().run()  # ... until a dataset is opened
+    no_exception(at)
+    assert not at.warning
+
+
+def test_the_url_wins_over_the_environment(pair, single, monkeypatch):
+    monkeypatch.setenv(paths.ENV_DATA, str(single[0]))
+    monkeypatch.setenv(paths.ENV_SCORES, str(single[1]))
+    at = _fresh({"data": str(pair[0]), "scores": str(pair[1])})
+    no_exception(at)
+    assert (at.session_state["data_path"], at.session_state["scores_path"]) == tuple(map(str, pair))
+    bare = _fresh({})
+    assert (bare.session_state["data_path"], bare.session_state["scores_path"]) == tuple(map(str, single))
+    assert not bare.query_params  # the defaults, the table's own roles: nothing to say in the URL

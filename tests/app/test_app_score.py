@@ -96,27 +96,60 @@ def test_a_running_job_is_found_after_a_reload_and_can_be_cancelled(pair):
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def test_the_start_button_comes_back_when_the_job_ends(pair, monkeypatch):
+@pytest.mark.parametrize("final", ["finished", "failed", "cancelled"])
+def test_the_start_button_comes_back_when_the_job_ends(pair, monkeypatch, final):
     """The job panel polls (a fragment); when it sees the job end, it redraws the whole page once."""
     data, scores = pair
     job_id, proc = _fake_job(data, done=30, total=59)
     try:
         real, seen = runs.job_status, []
+        ending = {"finished": {"output": str(runs.score_output(str(data))), "rows": 60},
+                  "failed": {"error": "out of memory"}, "cancelled": {}}[final]
 
         def job_status(job_id: str) -> jobs.JobStatus:
             status = real(job_id)
             if not seen:  # the job ends after the page read its state, before the panel's next poll
-                _end(job_id, state="finished", output=str(runs.score_output(str(data))), rows=60)
+                _end(job_id, state=final, **ending)
             seen.append(status.state)
             return status
 
         monkeypatch.setattr(runs, "job_status", job_status)
         at = open_app(data, scores, page="score")
         no_exception(at)
-        # The page saw "running", the panel "finished" and reran the page, which saw "finished" twice.
-        assert seen == ["running", "finished", "finished", "finished"]
+        # The page saw "running", the panel the final state and reran the page, which saw it twice.
+        assert seen == ["running", final, final, final]
         assert not at.button(key="start_job").disabled
-        assert any(f"**Job** `{job_id}`: **finished**" in m.value for m in at.markdown)
+        assert any(f"**Job** `{job_id}`: **{final}**" in m.value for m in at.markdown)
+        assert "cancel_job" not in [b.key for b in at.button]
+        (bar,) = at.get("progress")
+        assert bar.proto.text == "weak: 30 / 59 rows"  # no rate or ETA once it ended
+        if final == "finished":
+            assert at.button(key="use_job_scores").label == "Use these scores"  # the new scores can be opened
+        elif final == "failed":
+            assert [e.value for e in at.error] == ["The job failed: out of memory"]
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_the_job_panel_polls_only_while_the_job_runs(pair, monkeypatch):
+    """run_every is set for an active job only: a page with a finished job does not keep rerunning."""
+    polls: list[object] = []
+    real = st.fragment
+
+    def fragment(func=None, *, run_every=None, **kw):
+        polls.append(run_every)
+        return real(func, run_every=run_every, **kw) if func is not None else real(run_every=run_every, **kw)
+
+    monkeypatch.setattr(st, "fragment", fragment)
+    data, scores = pair
+    job_id, proc = _fake_job(data, done=30, total=59)
+    try:
+        open_app(data, scores, page="score")
+        assert polls[-1] == 2
+        _end(job_id, state="finished", output=str(runs.score_output(str(data))), rows=60)
+        polls.clear()
+        open_app(data, scores, page="score")
+        assert polls == [None]
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
 
@@ -327,3 +360,37 @@ def test_without_ray_the_page_says_what_to_install(pair, monkeypatch):
     no_exception(at)
     assert "score_engine" not in [r.key for r in at.radio]  # no engine choice: scoring runs here
     assert any('pip install "qaq[ray]"' in c.value for c in at.caption)
+
+
+def test_the_loaded_model_is_shared_by_configs_that_load_it_alike(monkeypatch):
+    """The estimate reuses the model the token view loaded: only the fields loading reads key it."""
+    from qaq.scoring import engine
+
+    loads = []
+    monkeypatch.setattr(engine, "load_scoring_model", lambda spec, config: loads.append((spec, config)) or object())
+    base = engine.ScoringConfig(device="cpu", dtype="fp32")
+    first = runs.scoring_model("m", engine.config_json(base))
+    for other in (replace(base, max_length=256), replace(base, batch_tokens=1024), replace(base, compile="on"),
+                  replace(base, padding_side="left")):
+        assert runs.scoring_model(" m ", engine.config_json(other)) is first
+    assert len(loads) == 1 and loads[0][1] == base
+    assert runs.scoring_model("m", engine.config_json(replace(base, dtype="bf16"))) is not first
+    assert len(loads) == 2
+
+
+def test_load_fields_are_what_loading_reads(monkeypatch):
+    from dataclasses import fields
+
+    from qaq.scoring import backend, engine, models
+
+    read = set()
+
+    class Config:
+        def __getattr__(self, name):
+            read.add(name)
+            return getattr(engine.ScoringConfig(), name)
+
+    monkeypatch.setattr(models, "resolve_model", lambda spec: spec)
+    monkeypatch.setattr(backend, "ScoringModel", lambda *a, **kw: None)
+    engine.load_scoring_model("m", Config())
+    assert read == set(runs.LOAD_FIELDS) and read <= {f.name for f in fields(engine.ScoringConfig)}

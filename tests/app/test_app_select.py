@@ -7,9 +7,10 @@ import shlex
 
 import pytest
 from click.testing import CliRunner
-from conftest import charts, metrics, no_exception, open_app, table, values
+from conftest import PAGES, charts, metrics, no_exception, open_app, table, values
 
-from qaq.app import cached_views, state
+from qaq.app import cached_views, paths, state
+from qaq.app.table import ChartFilter
 from qaq.cli import cli
 from qaq.io.datasets import load_dataset
 from qaq.io.export import ids_sha256
@@ -200,3 +201,106 @@ def test_small_strata_and_empty_selections_are_explained(pair):
     assert warnings[0].startswith("The recipe keeps 0 of 60 rows") and len(warnings) == 2
     at.sidebar.slider(key="bins").set_value(2).run()
     assert metrics(at)["Selected"] != "0" and not at.main.warning
+
+
+# ------------------------------------------------------------------ custom strata, chart filter, counts explained
+
+
+def shown_recipe(at) -> dict:
+    """The recipe JSON the page shows (its expander under the command line)."""
+    (code,) = [c.value for c in at.code if c.language == "json"]
+    return json.loads(code)
+
+
+def cli_files(tmp_path, data, scores, recipe: dict) -> dict[str, bytes]:
+    """`qaq select` with a recipe file, through click's runner: its three files by name."""
+    path = tmp_path / "recipe.json"
+    path.write_text(json.dumps(recipe))
+    out = {name: tmp_path / "cli" / name for name in ("selected.jsonl", "discarded.jsonl", "manifest.json")}
+    out["selected.jsonl"].parent.mkdir()
+    result = CliRunner().invoke(cli, ["select", str(scores), "--data", str(data), "-r", str(path),
+                                      "-o", str(out["selected.jsonl"]), "--discarded", str(out["discarded.jsonl"]),
+                                      "--manifest", str(out["manifest.json"])])
+    assert result.exit_code == 0, result.output
+    return {name: p.read_bytes() for name, p in out.items()}
+
+
+@pytest.mark.parametrize("arm", ["rmi_band", "diff_high quota"])
+def test_custom_boundaries_reach_the_recipe_and_qaq_select_reproduces_it_byte_for_byte(pair, tmp_path, arm):
+    data, scores = pair
+    at = open_app(data, scores, page="distributions")
+    at.sidebar.text_input(key="boundaries_text").set_value("2.5, 3.2").run()
+    at.switch_page(PAGES["select"]).run()
+    if arm == "rmi_band":
+        at.selectbox(key="sel_method").set_value("rmi_band").run()
+        at.slider(key="sel_band").set_value((0.25, 0.75)).run()
+    else:
+        at.checkbox(key="sel_quota").check().run()
+    no_exception(at)
+    recipe = shown_recipe(at)
+    assert recipe == at.session_state["recipe"]
+    assert recipe["boundaries"] == [2.5, 3.2] and "bins" not in recipe
+    assert "K = 10" not in at.main.caption[0].value
+    files = cached_views.export_files(at.session_state[state.WORKSPACE_KEY], recipe)
+    ref = reference(data, scores, recipe)
+    assert int(metrics(at)["Selected"]) == int(ref["selected"].sum()) > 0
+    counts = table(at, columns=("stratum", "rows", "selected"))
+    assert counts["stratum"].dropna().tolist() == [0, 1, 2]  # three strata, not ten
+    cli_out = cli_files(tmp_path, data, scores, recipe)
+    assert cli_out["selected.jsonl"] == files["selected.jsonl"]
+    assert cli_out["discarded.jsonl"] == files["discarded.jsonl"]
+    app_manifest, cli_manifest = json.loads(files["manifest.json"]), json.loads(cli_out["manifest.json"])
+    assert cli_manifest["recipe"] == app_manifest["recipe"] and cli_manifest["recipe"]["boundaries"] == [2.5, 3.2]
+    assert cli_manifest["ids_sha256"] == app_manifest["ids_sha256"]
+
+
+def test_the_chart_filter_is_shown_or_enters_the_recipe(pair, tmp_path):
+    data, scores = pair
+    picked = ChartFilter(("r000010", "r000020", "r000030"), "the rank scatter")
+    at = open_app(data, scores, page="select", chart_filter=picked)
+    no_exception(at)
+    plain = {"method": "diff_high", "strong": "strong", "weak": "weak", "ranking": "stratified", "bins": 10,
+             "budget": 0.25, "per_stratum_quota": False}
+    assert at.session_state["recipe"] == plain  # by default it only shows how the recipe treats them
+    rows = table(at, columns=("selected", "id", "query"))
+    assert rows["id"].tolist() == list(picked.ids) and rows.columns[0] == "selected"
+    ref = reference(data, scores, plain).set_index("id")
+    assert rows["selected"].tolist() == ref.loc[list(picked.ids), "selected"].tolist()
+    assert f"Of the chart filter's 3 rows, this recipe selects {int(rows['selected'].sum())}." in [
+        c.value for c in at.main.caption]
+    at.radio(key="sel_filter_use").set_value("include").run()
+    no_exception(at)
+    recipe = at.session_state["recipe"]
+    assert recipe["include"] == list(picked.ids) and recipe["exclude"] == []
+    assert int(metrics(at)["Selected"]) == int(reference(data, scores, recipe)["selected"].sum())
+    assert table(at, columns=("selected", "id", "query"))["selected"].all()
+    files = cached_views.export_files(at.session_state[state.WORKSPACE_KEY], recipe)
+    assert cli_files(tmp_path, data, scores, shown_recipe(at))["selected.jsonl"] == files["selected.jsonl"]
+    at.radio(key="sel_filter_use").set_value("exclude").run()
+    assert at.session_state["recipe"]["exclude"] == list(picked.ids)
+    assert not table(at, columns=("selected", "id", "query"))["selected"].any()
+
+
+def test_the_retention_curve_marks_the_current_cut(pair):
+    data, scores = pair
+    at = open_app(data, scores, page="select")
+    ref = reference(data, scores, at.session_state["recipe"])
+    (cut,) = charts(at)["retention"]["layout"]["shapes"]
+    assert cut["name"] == "cut" and cut["x0"] == pytest.approx(ref.loc[ref["selected"], "diff"].min())
+    at.selectbox(key="sel_method").set_value("rmi_band").run()
+    fig = charts(at)["retention"]
+    assert [(s["name"], s["x0"]) for s in fig["layout"]["shapes"]] == [("band", 0.5), ("cut", 0.5), ("cut", 0.75)]
+    assert fig["layout"]["xaxis"]["title"]["text"] == "weak_rank threshold"  # the band cuts the rank
+
+
+def test_why_the_50_75_band_keeps_170_of_700_sample_rows():
+    at = open_app(paths.SAMPLE_DATA, paths.SAMPLE_SCORES, page="select")
+    at.selectbox(key="sel_method").set_value("rmi_band").run()
+    at.selectbox(key="sel_model").set_value("weak").run()
+    no_exception(at)
+    assert metrics(at)["Selected"] == "170" and metrics(at)["Share kept"] == "24.3%"
+    assert ("Why 170 rows (24.3%) and not 25% of 700 (175.0): RMI is ranked within each stratum, so a group of n "
+            "rows has the ranks 1/n, 2/n, …, 1, and the band (0.5, 0.75] keeps ⌊0.75·n⌋ − ⌊0.5·n⌋ of them, whole "
+            "rows: 17 of 70 in 10 strata = 170.") in [c.value for c in at.main.caption]
+    at.sidebar.radio(key="ranking").set_value("global").run()
+    assert metrics(at)["Selected"] == "175" and not any(c.value.startswith("Why") for c in at.main.caption)

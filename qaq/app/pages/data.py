@@ -1,13 +1,15 @@
-"""Data: choose the dataset (bundled sample, upload, local path), map its fields, check it."""
+"""Data: choose the dataset (recent ones, bundled sample, upload, local path), map its fields, check it."""
 
+import time
 from pathlib import Path
 
 import streamlit as st
 
 from qaq import plots
-from qaq.app import cached_views, paths, runs, state, views, widgets, workspace
-from qaq.io.datasets import DataError, FieldMapping, detect_mapping
-from qaq.scoring.engine import TRUNCATION_NOTICE_SHARE
+from qaq.app import cached_views, dataset, paths, recent, runs, state, widgets, workspace
+from qaq.io.datasets import DataError
+from qaq.io.fieldmapping import FieldMapping, detect_mapping
+from qaq.scoring.report import TRUNCATION_NOTICE_SHARE
 
 ws = workspace.current()
 st.title("Data")
@@ -16,6 +18,21 @@ st.markdown(
     "(**RMI** = log PPL(Q) − log PPL(Q|A)), then selects rows with a strong and a weak model. "
     "Start here with a dataset; the sidebar shows what is in use."
 )
+
+recents = [r for r in recent.recent_datasets() if not r.opens(ws.data_path, ws.scores_path)]
+if recents:
+    st.markdown("**Recent datasets**: open one again, with its scores and field mapping.")
+    with st.container(horizontal=True, key="recent_datasets"):
+        for i, entry in enumerate(recents):
+            st.button(
+                entry.label,
+                key=f"recent_{i}",
+                icon=":material/history:",
+                on_click=state.use_recent,
+                args=(entry,),
+                help="  \n".join(f"`{p}`" for p in (entry.data, entry.scores) if p)
+                + f"  \nopened {time.strftime('%Y-%m-%d %H:%M', time.localtime(entry.opened))}",
+            )
 
 sample_tab, upload_tab, path_tab = st.tabs(["Bundled sample", "Upload a file", "Local path"])
 with sample_tab:
@@ -69,7 +86,7 @@ assert data_file is not None, "past the stop above there is a data path, or a ta
 for note in ws.notes:
     st.caption(note)
 try:
-    fields = views.source_fields(data_file)
+    fields = dataset.source_fields(data_file)
 except DataError as e:
     fields = []
     st.error(str(e))
@@ -101,7 +118,7 @@ if fields:
         choice = st.selectbox(label, opts, index=index, key=f"{key}:{data_file}")
         return None if choice == none else choice
 
-    cols = st.columns(4)
+    cols = [*st.columns(2), *st.columns(2)]  # two rows of two: four in a row are too narrow at 1024 px
     id_now = current.get("id_field", detected.id if detected else None)
     with cols[3]:
         id_field = pick("Id field", fields, id_now or None, key="map_id", none="(hash of Q and A)")
@@ -149,8 +166,9 @@ report = cached_views.validation_report(ws)
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Rows", f"{report['rows']:,}")
 c2.metric("To score", f"{report['to_score']:,}")
-c3.metric("Skipped (empty Q or A)", f"{len(report['skipped']):,}")
-c4.metric("Repeated (Q, A) pairs", f"{len(report['duplicate_pairs']):,}")
+# Short labels (the rest in the help): four metrics share a row down to 1024 px windows.
+c3.metric("Skipped", f"{len(report['skipped']):,}", help="Rows with an empty query or answer: kept, not scored.")
+c4.metric("Repeated", f"{len(report['duplicate_pairs']):,}", help="Rows repeating an earlier (query, answer) pair.")
 if len(report["skipped"]):
     st.markdown("**Rows that will not be scored** (line numbers in the file):")
     st.dataframe(

@@ -1,9 +1,10 @@
-"""Disagreement: strong vs weak stratified RMI ranks, Diff/Sum quadrants, the most disagreed examples."""
+"""Disagreement: strong vs weak stratified RMI ranks, Diff/Sum quadrants, rows picked on the chart or most
+disagreed, with the opened example right below them."""
 
 import streamlit as st
 
 from qaq import plots
-from qaq.app import cached_views, example, views, widgets, workspace
+from qaq.app import arms, cached_views, example, rows, state, widgets, workspace
 
 ws = workspace.current()
 st.title("Disagreement")
@@ -24,47 +25,59 @@ m[0].metric("Diff-High", f"{int(q.loc['Diff-High', 'total']):,}")
 m[1].metric("Diff-Low", f"{int(q.loc['Diff-Low', 'total']):,}")
 m[2].metric("Sum-High", f"{int(q.loc['total', 'Sum-High']):,}")
 m[3].metric("Sum-Low", f"{int(q.loc['total', 'Sum-Low']):,}")
+for note in arms.split_notes(q, diff_threshold=diff_t, sum_threshold=sum_t, n_rows=len(table)):
+    st.caption(note)
 
-st.caption("Select points (click, box or lasso) to open those examples below.")
+recipe = arms.in_workspace(st.session_state["recipe"], ws)
+selected, _ = cached_views.current_selection(ws, recipe)
+picked = state.chart_filter()
+st.caption(
+    "**Drag a box or a lasso** on the chart (or click points) to pick rows: they become the chart filter, which "
+    "Browse and Select & export read and which stays, through threshold changes, until you clear it. Dark rings: "
+    "the current recipe's rows; orange squares: the chart filter."
+)
 event = widgets.plotly(
-    plots.rank_scatter(table, strong=ws.strong, weak=ws.weak, diff_threshold=diff_t, sum_threshold=sum_t),
+    plots.rank_scatter(
+        table,
+        strong=ws.strong,
+        weak=ws.weak,
+        diff_threshold=diff_t,
+        sum_threshold=sum_t,
+        selected=selected,
+        picked=picked.ids if picked else (),
+    ),
     key="rank_scatter",
     on_select="rerun",
     selection_mode=("points", "box", "lasso"),
 )
-picked_ids = widgets.point_ids(event)
-if picked_ids:
-    st.markdown(f"**{len(picked_ids):,} selected points**")
-    chosen = views.rows_by_id(ws, picked_ids)
-    pick = st.dataframe(
-        chosen,
-        hide_index=True,
-        key="picked_points",
-        on_select="rerun",
-        selection_mode="single-row",
-        height=widgets.table_height(len(chosen), most=240),
-    )
-    st.session_state["example_id"] = widgets.table_pick(pick, chosen) or picked_ids[0]
+widgets.take_chart_filter(event, key="rank_scatter", chart="the rank scatter")
+widgets.chart_filter_chip(key="disagreement_clear_chart_filter")
+
+# The rows to open an example from, right under the chart: the picked ones, else the most disagreed.
+if picked is not None:
+    listed = rows.rows_by_id(ws, list(picked.ids))
+    st.markdown(f"**The chart filter's {len(listed):,} rows** (pick one to open it below)")
+else:
+    listed = rows.most_disagreed(ws, 20)
+    st.markdown("**The 20 most disagreed rows** (largest |Diff|; pick one to open it below)")
+pick = st.dataframe(
+    listed,
+    hide_index=True,
+    key="picked_points" if picked is not None else "disagreed_table",
+    on_select="rerun",
+    selection_mode="single-row",
+    height=widgets.table_height(len(listed), most=240),
+)
+if (row_id := widgets.table_pick(pick, listed)) is not None:
+    st.session_state["example_id"] = row_id
+elif picked is not None and st.session_state["example_id"] not in picked.ids:
+    st.session_state["example_id"] = picked.ids[0]
+if st.session_state["example_id"] is not None:
+    example.example_view(ws, st.session_state["example_id"], key="disagreement_example")
 
 st.subheader("Rank correlation")
 sp = cached_views.strong_weak_spearman(ws)
 st.metric(f"Spearman of {ws.strong} and {ws.weak} RMI (all rows)", f"{sp['spearman'].iloc[0]:.3f}")
-st.caption(f"Per stratum of {ws.strong}'s PPL(Q) ({ws.bins} bins):")
+strata = f"{ws.n_strata} custom strata" if ws.boundaries is not None else f"{ws.bins} bins"
+st.caption(f"Per stratum of {ws.strong}'s PPL(Q) ({strata}):")
 st.dataframe(sp.iloc[1:], hide_index=True, key="spearman_table", height=widgets.table_height(len(sp) - 1, most=220))
-
-st.subheader("Most disagreed examples")
-top = views.most_disagreed(ws, 20)
-pick = st.dataframe(
-    top,
-    hide_index=True,
-    key="disagreed_table",
-    on_select="rerun",
-    selection_mode="single-row",
-    height=widgets.table_height(len(top), most=300),
-)
-if (row_id := widgets.table_pick(pick, top)) is not None:
-    st.session_state["example_id"] = row_id
-
-if st.session_state["example_id"] is not None:
-    st.divider()
-    example.example_view(ws, st.session_state["example_id"], key="disagreement_example")

@@ -1,22 +1,24 @@
 """Score: run the strong and weak models as a background job, or load an existing score file."""
 
+import time
 from pathlib import Path
 from typing import TypedDict, cast
 
 import streamlit as st
 
 from qaq import jobs
-from qaq.app import runs, state, views, widgets, workspace
+from qaq.app import runs, score_setup, state, widgets, workspace
 from qaq.io.datasets import DataError
 from qaq.io.runrecord import run_record
 from qaq.io.scorefile import load_scores
 from qaq.scoring import engine
+from qaq.scoring.estimate import duration_text
 from qaq.scoring.hardware import DTYPES
 from qaq.scoring.models import DEFAULT_MODELS, EMBEDDED_MODELS
 
 
 class ScoringOptions(TypedDict):
-    """The Options expander's choices: :func:`qaq.app.views.score_request`'s keywords of these names."""
+    """The Options expander's choices: :func:`qaq.app.score_setup.score_request`'s keywords of these names."""
 
     device: str
     dtype: str
@@ -134,9 +136,11 @@ with run_tab:
             "Estimate the cost",
             key="estimate",
             disabled=not roles,
-            help="Counts the tokens and times a short calibration on rows spread over the length range, enough to fill two forwards (loads each model).",
+            help="Counts the tokens and times a short calibration: a few rows spread over the length range, at most "
+            "a quarter of the run's tokens (on a CPU at most 1,024). Each model is loaded once per server and kept "
+            "(the token view on Browse shares it); the calibration never compiles.",
         ):
-            from qaq.scoring.engine import estimate_cost
+            from qaq.scoring.estimate import estimate_cost
 
             cfg = engine.scoring_config(
                 device=device,
@@ -148,14 +152,12 @@ with run_tab:
             table = widgets.require_table(ws)
             for name, spec in roles.items():
                 try:
+                    started = time.perf_counter()
                     sm = runs.scoring_model(spec, engine.config_json(cfg))
+                    loaded = time.perf_counter() - started
                     est = estimate_cost(sm, table, config=cfg)
-                    st.markdown(
-                        f"**{name}** (`{spec}` on {sm.device}, {sm.dtype}): {est['rows']:,} rows, "
-                        f"{est['tokens']:,} tokens forwarded, {est['truncated_rows']:,} rows truncated; "
-                        f"calibration on {est['calibration_rows']:,} rows {est['calibration_tokens_per_s']:,.0f} tokens/s → "
-                        f"about **{engine.duration_text(est['estimated_seconds'])}**."
-                    )
+                    st.markdown(score_setup.estimate_text(name, spec, sm.device, sm.dtype, est))
+                    st.caption(score_setup.estimate_timing(est, load_seconds=loaded))
                 except Exception as e:  # noqa: BLE001 - model not found, load failure: explained
                     st.error(f"{name}: {e}")
 
@@ -165,8 +167,8 @@ with run_tab:
                 jobs.Engine,
                 st.radio(
                     "Engine",
-                    list(views.ENGINES),
-                    format_func=views.ENGINES.get,
+                    list(score_setup.ENGINES),
+                    format_func=score_setup.ENGINES.get,
                     horizontal=True,
                     key="score_engine",
                     help="Score here, or on the GPUs of a Ray cluster (Ray Data).",
@@ -174,7 +176,7 @@ with run_tab:
             )
         else:
             engine_name = "local"
-            st.caption(f"**Engine**: this machine. To score on a Ray cluster, install Ray: `{views.RAY_INSTALL}`")
+            st.caption(f"**Engine**: this machine. To score on a Ray cluster, install Ray: `{score_setup.RAY_INSTALL}`")
         if engine_name == "ray":
             r1, r2 = st.columns(2)
             ray_options["address"] = r1.text_input(
@@ -201,7 +203,7 @@ with run_tab:
             job_id = status = None
         active = status is not None and status.active
         if st.button("Start scoring in the background", key="start_job", type="primary", disabled=not roles or active):
-            request = views.score_request(
+            request = score_setup.score_request(
                 data_file,
                 roles,
                 st.session_state["mapping"],
@@ -224,10 +226,8 @@ with run_tab:
                 st.markdown(f"**Job** `{job_id}`: **{status.state}**")
                 for name, p in status.progress.items():
                     rate = "—" if p.rows_per_s is None else f"{p.rows_per_s:,.1f} rows/s"
-                    st.progress(
-                        min(p.done / max(p.total, 1), 1.0),
-                        text=f"{name}: {p.done:,} / {p.total:,} rows · {rate} · ETA {engine.duration_text(p.eta_s)}",
-                    )
+                    eta = f" · {rate} · ETA {duration_text(p.eta_s)}" if status.active else ""  # none once it ended
+                    st.progress(min(p.done / max(p.total, 1), 1.0), text=f"{name}: {p.done:,} / {p.total:,} rows{eta}")
                 log = runs.log_tail(job_id)
                 if status.active:
                     if not status.progress:

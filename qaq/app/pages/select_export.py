@@ -1,33 +1,45 @@
 """Select & export: build a recipe, watch the counts, compare arms, check it against labels, download."""
 
+import json
 from typing import Any, cast
 
 import streamlit as st
 
 from qaq import plots
-from qaq.app import cached_views, state, views, widgets, workspace
+from qaq.app import boundaries, cached_views, exports, labels, state, widgets, workspace
+from qaq.app.arms import (
+    ARMS,
+    FILTER_USES,
+    band_note,
+    chart_filter_rows,
+    comparison_arms,
+    retention_cut,
+    with_chart_filter,
+)
 from qaq.io.labels import LabelsError
 from qaq.select.curves import precision_recall_at
-from qaq.select.recipes import BUDGET_METHODS, PAIR_SCORE, parse_recipe
-from qaq.select.selection import selection_notes
+from qaq.select.recipe_parsing import parse_recipe
+from qaq.select.recipes import BUDGET_METHODS, PAIR_SCORE
+from qaq.select.selection_report import selection_notes
 
 ws = workspace.current()
 st.title("Select & export")
 table = widgets.require_scores(ws)
 
 # ---- the recipe
-methods = [m for m in views.ARMS if ws.pair or m not in BUDGET_METHODS]
+strata = f"{ws.n_strata} strata at custom boundaries" if ws.boundaries is not None else f"K = {ws.bins}"
+methods = [m for m in ARMS if ws.pair or m not in BUDGET_METHODS]
 if not ws.pair:
     st.caption("Diff and Sum arms need two scored models (a strong and a weak one): see the Score page.")
 state.valid_choice("sel_method", methods)
 # cast (here and below): with python_version 3.10, mypy reads streamlit's typing.Never as Any and picks the
 # "-> None" overload of selectbox
-method = cast(str, st.selectbox("Arm", methods, format_func=views.ARMS.__getitem__, key="sel_method"))
+method = cast(str, st.selectbox("Arm", methods, format_func=ARMS.__getitem__, key="sel_method"))
 recipe: dict[str, Any] = {"method": method}
 c1, c2 = st.columns(2)
 if method in BUDGET_METHODS:
-    recipe.update(strong=ws.strong, weak=ws.weak, ranking=ws.ranking, bins=ws.bins)
-    c1.caption(f"strong = **{ws.strong}**, weak = **{ws.weak}**, {ws.ranking} ranks, K = {ws.bins} (sidebar)")
+    recipe.update(strong=ws.strong, weak=ws.weak, ranking=ws.ranking, **ws.strata_items)
+    c1.caption(f"strong = **{ws.strong}**, weak = **{ws.weak}**, {ws.ranking} ranks, {strata} (sidebar)")
     how = c1.radio("Keep", ["a budget", "a threshold"], horizontal=True, key="sel_how")
     if how == "a budget":
         recipe["budget"] = c2.slider("Budget (% of all rows)", 1, 100, key="sel_budget") / 100
@@ -47,18 +59,18 @@ elif method == "rmi_band":
     recipe["model"] = c1.selectbox("Model", ws.models, key="sel_model")
     # cast: a range slider (its state default is a pair), which the stubs only see from a pair value=
     lo, hi = cast(tuple[float, float], c2.slider("RMI rank band (lo, hi]", 0.0, 1.0, step=0.01, key="sel_band"))
-    recipe.update(lo=lo, hi=hi, ranking=ws.ranking, bins=ws.bins)
+    recipe.update(lo=lo, hi=hi, ranking=ws.ranking, **ws.strata_items)
 elif method == "ifd":
     state.valid_choice("sel_model", list(ws.models))
     recipe["model"] = c1.selectbox("Model", ws.models, key="sel_model")
     recipe["budget"] = c2.slider("Budget (% of all rows)", 1, 100, key="sel_budget") / 100
-    recipe["bins"] = ws.bins
+    recipe.update(ws.strata_items)
     recipe["per_stratum_quota"] = c2.checkbox("Equal quota per stratum", key="sel_quota")
 else:
     recipe["budget"] = c2.slider("Budget (% of all rows)", 1, 100, key="sel_budget") / 100
     recipe["seed"] = int(c1.number_input("Seed", 0, 2**31 - 1, key="sel_seed"))
 try:
-    include, exclude = views.overrides(ws)
+    include, exclude = labels.overrides(ws)
 except LabelsError as e:
     include, exclude = [], []
     st.error(str(e))
@@ -67,6 +79,24 @@ if include or exclude:
         f"Apply your overrides ({len(include)} included, {len(exclude)} excluded on Browse)", key="sel_overrides"
     ):
         recipe.update(include=include, exclude=exclude)
+picked = state.chart_filter()
+if picked is not None:
+    widgets.chart_filter_chip(key="select_clear_chart_filter")
+    use = cast(
+        str,
+        st.radio(
+            "With the chart filter's rows",
+            list(FILTER_USES),
+            format_func=FILTER_USES.__getitem__,
+            horizontal=True,
+            key="sel_filter_use",
+            help="Picking rows on a chart is often a way to look at them (a corner of the rank scatter full of "
+            "defects), so by default the filter changes nothing here: the page shows what the recipe does with "
+            "those rows. To act on them, add them to the recipe's `include` or `exclude` ids: the manifest and "
+            "the `qaq select` command then carry them.",
+        ),
+    )
+    recipe = with_chart_filter(recipe, picked.ids, use)
 st.session_state["recipe"] = recipe
 
 mask, error = cached_views.current_selection(ws, recipe)
@@ -84,15 +114,31 @@ m2.metric("Discarded", f"{len(table) - n_sel:,}")
 m3.metric("Share kept", f"{n_sel / max(len(table), 1):.1%}")
 for note in selection_notes(counts, parse_recipe(recipe), n_rows=len(table), n_selected=n_sel):
     st.warning(note[0].upper() + note[1:] + ".")
-left, right = st.columns(2)
-with left:
-    widgets.plotly(plots.stratum_counts_figure(counts), key="stratum_counts")
-with right:
-    curve = cached_views.retention(ws, recipe)
-    if curve is None:
-        st.caption("A random selection has no score to threshold: no retention curve.")
-    else:
-        widgets.plotly(plots.retention_figure(curve[0], score_name=curve[1]), key="retention")
+stratify_model = recipe.get("strong", recipe.get("model"))
+if ws.boundaries is None and method != "random" and stratify_model:  # empty custom strata: in the notes above
+    for note in boundaries.strata_warnings(
+        ws, stratify_model, boundaries.stratum_sizes(ws, stratify_model), small=False
+    ):
+        st.warning(note)
+if why := band_note(counts, recipe, n_rows=len(table), n_selected=n_sel):
+    st.caption(why)
+if picked is not None:
+    in_filter = chart_filter_rows(ws, picked.ids, mask)
+    st.caption(
+        f"Of the chart filter's {len(in_filter):,} rows, this recipe selects {int(in_filter['selected'].sum()):,}"
+        + (" (they are in its include list)." if use == "include" else ".")
+    )
+    st.dataframe(
+        in_filter, hide_index=True, key="chart_filter_rows", height=widgets.table_height(len(in_filter), most=240)
+    )
+# One chart under the other (here and below): side by side, each would be under 300 px wide at 1024 px.
+widgets.plotly(plots.stratum_counts_figure(counts), key="stratum_counts")
+curve = cached_views.retention(ws, recipe)
+if curve is None:
+    st.caption("A random selection has no score to threshold: no retention curve.")
+else:
+    cut = retention_cut(table, recipe, mask)
+    widgets.plotly(plots.retention_figure(curve[0], score_name=curve[1], cut=cut, kept=n_sel), key="retention")
 with st.expander("Counts per stratum"):
     st.dataframe(counts, hide_index=True, key="counts_table")
 
@@ -100,14 +146,14 @@ with st.expander("Counts per stratum"):
 export_tab, arms_tab, detection_tab = st.tabs(
     ["Export", "Overlap with other arms", "Detection quality"], key="sel_tab", on_change="rerun"
 )
-arms = views.comparison_arms(ws, n_sel)
+arms = comparison_arms(ws, n_sel)
 
 with export_tab:
     if export_tab.open:
         if ws.source_path is None:
             st.info("No source file to export from.")
         else:
-            suffix = views.output_suffix(ws.source_path)
+            suffix = exports.output_suffix(ws.source_path)
             st.caption(
                 f"Rows are copied exactly as in `{ws.source_path}` ({suffix[1:]}), selected and discarded "
                 "apart; the manifest records the recipe, input hashes, models and counts."
@@ -131,7 +177,9 @@ with export_tab:
                     mime="application/json" if name.endswith("json") else "application/octet-stream",
                 )
             st.markdown("The same selection from the command line:")
-            st.code(views.select_command(ws, recipe), language="bash", wrap_lines=True)
+            st.code(exports.select_command(ws, recipe), language="bash", wrap_lines=True)
+            with st.expander("The recipe (JSON): `qaq select --recipe` takes this file"):
+                st.code(json.dumps(recipe, indent=2), language="json")
 
 with arms_tab:
     if arms_tab.open:
@@ -150,7 +198,7 @@ with arms_tab:
             st.caption("Fewer than two rows selected: nothing to compare.")
 
 with detection_tab:
-    sources = views.label_sources(ws)
+    sources = labels.label_sources(ws)
     if not detection_tab.open:
         pass
     elif not sources:
@@ -168,6 +216,11 @@ with detection_tab:
         st.caption(
             "Each detector is a suspicion score (higher = more suspicious). ROC AUC 0.5 is chance; below "
             "0.5 the opposite direction detects the defect."
+            + (
+                f" Its stratified ranks use K = {ws.bins} quantile strata, not your boundaries."
+                if ws.boundaries is not None
+                else ""
+            )
         )
         st.dataframe(
             det["table"],
@@ -181,18 +234,15 @@ with detection_tab:
         if det.get("error"):
             st.warning(f"No curves: {det['error']}")
         else:
-            r1, r2 = st.columns(2)
-            with r1:
-                widgets.plotly(plots.roc_figure(det["roc"]), key="roc")
-            with r2:
-                widgets.plotly(plots.pr_figure(det["pr"]), key="pr")
+            widgets.plotly(plots.roc_figure(det["roc"]), key="roc")
+            widgets.plotly(plots.pr_figure(det["pr"]), key="pr")
         pr = precision_recall_at(det["truth"], ~mask)
         st.markdown(
             f"**The discarded rows as a defect filter**: precision {pr['precision']:.1%} (share of "
             f"discarded labelled rows that are defects), recall {pr['recall']:.1%} (share of defects "
             f"discarded), F1 {pr['f1']:.3f}."
         )
-        shares = views.defect_shares(
+        shares = labels.defect_shares(
             ws,
             sources[source],
             {"current": mask, **{name: cached_views.selection(ws, r)[0] for name, r in arms.items()}},
