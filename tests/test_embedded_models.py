@@ -179,3 +179,26 @@ def test_token_view_means_are_the_scores(weak_fp32, sample):
             assert view.means[field] == pytest.approx(batched[field].iloc[i], abs=1e-4), (row["id"], field)
             assert view.means[field] == pytest.approx(committed.loc[row["id"], f"weak_{field}"], abs=1e-4)
         assert view.placement == "fp32 on cpu"
+
+
+def test_the_dense_copy_scores_as_the_gguf_file(sample, tmp_path, monkeypatch):
+    """The first fp32 load of a GGUF model (here in a fresh cache) reads the GGUF file and keeps a
+    dense copy; the next load reads the copy: same weights and same scores, bit for bit."""
+    import torch
+
+    from qaq.scoring.dense import dense_copy
+
+    monkeypatch.setenv("QAQ_CACHE_DIR", str(tmp_path))
+    source = resolve_model("smollm2-135m")
+    assert dense_copy(source) is None
+    from_gguf = ScoringModel(source, device="cpu", dtype="fp32")
+    assert dense_copy(source) is not None and dense_copy(source).is_relative_to(tmp_path)
+    from_copy = ScoringModel(source, device="cpu", dtype="fp32")
+    a, b = from_gguf.model.state_dict(), from_copy.model.state_dict()
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert from_copy.encoder.fingerprint == from_gguf.encoder.fingerprint
+    assert from_copy.layout.sha256 == from_gguf.layout.sha256
+    rows = sample.head(8)
+    enc = from_gguf.encoder.encode_many(rows["query"].tolist(), rows["answer"].tolist(), max_length=2048)
+    pd.testing.assert_frame_equal(score_all(from_gguf, enc, batch_tokens=4096), score_all(from_copy, enc, batch_tokens=4096),
+                                  check_exact=True)

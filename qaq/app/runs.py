@@ -60,7 +60,10 @@ def scoring_model(spec: str, config_json: str) -> Any:
     return _loaded_model(spec.strip(), json.dumps({k: config[k] for k in LOAD_FIELDS if k in config}, sort_keys=True))
 
 
-@st.cache_resource(max_entries=2, show_spinner="Loading the model (about 30 s on 2 CPU cores, once per server)…")
+@st.cache_resource(
+    max_entries=2,
+    show_spinner="Loading the model (once per server; a GGUF model's first load ever takes about a minute on 2 CPU cores, later ones seconds)…",
+)
 def _loaded_model(spec: str, load_json: str) -> Any:
     from qaq.scoring.engine import ScoringConfig, load_scoring_model
 

@@ -85,11 +85,18 @@ def choose_placement(device: str = "auto", dtype: str = "auto") -> Placement:
     return Placement(device, device_reason, precision, dtype_reason)
 
 
-def _source_kwargs(source: ModelSource, trust_remote_code: bool) -> dict[str, Any]:
+def _source_kwargs(source: ModelSource, trust_remote_code: bool) -> tuple[str, dict[str, Any]]:
+    """(folder, from_pretrained keywords) to read ``source`` from: a GGUF model's dense copy
+    (:mod:`qaq.scoring.dense`) when there is one, else its own files."""
+    from qaq.scoring.dense import dense_copy
+
     kwargs: dict[str, Any] = {"trust_remote_code": trust_remote_code}
+    dense = dense_copy(source)
+    if dense is not None:
+        return str(dense), kwargs
     if source.gguf_file:
         kwargs["gguf_file"] = source.gguf_file
-    return kwargs
+    return str(source.path), kwargs
 
 
 def load_tokenizer(source: ModelSource, *, trust_remote_code: bool = False) -> Any:
@@ -97,7 +104,8 @@ def load_tokenizer(source: ModelSource, *, trust_remote_code: bool = False) -> A
     from transformers import AutoTokenizer
 
     try:
-        return AutoTokenizer.from_pretrained(str(source.path), **_source_kwargs(source, trust_remote_code))
+        folder, kwargs = _source_kwargs(source, trust_remote_code)
+        return AutoTokenizer.from_pretrained(folder, **kwargs)
     except _LOAD_ERRORS as exc:
         raise ScoringError(
             f"model {source.spec!r}: its tokenizer could not be loaded from {source.path}: {exc}"
@@ -109,7 +117,8 @@ def load_model_type(source: ModelSource, *, trust_remote_code: bool = False) -> 
     from transformers import AutoConfig
 
     try:
-        config = AutoConfig.from_pretrained(str(source.path), **_source_kwargs(source, trust_remote_code))
+        folder, kwargs = _source_kwargs(source, trust_remote_code)
+        config = AutoConfig.from_pretrained(folder, **kwargs)
     except _LOAD_ERRORS as exc:
         raise ScoringError(f"model {source.spec!r}: its config could not be loaded from {source.path}: {exc}") from exc
     return getattr(config, "model_type", None)
@@ -122,14 +131,19 @@ def load_causal_lm(source: ModelSource, *, device: str, dtype: str, trust_remote
     """
     from transformers import AutoModelForCausalLM, GgufConfig
 
+    from qaq.scoring.dense import save_dense_copy
+
     tokenizer = load_tokenizer(source, trust_remote_code=trust_remote_code)
     try:
-        kwargs = dict(_source_kwargs(source, trust_remote_code), dtype=torch_dtype(dtype))
-        if source.gguf_file:
+        folder, kwargs = _source_kwargs(source, trust_remote_code)
+        from_gguf = "gguf_file" in kwargs
+        if from_gguf:
             kwargs["quantization_config"] = GgufConfig(dequantize=True)
-        model = AutoModelForCausalLM.from_pretrained(str(source.path), **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch_dtype(dtype), **kwargs)
     except _LOAD_ERRORS as exc:
         raise ScoringError(f"model {source.spec!r} could not be loaded from {source.path}: {exc}") from exc
+    if from_gguf and dtype == "fp32":  # the dequantized values themselves: keep them for next time
+        save_dense_copy(source, model, tokenizer)
     model.to(device).eval()  # type: ignore[arg-type]  # transformers' stub types to() for dtypes only
     return model, tokenizer
 
