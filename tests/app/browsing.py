@@ -5,15 +5,20 @@ Needs Debian's Chromium at /usr/bin/chromium (`make browser-deps`); nothing is d
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
+REPO = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -34,6 +39,52 @@ def wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 1
             if proc.poll() is not None or time.time() > deadline:
                 raise RuntimeError(f"streamlit did not start: {log.read_text()}") from None
             time.sleep(0.3)
+
+
+@contextmanager
+def running_app(
+    folder: Path,
+    env: dict[str, str],
+    *,
+    command: Sequence[str] | None = None,
+    port: int | None = None,
+    inherit: bool = True,
+) -> Iterator[str]:
+    """Serve the app from ``folder`` (its working directory, where its log goes) with ``env`` added
+    to this environment (``inherit=False``: ``env`` alone); yield its URL once healthy, stop it after.
+
+    ``command`` starts the server on ``port`` (default: the checkout's ``streamlit run app.py``,
+    headless, without the file watcher: no address flag, so .streamlit/config.toml must keep it on
+    localhost by itself).
+    """
+    port = port or free_port()
+    if command is None:
+        command = [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless", "true",
+                   "--server.port", str(port), "--server.fileWatcherType", "none"]
+    log_path = folder / "server.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(list(command), cwd=folder, env={**os.environ, **env} if inherit else env, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://localhost:{port}"
+    try:
+        wait_healthy(url, proc, log_path)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def app_env(folder: Path, data: Path | None = None, scores: Path | None = None) -> dict[str, str]:
+    """The app's variables for a test server: its data and scores, its own app and jobs folders."""
+    env = {"QAQ_APP_DIR": str(folder / "app"), "QAQ_JOBS_DIR": str(folder / "jobs")}
+    if data is not None:
+        env["QAQ_APP_DATA"] = str(data)
+    if scores is not None:
+        env["QAQ_APP_SCORES"] = str(scores)
+    return env
 
 
 @pytest.fixture(scope="module")

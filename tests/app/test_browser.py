@@ -8,15 +8,12 @@ Needs Debian's Chromium at /usr/bin/chromium (`make browser-deps`); nothing is d
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import app_tables
 import pytest
-from browsing import CHROMIUM, free_port, idle, new_page, settle, wait_healthy
+from browsing import CHROMIUM, app_env, free_port, idle, new_page, running_app, settle
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "artifacts" / "screenshots"
@@ -43,26 +40,10 @@ def server(tmp_path_factory, tiny_model_dir):
     write_scores(table, scores, {"models": {m: {"spec": str(tiny_model_dir)} for m in ("weak", "strong")},
                                  "config": {"device": "cpu", "dtype": "fp32", "max_length": 256}})
     port = free_port()
-    env = dict(os.environ, QAQ_APP_DATA=str(data), QAQ_APP_SCORES=str(scores), QAQ_APP_DIR=str(tmp / "app"),
-               QAQ_JOBS_DIR=str(tmp / "jobs"))
-    log = open(tmp / "streamlit.log", "wb")
     # No address or usage-statistics flags, and another working directory: .streamlit/config.toml beside
     # app.py must keep the server on localhost by itself (test_server_listens_on_localhost_only).
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.fileWatcherType", "none"],
-        cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://localhost:{port}"
-    try:
-        wait_healthy(url, proc, tmp / "streamlit.log")
+    with running_app(tmp, app_env(tmp, data, scores), port=port) as url:
         yield url, data, port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def test_server_listens_on_localhost_only(server):

@@ -8,14 +8,11 @@ artifacts/screenshots/ (look at them). Needs Debian's Chromium at /usr/bin/chrom
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import app_tables
 import pytest
-from browsing import CHROMIUM, free_port, idle, settle, wait_healthy
+from browsing import CHROMIUM, app_env, idle, running_app, settle
 
 from qaq.io.labels import labels_path, load_labels
 
@@ -64,25 +61,8 @@ def server(tmp_path_factory, tiny_model_dir):
     table = score_frame(load_dataset(data), {"weak": str(tiny_model_dir)}, config=config)
     scores = tmp / "data.scores.parquet"
     write_scores(table, scores, table.attrs["qaq_run"])
-    port = free_port()
-    env = dict(os.environ, QAQ_APP_DATA=str(data), QAQ_APP_SCORES=str(scores), QAQ_APP_DIR=str(tmp / "app"),
-               QAQ_JOBS_DIR=str(tmp / "jobs"))
-    log = open(tmp / "streamlit.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.fileWatcherType", "none"],
-        cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://localhost:{port}"
-    try:
-        wait_healthy(url, proc, tmp / "streamlit.log")
+    with running_app(tmp, app_env(tmp, data, scores)) as url:
         yield url, data, int(table.loc[table["id"] == "long", "weak_n_tokens_a"].iloc[0])
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def open_browse(browser, url: str, width: int = 1440, height: int = 1200):

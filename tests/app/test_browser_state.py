@@ -8,7 +8,6 @@ Screenshots go to artifacts/screenshots/ (look at them).
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import app_tables
 import pytest
-from browsing import CHROMIUM, free_port, idle, settle, wait_healthy
+from browsing import CHROMIUM, app_env, idle, running_app, settle
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "artifacts" / "screenshots"
@@ -35,25 +34,8 @@ pytestmark = [
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("browser-state")
     data, scores = app_tables.write_pair(tmp, 80)
-    port = free_port()
-    env = dict(os.environ, QAQ_APP_DATA=str(data), QAQ_APP_SCORES=str(scores), QAQ_APP_DIR=str(tmp / "app"),
-               QAQ_JOBS_DIR=str(tmp / "jobs"))
-    log = open(tmp / "streamlit.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.fileWatcherType", "none"],
-        cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://localhost:{port}"
-    try:
-        wait_healthy(url, proc, tmp / "streamlit.log")
+    with running_app(tmp, app_env(tmp, data, scores)) as url:
         yield url, data, scores, tmp
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def _page(browser, width: int = 1400, height: int = 1800):

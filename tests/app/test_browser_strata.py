@@ -7,14 +7,11 @@ fixed sleeps). Needs Debian's Chromium at /usr/bin/chromium (`make browser-deps`
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import app_tables
 import pytest
-from browsing import CHROMIUM, free_port, idle, settle, wait_healthy
+from browsing import CHROMIUM, app_env, idle, running_app, settle
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "artifacts" / "screenshots"
@@ -30,25 +27,8 @@ pytestmark = [
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("browser_strata")
     data, scores = app_tables.write_pair(tmp, ROWS)
-    port = free_port()
-    env = dict(os.environ, QAQ_APP_DATA=str(data), QAQ_APP_SCORES=str(scores), QAQ_APP_DIR=str(tmp / "app"),
-               QAQ_JOBS_DIR=str(tmp / "jobs"))
-    log = open(tmp / "streamlit.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.fileWatcherType", "none"],
-        cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://localhost:{port}"
-    try:
-        wait_healthy(url, proc, tmp / "streamlit.log")
+    with running_app(tmp, app_env(tmp, data, scores)) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def open_page(browser, url: str, path: str, title: str, *, width: int = 1440, height: int = 1000):

@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from browsing import CHROMIUM, free_port, new_page, settle, wait_healthy
+from browsing import CHROMIUM, free_port, new_page, running_app, settle
 
 REPO = Path(__file__).resolve().parents[2]
 PAGES = {"": "Data", "score": "Score", "distributions": "Distributions", "disagreement": "Disagreement",
@@ -61,15 +61,10 @@ def test_the_installed_package_is_the_wheel_not_the_checkout(installed, tmp_path
 
 def test_qaq_app_from_the_wheel_opens_every_page(installed, browser, tmp_path):
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QAQ_APP_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QAQ_APP_")}  # the bundled sample, nothing else
     env.update(QAQ_APP_DIR=str(tmp_path / "app"), QAQ_JOBS_DIR=str(tmp_path / "jobs"))
-    log_path = tmp_path / "qaq-app.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([str(installed / "qaq"), "app", "--port", str(port), "--no-browser"], cwd=tmp_path,
-                                env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://localhost:{port}"
-    try:
-        wait_healthy(url, proc, log_path)
+    command = [str(installed / "qaq"), "app", "--port", str(port), "--no-browser"]
+    with running_app(tmp_path, env, command=command, port=port, inherit=False) as url:
         page, dialogs = new_page(browser)
         for path, title in PAGES.items():
             page.goto(f"{url}/{path}")
@@ -84,9 +79,3 @@ def test_qaq_app_from_the_wheel_opens_every_page(installed, browser, tmp_path):
         assert page.get_by_text("700 rows").count() > 0
         assert not dialogs
         page.close()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
