@@ -359,7 +359,7 @@ def recipe_values(recipe: Any, workspace: Mapping[str, Any]) -> dict[str, Any]:
 
     Raises:
         qaq.select.recipes.RecipeError: a recipe that is not one (checked by
-            :func:`qaq.select.recipes.parse_recipe`).
+            :func:`qaq.select.recipe_parsing.parse_recipe`).
         ValueError: a value the page's widgets cannot show (a budget of 12.5 %).
     """
     if not isinstance(recipe, dict) or recipe.get("method") not in ARMS:

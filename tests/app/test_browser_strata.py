@@ -91,7 +91,7 @@ def test_a_drag_on_rmi_vs_ppl_sets_boundaries_and_the_counts_change(server, brow
     page.close()
 
 
-def test_a_box_on_the_rank_scatter_sets_the_chart_filter(server, browser):
+def test_a_box_on_the_rank_scatter_sets_the_chart_filter_that_browse_reads(server, browser):
     page = open_page(browser, server, "disagreement", "Disagreement")
     el = chart(page, "rank_scatter")
     assert el.evaluate("e => e.querySelector('.js-plotly-plot')._fullLayout.dragmode") == "select"
@@ -118,6 +118,14 @@ def test_a_box_on_the_rank_scatter_sets_the_chart_filter(server, browser):
     page.set_viewport_size({"width": 1440, "height": 2600})
     idle(page)
     page.screenshot(path=str(SHOTS / "disagreement_chart_filter_1440.png"), full_page=True)
+    # Browse lists exactly the picked rows while the filter holds.
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    nav.get_by_text("Browse", exact=True).click()
+    settle(page, "Browse")
+    page.get_by_text(f"{n:,} row{'' if n == 1 else 's'} match").first.wait_for(timeout=120_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    nav.get_by_text("Disagreement", exact=True).click()
+    settle(page, "Disagreement")
     page.get_by_role("button", name="Clear the chart filter").first.click()
     page.get_by_text("The 20 most disagreed rows").wait_for(timeout=120_000)
     idle(page)
