@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from app_workspaces import NAN
@@ -63,3 +64,17 @@ def test_validation_report_lists_heavily_truncated_rows():
     cut = dataset.validation_report(t)["truncated"]["m"]
     pd.testing.assert_frame_equal(cut, pd.DataFrame({"id": ["b", "c"], "line": [2, 3], "tokens_cut": [900, 12],
                                                      "tokens": [940, 110], "share_cut": [0.957, 0.109]}))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_repeated_pairs_is_pandas_duplicated_of_both_columns(seed):
+    # Few distinct queries and answers: repeated queries with other answers, and repeated pairs.
+    rng = np.random.default_rng(seed)
+    t = pd.DataFrame({"query": rng.choice(["q1", "q2", "q3", "q4 unique?"], 200).tolist(),
+                      "answer": rng.choice(["a", "b", "c"], 200).tolist()})
+    t.loc[len(t)] = ["only once", "a"]
+    expected = t.duplicated(subset=["query", "answer"], keep="first").to_numpy()
+    assert expected.sum() > 0 and (~expected).sum() > 4
+    np.testing.assert_array_equal(dataset.repeated_pairs(t), expected)
+    no_repeats = pd.DataFrame({"query": ["x", "y"], "answer": ["a", "a"]})
+    assert not dataset.repeated_pairs(no_repeats).any()

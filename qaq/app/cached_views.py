@@ -15,12 +15,15 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import streamlit as st
 
+from qaq import plots
 from qaq.app import dataset, exports, labels
 from qaq.app.arms import overlap_table, retention_target
 from qaq.app.table import Workspace, table_of
 from qaq.app.workspace import file_key
 
 if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
     from qaq.select.compare import Keep
 
 _BY_KEY: dict[str | type[Any], Callable[[Any], Any]] = {Workspace: lambda ws: ws.key}
@@ -64,6 +67,35 @@ def current_selection(ws: Workspace, recipe: dict[str, Any] | None) -> tuple[pd.
         return selection(ws, recipe)[0], None
     except (RecipeError, KeyError, ValueError) as e:
         return None, str(e)
+
+
+# The row charts of the table a page draws, by name (:mod:`qaq.plots`); each takes the table first
+# and the current selection as ``selected=``.
+FIGURES = ("rmi_histogram", "rmi_ecdf", "rmi_vs_ppl", "rmi_by_stratum", "ifd_vs_rmi", "rank_scatter")
+
+
+@st.cache_resource(max_entries=24, show_spinner=False, hash_funcs=_BY_KEY)
+def _figure(ws: Workspace, name: str, options_json: str, recipe_json: str | None) -> go.Figure:
+    selected = None if recipe_json is None else _selection(ws, recipe_json)[0]
+    return getattr(plots, name)(ws.table, **json.loads(options_json), selected=selected)
+
+
+def figure(ws: Workspace, name: str, recipe: dict[str, Any] | None, **options: Any) -> go.Figure:
+    """``plots.<name>(table, **options, selected=<the recipe's rows>)``, built once per workspace,
+    recipe and options and then shared by every run that asks again (a 20,000-point chart with its
+    hover text takes a few tenths of a second to build; a rerun that changes none of its inputs,
+    such as a label or a page switch, should not pay that again).
+
+    ``cache_resource``, not ``cache_data``: the figure is not copied on the way out (``st.plotly_chart``
+    copies it itself and never changes it), and no caller may change it. ``recipe`` None, or one
+    that does not fit the table (:func:`current_selection` says why), draws no selection. Options
+    must be JSON values (tuples become lists, which the figure functions take alike).
+    """
+    if name not in FIGURES:
+        raise ValueError(f"no cached figure {name!r}: one of {', '.join(FIGURES)}")
+    selected, _ = current_selection(ws, recipe)
+    recipe_json = None if selected is None else json.dumps(recipe, sort_keys=True)
+    return _figure(ws, name, json.dumps(options, sort_keys=True), recipe_json)
 
 
 @st.cache_data(max_entries=8, show_spinner=False, hash_funcs=_BY_KEY)

@@ -3,7 +3,6 @@ disagreed, with the opened example right below them."""
 
 import streamlit as st
 
-from qaq import plots
 from qaq.app import arms, cached_views, example, rows, state, widgets, workspace
 
 ws = workspace.current()
@@ -29,7 +28,6 @@ for note in arms.split_notes(q, diff_threshold=diff_t, sum_threshold=sum_t, n_ro
     st.caption(note)
 
 recipe = arms.in_workspace(st.session_state["recipe"], ws)
-selected, _ = cached_views.current_selection(ws, recipe)
 picked = state.chart_filter()
 st.caption(
     "**Drag a box or a lasso** on the chart (or click points) to pick rows: they become the chart filter, which "
@@ -37,14 +35,15 @@ st.caption(
     "the current recipe's rows; orange squares: the chart filter."
 )
 event = widgets.plotly(
-    plots.rank_scatter(
-        table,
+    cached_views.figure(
+        ws,
+        "rank_scatter",
+        recipe,
         strong=ws.strong,
         weak=ws.weak,
         diff_threshold=diff_t,
         sum_threshold=sum_t,
-        selected=selected,
-        picked=picked.ids if picked else (),
+        picked=list(picked.ids) if picked else [],
     ),
     key="rank_scatter",
     on_select="rerun",

@@ -4,7 +4,6 @@ from typing import cast
 
 import streamlit as st
 
-from qaq import plots
 from qaq.app import arms, boundaries, cached_views, state, widgets, workspace
 from qaq.app.table import STRATA_NOTE
 
@@ -28,8 +27,8 @@ else:
     )
 if models:
     # One under the other: side by side, each would be under 350 px wide on a 1024 px screen.
-    widgets.plotly(plots.rmi_histogram(table, models, selected=selected), key="rmi_histogram")
-    widgets.plotly(plots.rmi_ecdf(table, models, selected=selected), key="rmi_ecdf")
+    widgets.plotly(cached_views.figure(ws, "rmi_histogram", recipe, models=models), key="rmi_histogram")
+    widgets.plotly(cached_views.figure(ws, "rmi_ecdf", recipe, models=models), key="rmi_ecdf")
 else:
     st.info("Pick at least one model.")
 
@@ -47,7 +46,7 @@ st.caption(
     "the sidebar."
 )
 event = widgets.plotly(
-    plots.rmi_vs_ppl(table, model, **ws.strata_args, selected=selected),
+    cached_views.figure(ws, "rmi_vs_ppl", recipe, model=model, **ws.strata_args),
     key="rmi_vs_ppl",
     on_select="rerun",
     selection_mode=("box",),
@@ -65,11 +64,13 @@ for note in boundaries.strata_warnings(ws, model, boundaries.stratum_sizes(ws, m
     st.warning(note)
 widgets.reset_boundaries_button(ws, key="dist_reset_boundaries")
 kind = cast(str, st.radio("Per stratum as", ["box", "violin"], horizontal=True, key="dist_kind"))
-widgets.plotly(plots.rmi_by_stratum(table, model, **ws.strata_args, kind=kind, selected=selected), key="rmi_by_stratum")
+widgets.plotly(
+    cached_views.figure(ws, "rmi_by_stratum", recipe, model=model, **ws.strata_args, kind=kind), key="rmi_by_stratum"
+)
 
 st.subheader("RMI and IFD")
 st.markdown(
     "IFD (Cherry LLM) = log PPL(A|Q) / log PPL(A): how much the query helps predict the answer. "
     "The paper reports Spearman(RMI, IFD) = 0.252 on WarriorCoder: the two scores see different things."
 )
-widgets.plotly(plots.ifd_vs_rmi(table, model, selected=selected), key="ifd_vs_rmi")
+widgets.plotly(cached_views.figure(ws, "ifd_vs_rmi", recipe, model=model), key="ifd_vs_rmi")
