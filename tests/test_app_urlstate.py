@@ -46,8 +46,10 @@ def test_a_workspace_goes_through_the_url_and_back(app_dirs):
         "browse_label": "hallucinated",
         "browse_flags_with": ["echo", "truncated"],
         "browse_flags_without": ["empty"],
+        "example_id": "r 17/b",
     }
     params = urlstate.to_params(values, data=str(paths.SAMPLE_DATA), scores=str(paths.SAMPLE_SCORES))
+    assert params["row"] == "r 17/b"  # the open example
     assert params["data"] == "upload:0123456789abcdef/five.jsonl"  # short and readable
     assert params["scores"] == "scores:five-abc.scores.parquet"
     assert params["k"] == "5" and params["cuts"] == "2.5,3.0,3.125" and params["rank"] == "global"
@@ -132,6 +134,7 @@ def test_a_token_never_leaves_the_app_folders(app_dirs):
     ({"flags": "echo,bogus"}, "`flags=echo,bogus` in the link was left out: not one of negative_rmi,"),
     ({"stratum": "-1"}, "`stratum=-1` in the link was left out: a stratum is 0 to 49."),
     ({"strong": " "}, "`strong= ` in the link was left out: empty."),
+    ({"row": ""}, "`row=` in the link was left out: empty."),
     ({"recipe": "{oops"}, "The recipe in the link was left out: Expecting property name"),
     ({"recipe": '{"method":"best"}'}, "The recipe in the link was left out: no arm of diff_high,"),
     ({"recipe": '{"method":"random","budget":0.125}'}, "The recipe in the link was left out: the page's budget is a "

@@ -28,6 +28,8 @@ q           browse_search        Browse: the search text
 label       browse_label         Browse: the label filter
 flags       browse_flags_with    Browse: only rows with these flags (comma-separated)
 noflags     browse_flags_without Browse: hide rows with these flags
+row         example_id           the open example's row id (Browse, Disagreement); one the table
+                                 lacks is dropped by the page that opens it
 =========== ==================== ===================================================================
 
 Every value read is checked; one that cannot be used is left out (its default applies) and
@@ -74,6 +76,7 @@ PARAMS: dict[str, str] = {
     "label": "browse_label",
     "flags": "browse_flags_with",
     "noflags": "browse_flags_without",
+    "row": "example_id",
 }
 SESSION_KEYS = tuple(PARAMS.values())
 MAX_K = MAX_BOUNDARIES + 1  # the sidebar's K slider goes this far
@@ -97,6 +100,7 @@ _DEFAULTS: dict[str, Any] = {
     "browse_label": "any",
     "browse_flags_with": [],
     "browse_flags_without": [],
+    "example_id": None,
 }
 _SAMPLE = "sample"
 _FOLDERS = {"upload": lambda: paths.UPLOAD_DIR, "scores": lambda: paths.SCORES_DIR}  # read per call: tests move them
@@ -306,7 +310,7 @@ def _file_param(params: Mapping[str, str], name: str, sample: Path) -> tuple[str
 def _decode(key: str, text: str) -> Any:
     """A session value from its parameter; ValueError (or TypeError) saying why it cannot be used."""
     text = text.strip()
-    if key in ("strong", "weak", "browse_model", "browse_sort"):
+    if key in ("strong", "weak", "browse_model", "browse_sort", "example_id"):
         if not text:
             raise ValueError("empty")
         return text

@@ -275,10 +275,16 @@ def test_a_reload_restores_the_workspace_from_the_url(pair):
     at.switch_page(PAGES["browse"]).run()
     at.selectbox(key="browse_stratum").set_value(2).run()
     at.radio(key="browse_order").set_value("highest first").run()
-    at.text_input(key="browse_search").set_value("sort").run()
+    at.text_input(key="browse_search").set_value("adds").run()
+    opened = at.session_state["example_id"]
+    step = "next" if not at.button(key="browse_example_next").disabled else "previous"
+    at.button(key=f"browse_example_{step}").click().run()  # another row of the list opens
     no_exception(at)
+    assert at.session_state["example_id"] not in (None, opened)
+    opened = at.session_state["example_id"]
     params = dict(at.query_params)
-    assert params["k"] == "5" and params["rank"] == "global" and params["order"] == "desc" and params["q"] == "sort"
+    assert params["row"] == opened
+    assert params["k"] == "5" and params["rank"] == "global" and params["order"] == "desc" and params["q"] == "adds"
     assert json.loads(params["recipe"]) == {"method": "sum_high", "strong": "weak", "weak": "strong",
                                             "budget": 0.1, "per_stratum_quota": True}
     before = _workspace_state(at)
@@ -295,10 +301,11 @@ def test_a_reload_restores_the_workspace_from_the_url(pair):
     assert again.session_state["recipe"] == before["recipe"]
     assert dict(again.query_params) == params
     again.switch_page(PAGES["browse"]).run()
-    assert again.text_input(key="browse_search").value == "sort" and again.radio(key="browse_order").value == (
+    assert again.text_input(key="browse_search").value == "adds" and again.radio(key="browse_order").value == (
         "highest first")
     assert again.selectbox(key="browse_stratum").value == 2
     assert again.session_state["browse_sort"] == before["browse_sort"]  # the default: not in the URL
+    assert again.session_state["example_id"] == opened  # the same example is open
 
 
 def test_custom_boundaries_and_a_mapping_go_through_the_url(pair):
