@@ -85,6 +85,19 @@ def test_two_sided_uses_stratified_ranks_and_diff_is_negated():
     pd.testing.assert_frame_equal(df, before)  # input untouched
 
 
+def test_suspicion_scores_rank_within_custom_boundaries():
+    df = scored()
+    cuts = [float(df["s_nll_q"].quantile(0.3)), float(df["s_nll_q"].quantile(0.8))]
+    got = suspicion_scores(df, model="s", strong="s", weak="w", boundaries=cuts)
+    ranks = add_ranks(df, "s", ranking="stratified", boundaries=cuts)["s_rank"]
+    np.testing.assert_array_equal(got[RMI_TWO_SIDED].to_numpy(), (ranks - 0.5).abs().to_numpy())
+    diff = add_disagreement(df, strong="s", weak="w", boundaries=cuts)["diff"]
+    np.testing.assert_array_equal(got[LOW_DIFF].to_numpy(), (-diff).to_numpy())
+    # Not the K quantile strata: three strata cut elsewhere rank otherwise.
+    quantile = suspicion_scores(df, model="s", strong="s", weak="w", bins=3)
+    assert not np.array_equal(got[RMI_TWO_SIDED].to_numpy(), quantile[RMI_TWO_SIDED].to_numpy())
+
+
 def test_suspicion_scores_keeps_index_and_nan_rows():
     df = scored(10).set_index(pd.Index(list("abcdefghij")))
     df.loc["c", "s_rmi"] = np.nan

@@ -100,11 +100,12 @@ def figure(ws: Workspace, name: str, recipe: dict[str, Any] | None, **options: A
 
 @st.cache_data(max_entries=8, show_spinner=False, hash_funcs=_BY_KEY)
 def suspicion(ws: Workspace, model: str) -> pd.DataFrame:
-    """:func:`qaq.select.detection.suspicion_scores` of ``model`` (with Diff when both roles are set)."""
+    """:func:`qaq.select.detection.suspicion_scores` of ``model`` (with Diff when both roles are set),
+    in the workspace's strata (K quantile strata or the custom boundaries)."""
     from qaq.select.detection import suspicion_scores
 
     s, w = (ws.strong, ws.weak) if ws.pair else (None, None)
-    return suspicion_scores(ws.table, model=model, strong=s, weak=w, bins=ws.bins)
+    return suspicion_scores(ws.table, model=model, strong=s, weak=w, **ws.strata_args)
 
 
 @st.cache_data(max_entries=4, show_spinner="Checking every row's flags…", hash_funcs=_BY_KEY)

@@ -46,7 +46,13 @@ ALL_DATA = "all data"
 
 
 def suspicion_scores(
-    df: pd.DataFrame, *, model: str, strong: str | None = None, weak: str | None = None, bins: int = DEFAULT_BINS
+    df: pd.DataFrame,
+    *,
+    model: str,
+    strong: str | None = None,
+    weak: str | None = None,
+    bins: int | None = DEFAULT_BINS,
+    boundaries: Sequence[float] | None = None,
 ) -> pd.DataFrame:
     """One suspicion score per detector, higher = more suspicious, aligned with ``df``.
 
@@ -84,6 +90,8 @@ def suspicion_scores(
         strong: the strong model of the Diff detector (give both or neither).
         weak: the weak model of the Diff detector.
         bins: K, the PPL(Q) quantile bins of the stratified ranks.
+        boundaries: custom log PPL(Q) cut points instead of ``bins`` (:func:`qaq.select.strata.add_strata`):
+            the strata the app's workspace uses when they were set on the chart.
 
     Returns:
         A float64 frame with ``df``'s index and the detector columns, in :data:`DETECTORS` order.
@@ -95,13 +103,14 @@ def suspicion_scores(
     """
     if (strong is None) != (weak is None):
         raise ValueError("give both strong= and weak= for the Diff detector, or neither")
-    ranked = add_ranks(df, model, ranking="stratified", bins=bins)
+    strata = {"bins": None, "boundaries": boundaries} if boundaries is not None else {"bins": bins}
+    ranked = add_ranks(df, model, ranking="stratified", **strata)
     rmi = df[score_column(model, "rmi")].astype("float64")
     out = pd.DataFrame(index=df.index)
     out[LOW_RMI] = -rmi
     out[RMI_TWO_SIDED] = (ranked[score_column(model, "rank")] - 0.5).abs()
     if strong is not None and weak is not None:  # both or neither, checked above
-        out[LOW_DIFF] = -add_disagreement(df, strong=strong, weak=weak, bins=bins)["diff"]
+        out[LOW_DIFF] = -add_disagreement(df, strong=strong, weak=weak, **strata)["diff"]
     ifd = score_column(model, "ifd")
     if ifd in df.columns:
         out[IFD] = df[ifd].astype("float64")
