@@ -21,6 +21,7 @@ from qaq.io.labels import (
     set_label,
     set_labels,
     set_override,
+    set_overrides,
 )
 from qaq.select.selection import select
 
@@ -100,6 +101,21 @@ def test_many_labels_in_one_write(path: Path, monkeypatch: pytest.MonkeyPatch):
     with pytest.raises(ValueError, match="non-empty"):
         set_labels(path, ["a", " "], "ok")
     assert load_labels(path)["id"].tolist() == ["b"]  # a refused call writes nothing
+
+
+def test_many_overrides_in_one_write(path: Path):
+    set_label(path, "a", "ok")
+    assert set_overrides(path, ["a", "b", "b"], "exclude") == 2
+    got = load_labels(path).set_index("id")
+    assert got["override"].to_dict() == {"a": "exclude", "b": "exclude"} and got.loc["a", "label"] == "ok"
+    assert overrides(path) == ([], ["a", "b"])
+    assert set_overrides(path, ["a", "b"], None) == 2
+    assert load_labels(path)[["id", "label", "override"]].to_dict("records") == [
+        {"id": "a", "label": "ok", "override": None}]
+    with pytest.raises(ValueError, match="unknown override"):
+        set_overrides(path, ["a"], "maybe")
+    with pytest.raises(ValueError, match="non-empty"):
+        set_overrides(path, ["a", ""], "exclude")
 
 
 def test_every_label_is_accepted(path: Path):

@@ -140,21 +140,27 @@ def _step_buttons(steps: Steps, step: rows.Neighbours, *, key: str) -> None:
         )
 
 
+# What one action does to every picked row: a label, the "exclude" override, or clearing the labels.
+_BULK: dict[str, str] = {
+    **{name: f"label {name}" for name in LABELS},
+    "exclude": "exclude from every selection (override)",
+    "": "remove their labels",
+}
+
+
 def label_picked(ws: Workspace, ids: Sequence[str], *, chart: str, key: str) -> None:
-    """One label for every row picked on a chart: choose it, then confirm the count."""
+    """One label (or the exclude override) for every row picked on a chart: choose it, then confirm the count."""
     if ws.labels_file is None:
         return
     pending = f"{key}_pending"
     if done := st.session_state.pop(_DONE, None):
         ok, text = done
         (st.success if ok else st.error)(text)
-    with st.expander(f"Label all {len(ids):,} picked rows at once"):
+    with st.expander(f"Label or exclude all {len(ids):,} picked rows at once"):
         c1, c2 = st.columns([2, 3], vertical_alignment="bottom")
-        choice = c1.selectbox(
-            "Label", [*LABELS, None], key=f"{key}_label", format_func=lambda v: v or "(remove their labels)"
-        )
+        choice = str(c1.selectbox("Action", list(_BULK), key=f"{key}_label", format_func=_BULK.__getitem__))
         c2.button(
-            f"Label {rows.rows_text(len(ids))}…",
+            f"Apply to {rows.rows_text(len(ids))}…",
             key=f"{key}_ask",
             on_click=lambda: st.session_state.__setitem__(pending, True),
         )
@@ -162,7 +168,7 @@ def label_picked(ws: Workspace, ids: Sequence[str], *, chart: str, key: str) -> 
             _confirm(ws, list(ids), choice, chart=chart, key=key)
 
 
-def _confirm(ws: Workspace, ids: list[str], label: str | None, *, chart: str, key: str) -> None:
+def _confirm(ws: Workspace, ids: list[str], choice: str, *, chart: str, key: str) -> None:
     """The confirmation of :func:`label_picked`: what the rows hold now, then yes or cancel."""
     try:
         counts = labels.label_counts(ws, ids)
@@ -170,24 +176,28 @@ def _confirm(ws: Workspace, ids: list[str], label: str | None, *, chart: str, ke
         st.error(str(e))
         return
     now = ", ".join(f"{n:,} {name}" for name, n in counts.items()) or "none of them in this table"
-    what = f"as **{label}**" if label else "**unlabelled** (their labels removed)"
+    what = {"exclude": "**excluded** from every selection", "": "**unlabelled** (their labels removed)"}.get(
+        choice, f"as **{choice}**"
+    )
     st.warning(f"Set {rows.rows_text(sum(counts.values()))} picked on {chart} {what}? Now: {now}.")
     c1, c2, _ = st.columns([1, 1, 4])
-    c1.button("Yes, label them", key=f"{key}_yes", type="primary", on_click=_label_all, args=(ws, ids, label, key))
+    c1.button("Yes, do it", key=f"{key}_yes", type="primary", on_click=_apply_all, args=(ws, ids, choice, key))
     c2.button("Cancel", key=f"{key}_cancel", on_click=_cancel, args=(key,))
 
 
-def _label_all(ws: Workspace, ids: list[str], label: str | None, key: str) -> None:
+def _apply_all(ws: Workspace, ids: list[str], choice: str, key: str) -> None:
     _cancel(key)
     try:
-        changed = labels.set_labels(ws, ids, label)
+        if choice == "exclude":
+            changed = labels.set_overrides(ws, ids, "exclude")
+            done = "excluded from every selection (Select & export applies your overrides when asked)."
+        else:
+            changed = labels.set_labels(ws, ids, choice or None)
+            done = f"labelled {choice}." if choice else "unlabelled."
     except (LabelsError, ValueError) as e:
         st.session_state[_DONE] = (False, f"Could not save: {e}")
         return
-    st.session_state[_DONE] = (
-        True,
-        f"{rows.rows_text(changed)} changed: now " + (f"labelled {label}." if label else "unlabelled."),
-    )
+    st.session_state[_DONE] = (True, f"{rows.rows_text(changed)} changed: now {done}")
 
 
 def _cancel(key: str) -> None:

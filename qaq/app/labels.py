@@ -91,6 +91,20 @@ def set_labels(ws: Workspace, ids: list[str], label: str | None) -> int:
     return _set_labels(ws.labels_file, present[present.isin(set(map(str, ids)))].tolist(), label)
 
 
+def set_overrides(ws: Workspace, ids: list[str], override: str | None) -> int:
+    """Set (None: clear) the override of the rows ``ids`` of the table in one write; the rows changed.
+
+    Raises:
+        qaq.io.labels.LabelsError: the labels file cannot be read or written; ValueError: no labels file.
+    """
+    from qaq.io.labels import set_overrides as _set_overrides
+
+    if ws.labels_file is None:
+        raise ValueError("this data has no file beside which labels could be kept")
+    present = table_of(ws)["id"].astype(str)
+    return _set_overrides(ws.labels_file, present[present.isin(set(map(str, ids)))].tolist(), override)
+
+
 def label_sources(ws: Workspace) -> dict[str, tuple[str, str]]:
     """Label columns detection can use: name -> (column, clean label)."""
     out: dict[str, tuple[str, str]] = {}

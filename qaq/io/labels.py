@@ -234,6 +234,24 @@ def _check_label(label: str | None) -> None:
         raise ValueError(f"unknown label {label!r}; expected one of {', '.join(LABELS)} (or None to clear)")
 
 
+def set_overrides(path: str | os.PathLike[str], row_ids: Iterable[str], override: str | None) -> int:
+    """Set (or with None, clear) the override of many rows in one write (excluding a chart's picked rows).
+
+    Returns:
+        How many rows' overrides changed.
+
+    Raises:
+        ValueError: an unknown override or an empty id (nothing is written).
+        LabelsError: as :func:`set_label`.
+    """
+    ids = [str(i) if not isinstance(i, str) else i for i in row_ids]
+    for row_id in ids:
+        _check_id(row_id)
+    if override is not None and override not in OVERRIDES:
+        raise ValueError(f"unknown override {override!r}; expected one of {', '.join(OVERRIDES)} (or None to clear)")
+    return _update(path, ids, "override", override)
+
+
 def set_override(path: str | os.PathLike[str], row_id: str, override: str | None) -> None:
     """Force one row into (``"include"``) or out of (``"exclude"``) every selection, or clear it.
 

@@ -135,6 +135,15 @@ def test_labelling_every_picked_row_asks_first(pair):
     assert saved == {"r000010": "echo", "r000020": "echo", "r000030": "echo"}
     assert any(s.value == "3 rows changed: now labelled echo." for s in at.success)
     assert listed(at).value.set_index("id")["label"].to_dict() == saved  # the label column shows them
+    # The same action excludes them all from every selection (the override), labels kept.
+    at.selectbox(key="browse_picked_label").set_value("exclude")
+    at.button(key="browse_picked_ask").click().run()
+    assert "as **echo**" not in at.warning[0].value and "**excluded** from every selection" in at.warning[0].value
+    at.button(key="browse_picked_yes").click().run()
+    no_exception(at)
+    after = load_labels(labels_path(data)).set_index("id")
+    assert after["override"].to_dict() == dict.fromkeys(ids, "exclude") and after["label"].to_dict() == saved
+    assert any(s.value.startswith("3 rows changed: now excluded") for s in at.success)
 
 
 def test_flags_filter(pair):
