@@ -17,6 +17,7 @@ import pytest
 from qaq.columns import DATA_COLUMNS, SKIP_EMPTY_ANSWER, SKIP_EMPTY_QUERY, scored_models
 from qaq.io.datasets import DataError, load_dataset, skipped_rows
 from qaq.io.fieldmapping import FieldMapping, detect_mapping
+from qaq.io.pairs import hash_id, pair_hashes
 from qaq.io.readers import read_records
 from qaq.io.scorefile import from_authors_format, is_authors_format, load_scores, write_scores
 
@@ -281,6 +282,14 @@ def test_hash_ids_are_stable_and_duplicates_get_suffixes(tmp_path: Path) -> None
     # A row's id depends on its own Q and A only, not on its position.
     moved = write(tmp_path, "moved.jsonl", jsonl({"query": "new", "answer": "row"}, other, pair))
     assert load_dataset(moved)["id"].tolist()[1:] == [sha16("Q2", "A"), h]
+
+
+def test_pair_hashes_equal_hash_id_on_any_text() -> None:
+    texts = ["", "Q", "naïve ∑ 😀", "line\r\nbreak", "lone \ud800 surrogate", "\x1f", "a" * 5000]
+    queries = [q for q in texts for _ in texts]
+    answers = [a for _ in texts for a in texts]
+    assert pair_hashes(queries, answers) == [hash_id(q, a) for q, a in zip(queries, answers)]
+    assert pair_hashes([], []) == []
 
 
 def test_hash_separates_query_from_answer(tmp_path: Path) -> None:

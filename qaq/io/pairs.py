@@ -115,12 +115,23 @@ def hash_id(query: str, answer: str) -> str:
     return hashlib.sha256(pair).hexdigest()[:16]
 
 
+def pair_hashes(queries: Sequence[str], answers: Sequence[str]) -> list[str]:
+    """:func:`hash_id` of each (Q, A) pair, with the call inlined: a million rows are hashed on every
+    first join of scores onto data (the check that the text is what was scored), and the per-row
+    function call is a sixth of that time.
+
+    >>> pair_hashes(["q"], ["a"]) == [hash_id("q", "a")]
+    True
+    """
+    sha = hashlib.sha256
+    return [sha(f"{q}\x1f{a}".encode("utf-8", "surrogatepass")).hexdigest()[:16] for q, a in zip(queries, answers)]
+
+
 def hash_ids(pairs: Sequence[tuple[str, str]]) -> list[str]:
     """Hash ids; repeats of a pair get ``-2``, ``-3``, ... in file order."""
     seen: dict[str, int] = {}
     ids = []
-    for query, answer in pairs:
-        h = hash_id(query, answer)
+    for h in pair_hashes([q for q, _ in pairs], [a for _, a in pairs]):
         seen[h] = seen.get(h, 0) + 1
         ids.append(h if seen[h] == 1 else f"{h}-{seen[h]}")
     return ids
