@@ -109,7 +109,11 @@ def test_list_frame_puts_what_an_audit_reads_first(labelled):
     assert frame["query"].tolist() == ["add two ints", "Sort a list"]
     assert frame["answer"].iloc[0] == "```python a + b ```"  # on one line
     assert app_rows.list_frame(labelled, np.array([3]), sort_by="line", model=None)["override"].tolist() == ["exclude"]
-    assert app_rows.list_ids(labelled, np.array([4, 1])) == ["e", "b"]
+    listing = app_rows.row_list(labelled, np.array([4, 1]))
+    assert [listing.id_at(k) for k in range(len(listing))] == ["e", "b"]
+    assert (listing.position("b"), listing.position("e"), listing.position("a"), listing.position(None)) == (1, 0, None,
+                                                                                                            None)
+    assert app_rows.neighbours(listing, "b") == app_rows.Neighbours(1, 2, "e", None)
     long = small_table().assign(answer=["word " * 100] * 5)
     assert len(app_rows.list_frame(ws_of(long), np.array([0]), sort_by="line", model=None)["answer"].iloc[0]) == 160
 

@@ -37,18 +37,17 @@ class Steps:
 
 
 def list_steps(
-    ids: Sequence[str], current: str | None, *, page_key: str, page_size: int, advance_key: str | None = None
+    listed: rows.RowList, current: str | None, *, page_key: str, page_size: int, advance_key: str | None = None
 ) -> Steps:
-    """:class:`Steps` through ``ids`` (the list's order) whose ``open`` also turns the list's page
+    """:class:`Steps` through a list (its order) whose ``open`` also turns the list's page
     (``st.session_state[page_key]``) to the one showing the row."""
-    ids = [str(i) for i in ids]
 
     def open_row(row_id: str) -> None:
         st.session_state["example_id"] = row_id
-        if row_id in ids:
-            st.session_state[page_key] = rows.page_of(ids.index(row_id), page_size)
+        if (at := listed.position(row_id)) is not None:
+            st.session_state[page_key] = rows.page_of(at, page_size)
 
-    return Steps(rows.neighbours(ids, current), open_row, advance_key)
+    return Steps(rows.neighbours(listed, current), open_row, advance_key)
 
 
 def _save(path: Path, row_id: str, changes: dict[str, str | None], then: Callable[[], None] | None) -> None:

@@ -160,19 +160,62 @@ class Neighbours:
     next: str | None
 
 
-def neighbours(ids: Sequence[str], current: str | None) -> Neighbours:
-    """The :class:`Neighbours` of ``current`` among ``ids`` (compared as strings).
+@dataclass(frozen=True)
+class RowList:
+    """Rows of the table in a list's order (Browse's), kept as table positions: a million-row list
+    is never turned into a million id strings on a run (that alone took over a second).
+
+    Attributes:
+        ids: the table's ``id`` column.
+        positions: (n,) table positions of the listed rows, in list order.
+    """
+
+    ids: pd.Series
+    positions: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def id_at(self, k: int) -> str:
+        """The id of the ``k``-th listed row."""
+        return str(self.ids.iloc[int(self.positions[k])])
+
+    def position(self, row_id: str | None) -> int | None:
+        """Where the row ``row_id`` is in the list (0-based), or None when it is not listed."""
+        if row_id is None or not len(self.positions):
+            return None
+        ids = self.ids
+        if not (isinstance(ids.dtype, pd.StringDtype) or ids.dtype == object):
+            ids = ids.astype(str)  # numbers: compared as their strings, like everywhere else
+        at = np.flatnonzero(np.asarray(ids == str(row_id), dtype=bool))
+        if not len(at):
+            return None
+        where = np.flatnonzero(self.positions == at[0])
+        return int(where[0]) if len(where) else None
+
+
+def row_list(ws: Workspace, positions: np.ndarray) -> RowList:
+    """The :class:`RowList` of the table rows at ``positions`` (in that order)."""
+    return RowList(table_of(ws)["id"], np.asarray(positions, dtype=np.int64))
+
+
+def neighbours(listed: RowList | Sequence[str], current: str | None) -> Neighbours:
+    """The :class:`Neighbours` of ``current`` in a list: a :class:`RowList` or ids (compared as strings).
 
     >>> neighbours(["a", "b", "c"], "b")
     Neighbours(position=1, total=3, previous='a', next='c')
     >>> neighbours(["a", "b"], "z").next  # not listed: "next" is the first row
     'a'
     """
-    ids = [str(i) for i in ids]
-    pos = ids.index(str(current)) if current is not None and str(current) in ids else None
+    if not isinstance(listed, RowList):
+        listed = RowList(pd.Series([str(i) for i in listed], dtype="object"), np.arange(len(listed)))
+    n = len(listed)
+    pos = listed.position(current)
     if pos is None:
-        return Neighbours(None, len(ids), None, ids[0] if ids else None)
-    return Neighbours(pos, len(ids), ids[pos - 1] if pos > 0 else None, ids[pos + 1] if pos + 1 < len(ids) else None)
+        return Neighbours(None, n, None, listed.id_at(0) if n else None)
+    return Neighbours(
+        pos, n, listed.id_at(pos - 1) if pos > 0 else None, listed.id_at(pos + 1) if pos + 1 < n else None
+    )
 
 
 def list_frame(
@@ -207,11 +250,6 @@ def list_key(frame: pd.DataFrame, prefix: str) -> str:
     on a row that took another's place."""
     digest = hashlib.sha256("\x00".join(frame["id"].astype(str)).encode()).hexdigest()[:12]
     return f"{prefix}_{digest}"
-
-
-def list_ids(ws: Workspace, positions: np.ndarray) -> list[str]:
-    """The ids (as strings) of the rows at ``positions``, in that order."""
-    return table_of(ws)["id"].astype(str).to_numpy()[positions].tolist()
 
 
 def snippet(text: object, limit: int = SNIPPET_CHARS) -> str:

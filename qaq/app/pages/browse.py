@@ -70,14 +70,14 @@ listed = rows.browse_order(
     labels=current_labels,
 )
 total = len(listed)
-ids = rows.list_ids(ws, listed)
+listing = rows.row_list(ws, listed)
 
 state.valid_choice("browse_page_size", list(rows.PAGE_SIZES), default=100)
 size = cast(int, f3.selectbox("Rows per page", rows.PAGE_SIZES, key="browse_page_size"))
 pages = rows.page_count(total, size)
 if st.session_state.get("_browse_listing") != (keep, sort_by, order, size):  # another list: show the open row
     st.session_state["_browse_listing"] = (keep, sort_by, order, size)
-    where = rows.neighbours(ids, st.session_state["example_id"]).position
+    where = listing.position(st.session_state["example_id"])
     st.session_state["browse_page"] = 1 if where is None else rows.page_of(where, size)
 st.session_state["browse_page"] = min(max(int(st.session_state.get("browse_page") or 1), 1), pages)
 page = int(
@@ -123,13 +123,13 @@ if row_id is not None and st.session_state.get("_browse_pick") != (table_key, ro
 st.session_state["_browse_pick"] = (table_key, row_id)
 if not total:
     st.session_state["example_id"] = None  # nothing matches: no example stays open
-elif st.session_state["example_id"] not in set(ids):
+elif listing.position(st.session_state["example_id"]) is None:
     st.session_state["example_id"] = str(shown["id"].iloc[0])
 
 if st.session_state["example_id"] is not None:
     st.divider()
     steps = labelling.list_steps(
-        ids,
+        listing,
         st.session_state["example_id"],
         page_key="browse_page",
         page_size=size,
