@@ -81,6 +81,12 @@ def test_score_request_carries_models_mapping_and_options():
     assert plain.cli_args() == ["-m", "weak=w", "-o", "o.parquet", "--", "d.jsonl"]
 
 
+def test_score_request_keeps_embeddings_when_asked():
+    request = score_setup.score_request("d.jsonl", {"weak": "w"}, None, output="o.parquet", embed=True)
+    assert request.embed and request.cli_args() == ["-m", "weak=w", "--embed", "-o", "o.parquet", "--", "d.jsonl"]
+    assert not score_setup.score_request("d.jsonl", {"weak": "w"}, None, output="o.parquet").embed
+
+
 def test_score_request_for_a_ray_cluster():
     request = score_setup.score_request("d.jsonl", {"weak": "smollm2-135m"}, {"query": "instruction"},
                                         output="o.parquet", engine="ray", address=" ", gpus_per_worker=0.5, dtype="bf16")

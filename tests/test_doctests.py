@@ -26,7 +26,7 @@ MODULES = _modules_with_examples()
 
 
 def test_the_modules_with_examples_are_found():
-    assert {"qaq.scoring.backend", "qaq.scoring.hardware", "qaq.scoring.engine", "qaq.select.strata",
+    assert {"qaq.scoring.pooling", "qaq.scoring.hardware", "qaq.scoring.engine", "qaq.select.strata",
             "qaq.select.correlations", "qaq.select.recipes", "qaq.select.detection", "qaq.select.curves",
             "qaq.select.flags"} <= set(MODULES)
 

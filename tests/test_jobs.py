@@ -220,6 +220,19 @@ def test_request_arguments():
     assert ScoreRequest(data="d", output="o", models={"t": "m"}, engine="ray").ray == RayOptions()
 
 
+def test_embed_is_passed_on_and_older_requests_without_it_load():
+    request = ScoreRequest(data="d.jsonl", output="o.parquet", models={"t": "m"}, embed=True)
+    assert request.cli_args() == ["-m", "t=m", "--embed", "-o", "o.parquet", "--", "d.jsonl"]
+    assert ScoreRequest.from_dict(json.loads(json.dumps(request.to_dict()))) == request
+    older = {k: v for k, v in request.to_dict().items() if k != "embed"}  # a status file from before --embed
+    assert ScoreRequest.from_dict(older).embed is False and "--embed" not in ScoreRequest.from_dict(older).cli_args()
+    now = 1.0
+    status = JobStatus(state="finished", started=now, updated=now, request=ScoreRequest.from_dict(older))
+    assert JobStatus.from_dict({**status.to_dict(), "request": older}) == status
+    with pytest.raises(StatusError, match="embed must be true or false, got 'yes'"):
+        ScoreRequest.from_dict({**older, "embed": "yes"})
+
+
 def test_find_job_finds_the_newest_job_of_the_data(tmp_path, monkeypatch):
     data, other = tmp_path / "d.jsonl", tmp_path / "other.jsonl"
     jobs_dir = tmp_path / "jobs"

@@ -79,6 +79,7 @@ def score_request(
     max_length: int | None = None,
     batch_tokens: int | None = None,
     compile_mode: str | None = None,
+    embed: bool = False,
     engine: Engine = "local",
     address: str = "auto",
     gpus_per_worker: float = 1.0,
@@ -92,6 +93,7 @@ def score_request(
         output: the score file to write.
         device, dtype, max_length, batch_tokens, compile_mode: the scoring options (None:
             ``qaq score``'s default, e.g. ``batch_tokens`` by device).
+        embed: keep each model's span embeddings beside the scores (``--embed``, local engine).
         engine: ``local`` or ``ray`` (:data:`ENGINES`).
         address: the Ray cluster (``auto``, ``ray://host:10001``; blank means ``auto``).
         gpus_per_worker: GPUs per Ray scoring actor; 0 scores on the cluster's CPUs.
@@ -111,6 +113,7 @@ def score_request(
         max_length=max_length,
         batch_tokens=batch_tokens,
         compile=compile_mode,
+        embed=embed,
         engine=engine,
         ray=ray,
     )

@@ -45,6 +45,7 @@ class ScoreOptions:
     trust_remote_code: bool
     cache_dir: str | None
     no_cache: bool
+    embed: bool
     dry_run: bool
     engine: str
     ray_address: str | None
@@ -172,6 +173,15 @@ class ScoreOptions:
 )
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the score cache.")
 @click.option(
+    "--embed",
+    is_flag=True,
+    help="Also keep each model's embedding of every row: the mean last hidden state over its query "
+    "and over its answer, from the forward that scores them (the scores do not change). Written as "
+    "float16 to OUTPUT's .embed.npz beside the scores (scores.parquet -> scores.embed.npz), same "
+    "ids in the same order, for the app's Map page. Kept in the score cache too: cached rows without "
+    "embeddings are scored again. Local engine only.",
+)
+@click.option(
     "--dry-run", is_flag=True, help="Count tokens and estimate the time from a short calibration; score nothing."
 )
 @click.option(
@@ -229,7 +239,8 @@ def score_command(input_path: str, status: StatusReporter | None, **options: Any
     (= nll_q - nll_q_given_a), NAME_ifd (= nll_a_given_q / nll_a), NAME_n_tokens_q,
     NAME_n_tokens_a and NAME_truncated. Run metadata (models, templates, versions, device,
     dtype) is stored with the output. Finished batches go to the score cache at once, so a
-    killed run resumes where it stopped and a rerun scores only new rows.
+    killed run resumes where it stopped and a rerun scores only new rows. With --embed, each
+    model's query and answer embeddings go to OUTPUT's .embed.npz beside it.
 
     INPUT is a data file, a directory of data files (JSONL, Parquet, ...; read in name order),
     a Hugging Face dataset folder written by save_to_disk (a DatasetDict needs --split), or,
@@ -242,6 +253,8 @@ def score_command(input_path: str, status: StatusReporter | None, **options: Any
     engine only.
 
     Example: qaq score data.jsonl -m weak=smollm2-135m -m strong=gemma3-270m -o scores.parquet
+
+    Example: qaq score data.jsonl -m weak=smollm2-135m --embed -o scores.parquet  (+ scores.embed.npz)
 
     Example: qaq score my_dataset/ --split train -m strong=gemma3-270m -o scores.parquet
 
@@ -278,6 +291,7 @@ def score_command(input_path: str, status: StatusReporter | None, **options: Any
         dry_run=opts.dry_run,
         cache_dir=opts.cache_dir,
         no_cache=opts.no_cache,
+        embed=opts.embed,
         quiet=opts.quiet,
         status=status,
     )
@@ -294,10 +308,16 @@ def _check_score_options(input_path: str, opts: ScoreOptions) -> None:
         raise click.UsageError("--dry-run calibrates on this machine: use it without --engine ray")
     if opts.engine == "local" and any(opts.ray_only):
         raise click.UsageError("--ray-address, --concurrency and --shards-dir need --engine ray")
+    if opts.engine == "ray" and opts.embed:
+        raise click.UsageError("--embed is supported by the local engine only: use it without --engine ray")
     if opts.output:
+        from qaq.io.embeddingfile import embeddings_path
+
+        # --embed writes a second file: it must not land on an input either.
+        outputs = [opts.output] + ([str(embeddings_path(opts.output))] if opts.embed else [])
         try:
             check_scores_path(opts.output)
-            refuse_inputs([opts.output], [input_path])
+            refuse_inputs(outputs, [input_path])
         except DataError as exc:
             raise click.ClickException(str(exc)) from None
 

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pandas as pd
 
     from qaq.jobs import StatusReporter
@@ -25,14 +27,17 @@ def score_locally(
     dry_run: bool,
     cache_dir: str | None,
     no_cache: bool,
+    embed: bool = False,
     quiet: bool,
     status: StatusReporter | None,
 ) -> None:
-    """The --engine local run: load the models, then estimate (--dry-run) or score and write OUTPUT."""
+    """The --engine local run: load the models, then estimate (--dry-run) or score and write OUTPUT
+    (with ``embed``, and its embedding file beside it, both or neither)."""
     from qaq.io.datasets import DataError
+    from qaq.io.embeddingfile import save_scores_and_embeddings
     from qaq.io.scorefile import write_scores
     from qaq.scoring.cache import CacheError, ScoreCache
-    from qaq.scoring.engine import load_scoring_model, score_frame
+    from qaq.scoring.engine import load_scoring_model, score_frame, score_frame_embedded
     from qaq.scoring.models import ModelNotFound
     from qaq.scoring.templates import TemplateError
 
@@ -51,15 +56,22 @@ def score_locally(
             return
         cache = None if no_cache else ScoreCache(cache_dir)
         progress = Progress(quiet=quiet, status=status)
+        embeddings, embedded = None, None
         try:
-            scores = score_frame(data, loaded, config=config, cache=cache, progress=progress)
+            if embed:
+                scores, embeddings = score_frame_embedded(data, loaded, config=config, cache=cache, progress=progress)
+            else:
+                scores = score_frame(data, loaded, config=config, cache=cache, progress=progress)
         finally:
             progress.close()
             if cache is not None:
                 cache.close()
         meta = dict(scores.attrs["qaq_run"], source=data.attrs.get("qaq_source", {}))
         assert output is not None, "checked at the start: -o is required without --dry-run, which returned above"
-        write_scores(scores, output, meta)
+        if embeddings is None:
+            write_scores(scores, output, meta)
+        else:
+            embedded = save_scores_and_embeddings(scores, output, meta, embeddings)
         if status is not None:
             status.finished(output, len(scores))
     except CacheError as exc:
@@ -72,7 +84,7 @@ def score_locally(
         if isinstance(exc, ScoringError):
             raise click.ClickException(str(exc)) from None
         raise
-    _report_scored(scores, data, meta, output=output, max_length=config.max_length)
+    _report_scored(scores, data, meta, output=output, max_length=config.max_length, embedded=embedded)
 
 
 def _report_estimates(loaded: dict[str, ScoringModel], data: pd.DataFrame, config: ScoringConfig) -> None:
@@ -95,9 +107,16 @@ def _report_estimates(loaded: dict[str, ScoringModel], data: pd.DataFrame, confi
 
 
 def _report_scored(
-    scores: pd.DataFrame, data: pd.DataFrame, meta: dict[str, Any], *, output: str, max_length: int
+    scores: pd.DataFrame,
+    data: pd.DataFrame,
+    meta: dict[str, Any],
+    *,
+    output: str,
+    max_length: int,
+    embedded: Path | None = None,
 ) -> None:
-    """After a local run: rows scored and cached per model, and the rows --max-length cut heavily."""
+    """After a local run: rows scored and cached per model, the rows --max-length cut heavily, and
+    the files written (``embedded``: the embedding file, with --embed)."""
     from qaq.scoring.report import TRUNCATION_NOTICE_SHARE, heavily_truncated
 
     for name, run in meta["models"].items():
@@ -116,7 +135,8 @@ def _report_scored(
                 f"({name}_truncated has every row's count)",
                 err=True,
             )
-    click.echo(f"wrote {output} ({len(scores)} rows)", err=True)
+    also = f" and their embeddings {embedded}" if embedded is not None else ""
+    click.echo(f"wrote {output} ({len(scores)} rows){also}", err=True)
 
 
 def score_on_ray(

@@ -89,6 +89,7 @@ class ScoreRequest:
     system: str | None = None  # the system prompt
     reverse_instruction: str | None = None  # must contain {answer}
     trust_remote_code: bool = False
+    embed: bool = False  # keep span embeddings beside the scores (qaq score --embed); absent in older files
     engine: Engine = "local"
     ray: RayOptions | None = None  # the ray engine's settings (default RayOptions()); None for local
 
@@ -107,6 +108,8 @@ class ScoreRequest:
                 f"unknown field options {sorted(set(self.mapping) - set(FIELD_OPTIONS))}: "
                 f"expected some of {sorted(FIELD_OPTIONS)}"
             )
+        if not isinstance(self.embed, bool):
+            raise ValueError(f"embed must be true or false, got {self.embed!r}")
         if self.engine not in ENGINES or (self.engine == "local" and self.ray is not None):
             raise ValueError(f"engine must be one of {ENGINES} (ray options need 'ray'), got {self.engine!r}")
         set_(self, "models", dict(self.models))
@@ -135,6 +138,8 @@ class ScoreRequest:
         )
         if self.trust_remote_code:
             args.append("--trust-remote-code")
+        if self.embed:
+            args.append("--embed")
         if self.ray is not None:
             args += ["--engine", "ray", *self.ray.cli_args()]
         return [*args, "-o", self.output, "--", self.data]  # "--": a data path may start with "-"

@@ -14,14 +14,16 @@ The fast path (METHOD.md section 7), with the modules that hold its parts:
 * optional padding-free packing (position ids reset per sequence) for varlen attention on GPU;
 * optional ``torch.compile`` of each decoder layer and of the head's normalizer
   (:meth:`ScoringModel.compile`, :mod:`qaq.scoring.compiling`): fuses the norm, rotary, activation
-  and logsumexp passes that cost about 40% of a bf16 CPU forward in eager mode.
+  and logsumexp passes that cost about 40% of a bf16 CPU forward in eager mode;
+* optionally (``embed=True``), from the same forward, each sample's mean last hidden state over
+  its query and its answer in the forward layout (:mod:`qaq.scoring.pooling`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -35,18 +37,21 @@ from qaq.scoring.hardware import cpu_info
 from qaq.scoring.head import ChunkedHead
 from qaq.scoring.loading import choose_placement, placed_model, torch_dtype
 from qaq.scoring.models import ModelSource
+from qaq.scoring.pooling import EmbeddedSums, mean_pool, predicting_rows, span_rows
 from qaq.scoring.prefix import PrefixCache, PrefixState
 from qaq.scoring.templates import DEFAULT_REVERSE_INSTRUCTION, DEFAULT_SYSTEM, Layout, TemplateKind
 from qaq.scoring.tokens import TokenNlls, token_nlls
 
 # ScoringError is imported from here by qaq.cli.
-__all__ = ["PASSES", "ScoringError", "ScoringModel", "predicting_rows"]
+__all__ = ["PASSES", "EmbeddedSums", "ScoringError", "ScoringModel", "predicting_rows"]
 
 # Each pass scores two spans of every sample: (pass, sequence prefix, its spans -> score fields).
 PASSES = (
     ("fwd_prefix", "fwd", (("fwd_q", "nll_q"), ("fwd_a", "nll_a_given_q"))),
     ("rev_prefix", "rev", (("rev_q", "nll_q_given_a"), ("rev_a", "nll_a"))),
 )
+# The pass whose hidden states ``embed=True`` pools: Q then A, as the data reads.
+EMBED_SEQUENCE = "fwd"
 
 
 class ScoringModel:
@@ -219,32 +224,48 @@ class ScoringModel:
         return sum(self.widths(e))
 
     # ----- scoring ----------------------------------------------------------------------------
+    @overload
+    def score_batch(
+        self, batch: Sequence[Encoded], *, padding_side: str = ..., embed: Literal[False] = ...
+    ) -> pd.DataFrame: ...
+    @overload
+    def score_batch(
+        self, batch: Sequence[Encoded], *, padding_side: str = ..., embed: Literal[True]
+    ) -> EmbeddedSums: ...
     @torch.inference_mode()
-    def score_batch(self, batch: Sequence[Encoded], *, padding_side: str = "right") -> pd.DataFrame:
-        """Summed NLL (nats) of the four spans of each sample.
+    def score_batch(
+        self, batch: Sequence[Encoded], *, padding_side: str = "right", embed: bool = False
+    ) -> pd.DataFrame | EmbeddedSums:
+        """Summed NLL (nats) of the four spans of each sample, and with ``embed`` their span embeddings.
 
         Returns:
             float64 frame, one row per sample, one column per span: the fields of
             :data:`qaq.columns.SPAN_FIELDS` (summed here; :func:`qaq.scoring.engine.iter_scores`
-            divides by the token counts).
+            divides by the token counts). With ``embed``: that frame with the pooled forward-pass
+            states (:class:`EmbeddedSums`), from the same forward, so the sums do not change.
         """
         state = self._compiled
         if state is None or state.checked:
-            return self._score_batch(batch, padding_side)
-        try:
-            sums = self._score_batch(batch, padding_side)
-        except Exception as exc:  # compilation happens here, on the first compiled call
-            compile_failed(state, exc)  # strict: raises ScoringError
-            self.uncompile()
-            return self._score_batch(batch, padding_side)
-        self._compiled = replace(state, checked=True)
-        return sums
+            sums, pooled = self._score_batch(batch, padding_side, embed)
+        else:
+            try:
+                sums, pooled = self._score_batch(batch, padding_side, embed)
+            except Exception as exc:  # compilation happens here, on the first compiled call
+                compile_failed(state, exc)  # strict: raises ScoringError
+                self.uncompile()
+                sums, pooled = self._score_batch(batch, padding_side, embed)
+            else:
+                self._compiled = replace(state, checked=True)
+        return sums if pooled is None else EmbeddedSums(sums, pooled)
 
-    def _score_batch(self, batch: Sequence[Encoded], padding_side: str) -> pd.DataFrame:
+    def _score_batch(
+        self, batch: Sequence[Encoded], padding_side: str, embed: bool
+    ) -> tuple[pd.DataFrame, np.ndarray | None]:
         # One forward per pass: every reverse sequence is longer (or shorter) than its forward one
         # by the same template tokens, so padding both to one width would waste that difference
         # on every forward row (9% of the positions on the bundled sample; 2% split like this).
         out: dict[str, np.ndarray] = {}
+        pooled: np.ndarray | None = None
         sum_device = self.placement.sum_device
         for prefix, sequence, span_fields in PASSES:
             seqs = [getattr(e, sequence) for e in batch]
@@ -252,15 +273,18 @@ class ScoringModel:
             spans = [
                 [(*getattr(e, span), 2 * j + k) for k, (span, _) in enumerate(span_fields)] for j, e in enumerate(batch)
             ]
-            hidden, rows, targets, slots = self._hidden_and_targets(prefix, seqs, spans, padding_side)
+            pool = embed and sequence == EMBED_SEQUENCE
+            hidden, rows, targets, slots, own = self._hidden_and_targets(prefix, seqs, spans, padding_side, embed=pool)
             nll = self.lm_head.nll(hidden, rows, targets)  # (N,) fp32
+            if own is not None:  # the span's own tokens' states, by the same slots as their NLLs
+                pooled = mean_pool(hidden, own, slots, 2 * len(batch)).view(len(batch), 2, -1).cpu().numpy()
             del hidden
             sums = torch.zeros(2 * len(batch), dtype=torch.float64, device=sum_device)
             sums.index_add_(0, slots.to(sum_device), nll.to(sum_device).double())
             by_span = sums.view(len(batch), 2).cpu().numpy()
             for k, (_, field) in enumerate(span_fields):
                 out[field] = by_span[:, k]
-        return pd.DataFrame({f: out[f] for f in SPAN_FIELDS})
+        return pd.DataFrame({f: out[f] for f in SPAN_FIELDS}), pooled
 
     def _hidden_and_targets(
         self,
@@ -268,9 +292,12 @@ class ScoringModel:
         seqs: list[tuple[int, ...]],
         spans: list[list[tuple[int, int, int]]],
         padding_side: str,
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        *,
+        embed: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """Run the decoder body over one pass; return flat hidden states and, per target token,
-        its row in them (the row whose logits predict it), its id and its span's slot."""
+        its row in them (the row whose logits predict it), its id, its span's slot and, with
+        ``embed``, the row of its own state (None without)."""
         # Left padding would put pads between the prefix and each row, which a sliding window
         # (counting cache slots, not positions) would then cover: left-padded batches (kept for
         # the parity tests) forward whole sequences.
@@ -287,17 +314,20 @@ class ScoringModel:
         rows: list[np.ndarray] = []
         targets: list[np.ndarray] = []
         slots: list[np.ndarray] = []
+        own: list[np.ndarray] = []
         for i, s in enumerate(seqs):
             arr = np.asarray(s, dtype=np.int64)
             for start, end, slot in spans[i]:
                 rows.append(predicting_rows(start, end, first_row=base + int(starts[i]), skip=skip))
                 targets.append(arr[start:end])
                 slots.append(np.full(end - start, slot, dtype=np.int64))
+                if embed:
+                    own.append(span_rows(start, end, first_row=base + int(starts[i]), skip=skip))
 
         def cat(parts: list[np.ndarray]) -> torch.Tensor:
             return torch.from_numpy(np.concatenate(parts) if parts else np.zeros(0, np.int64)).to(self.device)
 
-        return hidden, cat(rows), cat(targets), cat(slots)
+        return hidden, cat(rows), cat(targets), cat(slots), (cat(own) if embed else None)
 
     def _forward_packed(self, tails: list[tuple[int, ...]]) -> tuple[torch.Tensor, np.ndarray]:
         """Hidden states (1, S, H) of sequences packed back to back, and each one's first row."""
@@ -357,7 +387,7 @@ class ScoringModel:
         values: dict[str, np.ndarray] = {}
         for prefix, sequence, span_fields in PASSES:
             spans = [[(*getattr(e, span), k) for k, (span, _) in enumerate(span_fields)]]
-            hidden, rows, targets, slots = self._hidden_and_targets(prefix, [getattr(e, sequence)], spans, "right")
+            hidden, rows, targets, slots, _ = self._hidden_and_targets(prefix, [getattr(e, sequence)], spans, "right")
             nll = self.lm_head.nll(hidden, rows, targets).double().cpu().numpy()  # (N,) in target order
             slot = slots.cpu().numpy()
             for k, (_, field) in enumerate(span_fields):
@@ -367,19 +397,3 @@ class ScoringModel:
     def token_nlls(self, query: str, answer: str, *, max_length: int, threads: int | None = 1) -> TokenNlls:
         """:func:`qaq.scoring.tokens.token_nlls` with this model (the app's token view)."""
         return token_nlls(self, query, answer, max_length=max_length, threads=threads)
-
-
-def predicting_rows(start: int, end: int, *, first_row: int, skip: int) -> np.ndarray:
-    """Rows of a pass's flat hidden states whose logits predict tokens ``[start, end)`` of one sequence.
-
-    Token ``t`` is predicted by position ``t - 1``. The sequence's forwarded positions (all but
-    the first ``skip``, run once in a reused prefix) start at row ``first_row``; the prefix's last
-    position (``skip - 1``) is row 0.
-
-    >>> predicting_rows(3, 6, first_row=10, skip=0)  # positions 2-4 of a row starting at row 10
-    array([12, 13, 14])
-    >>> predicting_rows(4, 7, first_row=1, skip=4)  # a reused 4-token prefix: position 3 is row 0
-    array([0, 1, 2])
-    """
-    positions = np.arange(start, end) - 1
-    return np.where(positions < skip, 0, first_row + positions - skip)

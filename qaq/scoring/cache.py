@@ -6,6 +6,10 @@ driver both file their results under it, so each reuses the other's work.
 Each scored batch is written in one transaction, so a run killed at any moment (SIGKILL
 included) leaves only whole batches behind, and a rerun scores exactly the rows that are missing.
 Adding one row to a scored dataset therefore scores one row.
+
+An embedding run (``qaq score --embed``) also files each sample's span embeddings under the same
+key, in a second table written in the same transaction as the scores; runs without it neither
+read nor write that table, and a cache made before it existed reads as holding no embeddings.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +30,8 @@ from qaq.io.files import cache_root
 # What one cached row stores: what a scorer measures (the four mean NLLs, the token counts). Rows
 # are read and written by column name, so caches made with another column order read the same.
 VALUE_FIELDS = MEASURED_FIELDS
+# Where embeddings go: per key the hidden width and both spans' vectors as float16 bytes (Q, A).
+_EMBEDDINGS_TABLE = "CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, width INTEGER, q BLOB, a BLOB)"
 
 
 class CacheError(RuntimeError):
@@ -86,24 +93,39 @@ class ScoreCache:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def get_many(self, keys: Sequence[str]) -> dict[str, dict[str, float]]:
-        """Cached values (field -> value, the fields of :data:`VALUE_FIELDS`) for the keys present."""
-        found: dict[str, dict[str, float]] = {}
+    def _select(self, columns: str, table: str, keys: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+        """Rows ``key, <columns>`` of ``table`` for the keys present."""
         step = 900  # stay under SQLite's bound-parameter limit
         for lo in range(0, len(keys), step):
             part = list(keys[lo : lo + step])
             marks = ",".join("?" * len(part))
             with _sqlite(self.path):
-                query = f"SELECT key, {', '.join(VALUE_FIELDS)} FROM scores WHERE key IN ({marks})"
-                for row in self._db.execute(query, part):
-                    found[row[0]] = dict(zip(VALUE_FIELDS, row[1:]))
+                yield from self._db.execute(f"SELECT key, {columns} FROM {table} WHERE key IN ({marks})", part)
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, dict[str, float]]:
+        """Cached values (field -> value, the fields of :data:`VALUE_FIELDS`) for the keys present."""
+        return {
+            row[0]: dict(zip(VALUE_FIELDS, row[1:])) for row in self._select(", ".join(VALUE_FIELDS), "scores", keys)
+        }
+
+    def get_embeddings(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        """Cached span embeddings for the keys present: each a (2, width) float16 array (Q, A)."""
+        with _sqlite(self.path):
+            exists = self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'embeddings'")
+            if exists.fetchone() is None:  # a cache no embedding run has written to
+                return {}
+        found: dict[str, np.ndarray] = {}
+        for key, width, q, a in self._select("width, q, a", "embeddings", keys):
+            found[key] = np.stack([np.frombuffer(q, np.float16), np.frombuffer(a, np.float16)]).reshape(2, width)
         return found
 
-    def put_many(self, keys: Sequence[str], values: pd.DataFrame) -> None:
+    def put_many(self, keys: Sequence[str], values: pd.DataFrame, embeddings: np.ndarray | None = None) -> None:
         """Store one batch atomically (all rows or none): row i of ``values`` (columns
-        :data:`VALUE_FIELDS`) under ``keys[i]``."""
-        if len(keys) != len(values):
-            raise ValueError(f"{len(keys)} keys for {len(values)} rows of values")
+        :data:`VALUE_FIELDS`) under ``keys[i]``, and with ``embeddings`` (rows, 2, width) its span
+        embeddings (stored as float16) in the same transaction."""
+        if len(keys) != len(values) or (embeddings is not None and embeddings.shape[:2] != (len(keys), 2)):
+            shape = "" if embeddings is None else f" and embeddings {embeddings.shape}"
+            raise ValueError(f"{len(keys)} keys for {len(values)} rows of values{shape}")
         table = values[list(VALUE_FIELDS)].to_numpy(dtype=object)
         rows = [(k, *[_plain(v) for v in vals]) for k, vals in zip(keys, table)]
         marks = ",".join("?" * (1 + len(VALUE_FIELDS)))
@@ -111,6 +133,13 @@ class ScoreCache:
         with _sqlite(self.path), self._db:  # BEGIN ... COMMIT, rolled back on error
             self._db.execute("BEGIN")
             self._db.executemany(f"INSERT OR REPLACE INTO scores ({names}) VALUES ({marks})", rows)
+            if embeddings is not None:
+                vectors = np.ascontiguousarray(embeddings, dtype=np.float16)
+                self._db.execute(_EMBEDDINGS_TABLE)
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO embeddings (key, width, q, a) VALUES (?, ?, ?, ?)",
+                    [(k, v.shape[1], v[0].tobytes(), v[1].tobytes()) for k, v in zip(keys, vectors)],
+                )
 
     def __len__(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM scores").fetchone()[0])

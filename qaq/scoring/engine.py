@@ -9,79 +9,44 @@ hours in), cut them into token-budget batches, score each batch with two forward
 commit it to the cache at once. Rows marked ``skip`` by the loader get empty scores, never
 dropped.
 
+With :func:`score_frame_embedded` the same forwards also give each row's span embeddings
+(:mod:`qaq.scoring.pooling`), filed in the cache beside the scores.
+
 This module does not import torch at import time; :mod:`qaq.scoring.backend` is loaded when scoring runs.
+The batch loop lives in :mod:`qaq.scoring.batches`, the config in :mod:`qaq.scoring.config`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from dataclasses import fields as dc_fields
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from qaq.columns import COUNT_FIELDS, MEASURED_FIELDS, QA_HASH, SCORE_FIELDS, SPAN_FIELDS, score_column
+from qaq.io.embeddingfile import Embeddings
 from qaq.io.pairs import hash_id
+
+# Defined in qaq.scoring.config and qaq.scoring.batches; imported from here too (re-exported).
+from qaq.scoring.batches import iter_scores, plan_batches, score_all  # noqa: F401
 from qaq.scoring.cache import ScoreCache, run_key, sample_key
-from qaq.scoring.hardware import Dtype
-from qaq.scoring.report import run_metadata
-from qaq.scoring.templates import DEFAULT_REVERSE_INSTRUCTION, DEFAULT_SYSTEM, TemplateKind, check_reverse_instruction
+from qaq.scoring.config import CompileMode, PaddingSide, ScoringConfig, config_json, scoring_config  # noqa: F401
+from qaq.scoring.report import embeddings_record, run_metadata
 
 if TYPE_CHECKING:
     from qaq.scoring.backend import ScoringModel
-    from qaq.scoring.encoder import Encoded
+
 
 log = logging.getLogger("qaq")
 
 # (model name, rows done, rows total) -> None
 ProgressFn = Callable[[str, int, int], None]
-
-
-CompileMode = Literal["auto", "on", "off"]
-PaddingSide = Literal["left", "right"]
-_DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
-
-
-@dataclass(frozen=True)
-class ScoringConfig:
-    """How to score. Every field is part of the run metadata; a value outside a field's choices is
-    a ValueError at construction (before any model is loaded)."""
-
-    device: str = "auto"  # auto | cpu | mps | cuda | cuda:N
-    dtype: Dtype = "auto"  # auto: bf16 on CUDA and AMX/AVX512-BF16 CPUs, else fp32 (qaq.scoring.hardware)
-    max_length: int = 2048  # tokens per pass, template included; see qaq.scoring.encoder.truncate_spans
-    batch_tokens: int | None = None  # padded tokens per forward (one per pass); None: per device
-    compile: CompileMode = "auto"  # torch.compile the decoder layers (see should_compile)
-    template: TemplateKind = "auto"
-    system: str = DEFAULT_SYSTEM  # should match the downstream SFT system prompt
-    reverse_instruction: str = DEFAULT_REVERSE_INSTRUCTION  # must contain {answer}
-    trust_remote_code: bool = False  # never on unless the user asks
-    padding_side: PaddingSide = "right"  # results do not depend on it; kept for the parity tests
-    pack: bool | None = None  # None: pack only with a varlen attention kernel
-
-    def __post_init__(self) -> None:
-        check_reverse_instruction(self.reverse_instruction)
-        for name, kind in (
-            ("dtype", Dtype),
-            ("compile", CompileMode),
-            ("template", TemplateKind),
-            ("padding_side", PaddingSide),
-        ):
-            choices = get_args(kind)
-            if getattr(self, name) not in choices:
-                raise ValueError(f"{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}")
-        if not isinstance(self.device, str) or not _DEVICE.fullmatch(self.device):
-            raise ValueError(f"device must be auto, cpu, mps, cuda or cuda:N, got {self.device!r}")
-        if self.max_length < 8:
-            raise ValueError(f"max_length must be at least 8, got {self.max_length}")
-        if self.batch_tokens is not None and self.batch_tokens < 1:
-            raise ValueError(f"batch_tokens must be positive, got {self.batch_tokens}")
+# One model's span embeddings of a table: (rows, 2, width) float16, Q then A, NaN rows where none.
+SpanVectors = np.ndarray
 
 
 @dataclass
@@ -96,23 +61,6 @@ class ModelRun:
     tokens_forwarded: int = 0
     seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def scoring_config(meta: dict[str, Any] | None = None, **overrides: Any) -> ScoringConfig:
-    """A :class:`qaq.scoring.engine.ScoringConfig` from score metadata (same template as the scores) + overrides.
-
-    Metadata keys that are not ScoringConfig fields are ignored.
-    """
-    from qaq.io.runrecord import run_record
-
-    names = {f.name for f in dc_fields(ScoringConfig)}
-    given = {k: v for k, v in run_record(meta).config.items() if k in names}
-    return ScoringConfig(**{**given, **overrides})
-
-
-def config_json(config: ScoringConfig) -> str:
-    """A ScoringConfig as canonical JSON (sorted keys): a hashable cache key that round-trips."""
-    return json.dumps(asdict(config), sort_keys=True)
 
 
 def load_scoring_model(spec: str, config: ScoringConfig) -> ScoringModel:
@@ -148,7 +96,13 @@ COMPILE_MIN_TOKENS_GPU = 10_000_000
 
 
 def batch_budget(config: ScoringConfig, device: str) -> int:
-    """The token budget per batch: the config's, else the device default."""
+    """The token budget per batch: the config's, else the device default.
+
+    >>> batch_budget(ScoringConfig(), "cpu"), batch_budget(ScoringConfig(), "cuda:0")
+    (4096, 16384)
+    >>> batch_budget(ScoringConfig(batch_tokens=512), "cpu")
+    512
+    """
     if config.batch_tokens is not None:
         return config.batch_tokens
     return CPU_BATCH_TOKENS if device == "cpu" else GPU_BATCH_TOKENS
@@ -171,81 +125,6 @@ def prepare_model(sm: ScoringModel, config: ScoringConfig, tokens: int) -> None:
     """Compile ``sm`` when :func:`should_compile` says so (strict when asked with ``on``)."""
     if not sm.compiled and should_compile(config, sm.device, sm.precision, tokens):
         sm.compile(strict=config.compile == "on")
-
-
-def plan_batches(lengths: Sequence[int], batch_tokens: int) -> list[list[int]]:
-    """Cut samples into batches, longest first, so that each forward stays within ``batch_tokens``
-    padded tokens.
-
-    ``lengths`` are per-sample widths (the longer pass). A batch of n samples runs as two
-    forwards, one per pass, each of n rows padded to at most the batch's widest sample: n x L
-    tokens. Sorting is stable (ties keep input order), so the same rows always give the same
-    batches: a resumed run forms exactly the batches an uninterrupted one would have scored
-    last. A sample longer than the budget gets a batch of its own.
-
-    >>> plan_batches([5, 20, 10, 10], 40)
-    [[1, 2], [3, 0]]
-    """
-    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
-    batches: list[list[int]] = []
-    current: list[int] = []
-    width = 0
-    for i in order:
-        w = max(width, lengths[i])
-        if current and (len(current) + 1) * w > batch_tokens:
-            batches.append(current)
-            current, w = [], lengths[i]
-        current.append(i)
-        width = w
-    if current:
-        batches.append(current)
-    return batches
-
-
-def iter_scores(
-    sm: ScoringModel,
-    encoded: Sequence[Encoded],
-    *,
-    batch_tokens: int,
-    padding_side: str = "right",
-) -> Iterator[tuple[list[int], pd.DataFrame]]:
-    """Score encoded samples batch by batch; yields (indices into ``encoded``, their values).
-
-    Values: one row per sample of the batch, the fields of :data:`qaq.columns.MEASURED_FIELDS`
-    (mean NLL of each span, NaN for an empty one, then the token counts).
-    """
-    for idx in plan_batches([sm.width(e) for e in encoded], batch_tokens):
-        batch = [encoded[i] for i in idx]
-        sums = sm.score_batch(batch, padding_side=padding_side)
-        counts = {
-            "n_tokens_q": [e.n_q for e in batch],
-            "n_tokens_a": [e.n_a for e in batch],
-            "truncated": [e.truncated for e in batch],
-        }
-        n = {
-            "nll_q": counts["n_tokens_q"],
-            "nll_q_given_a": counts["n_tokens_q"],
-            "nll_a": counts["n_tokens_a"],
-            "nll_a_given_q": counts["n_tokens_a"],
-        }
-        values = {}
-        for span in SPAN_FIELDS:
-            tokens = np.asarray(n[span], dtype=np.float64)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                values[span] = np.where(tokens > 0, sums[span].to_numpy() / np.maximum(tokens, 1), np.nan)
-        for count in COUNT_FIELDS:
-            values[count] = np.asarray(counts[count], dtype=np.float64)
-        yield idx, pd.DataFrame(values, columns=list(MEASURED_FIELDS))
-
-
-def score_all(
-    sm: ScoringModel, encoded: Sequence[Encoded], *, batch_tokens: int, padding_side: str = "right"
-) -> pd.DataFrame:
-    """:func:`iter_scores` of every sample, in ``encoded`` order: one row each, :data:`qaq.columns.MEASURED_FIELDS`."""
-    out = np.full((len(encoded), len(MEASURED_FIELDS)), np.nan)
-    for idx, values in iter_scores(sm, encoded, batch_tokens=batch_tokens, padding_side=padding_side):
-        out[idx] = values[list(MEASURED_FIELDS)].to_numpy()
-    return pd.DataFrame(out, columns=list(MEASURED_FIELDS))
 
 
 def score_frame(
@@ -272,16 +151,57 @@ def score_frame(
         (rmi = nll_q - nll_q_given_a, ifd = nll_a_given_q / nll_a). Its ``attrs["qaq_run"]`` holds
         the run metadata (models, templates, versions, device, dtype, timings).
     """
+    return _score_models(data, models, config=config, cache=cache, progress=progress, embed=False)[0]
+
+
+def score_frame_embedded(
+    data: pd.DataFrame,
+    models: Mapping[str, str | ScoringModel],
+    *,
+    config: ScoringConfig = ScoringConfig(),
+    cache: ScoreCache | None = None,
+    progress: ProgressFn | None = None,
+) -> tuple[pd.DataFrame, Embeddings]:
+    """:func:`score_frame`, keeping each model's span embeddings from the same forwards.
+
+    The scores are those :func:`score_frame` gives. A row counts as cached only when the cache
+    holds its embeddings too: rows scored by a run without embeddings are scored again (and
+    their scores filed again, with their embeddings).
+
+    Returns:
+        The score table, and its :class:`~qaq.io.embeddingfile.Embeddings`: the table's ids in
+        its order; per model the mean last hidden state over each row's query and answer in the
+        forward layout, float16, NaN rows for rows not scored; ``meta`` per model its width,
+        identity, precision and template hash.
+    """
+    scores, vectors, loaded = _score_models(data, models, config=config, cache=cache, progress=progress, embed=True)
+    return scores, embeddings_record(scores["id"], vectors, loaded)
+
+
+def _score_models(
+    data: pd.DataFrame,
+    models: Mapping[str, str | ScoringModel],
+    *,
+    config: ScoringConfig,
+    cache: ScoreCache | None,
+    progress: ProgressFn | None,
+    embed: bool,
+) -> tuple[pd.DataFrame, dict[str, SpanVectors], dict[str, ScoringModel]]:
+    """The score table; with ``embed`` each model's :data:`SpanVectors`; the models as loaded."""
     out = score_table_base(data)
     runs: dict[str, ModelRun] = {}
+    vectors: dict[str, SpanVectors] = {}
+    loaded: dict[str, ScoringModel] = {}
     for name, spec in models.items():
-        sm = load_scoring_model(spec, config) if isinstance(spec, str) else spec
-        values, run = _score_one(name, sm, data, config=config, cache=cache, progress=progress)
+        sm = loaded[name] = load_scoring_model(spec, config) if isinstance(spec, str) else spec
+        values, run, vecs = _score_one(name, sm, data, config=config, cache=cache, progress=progress, embed=embed)
         runs[name] = run
+        if vecs is not None:
+            vectors[name] = vecs
         for field_name, col in values.items():
             out[score_column(name, field_name)] = col
-    out.attrs["qaq_run"] = run_metadata(config, runs, n_rows=len(data))
-    return out
+    out.attrs["qaq_run"] = run_metadata(config, runs, n_rows=len(data), embeddings=embed)
+    return out, vectors, loaded
 
 
 def score_table_base(data: pd.DataFrame) -> pd.DataFrame:
@@ -298,7 +218,8 @@ def _score_one(
     config: ScoringConfig,
     cache: ScoreCache | None,
     progress: ProgressFn | None,
-) -> tuple[dict[str, pd.Series], ModelRun]:
+    embed: bool = False,
+) -> tuple[dict[str, pd.Series], ModelRun, SpanVectors | None]:
     t0 = time.perf_counter()
     run = ModelRun(name, {})
     scorable = np.flatnonzero((data["skip"].fillna("") == "").to_numpy())
@@ -311,12 +232,16 @@ def _score_one(
         dtype=sm.precision,
     )
     keys = [sample_key(rk, q, a) for q, a in zip(queries, answers)]
-    found = cache.get_many(keys) if cache is not None else {}
+    found, found_vectors = _cached(cache, keys, embed=embed)
     table = np.full((len(data), len(MEASURED_FIELDS)), np.nan)  # columns: MEASURED_FIELDS
+    # (rows, 2, H): the hidden width is the LM head's input width.
+    vectors = np.full((len(data), 2, sm.head_weight.shape[1]), np.nan, dtype=np.float16) if embed else None
     todo = [k for k, key in enumerate(keys) if key not in found]
     for k, key in enumerate(keys):
         if key in found:
             table[scorable[k]] = [found[key][f] for f in MEASURED_FIELDS]
+            if vectors is not None:
+                vectors[scorable[k]] = found_vectors[key]
     run.rows_total, run.rows_cached = len(scorable), len(scorable) - len(todo)
     if progress:
         progress(name, run.rows_cached, run.rows_total)
@@ -325,30 +250,77 @@ def _score_one(
         first: dict[str, int] = {}
         for k in todo:
             first.setdefault(keys[k], k)
-        uniq = list(first.values())
-        encoded = sm.encoder.encode_many(
-            [queries[k] for k in uniq], [answers[k] for k in uniq], max_length=config.max_length
-        )
-        prepare_model(sm, config, sum(map(sm.forwarded, encoded)))
-        done = run.rows_cached
-        by_key: dict[str, np.ndarray] = {}
-        budget = batch_budget(config, sm.device)
-        for idx, vals in iter_scores(sm, encoded, batch_tokens=budget, padding_side=config.padding_side):
-            batch_keys = [keys[uniq[i]] for i in idx]
-            if cache is not None:
-                cache.put_many(batch_keys, vals)
-            for key, v in zip(batch_keys, vals[list(MEASURED_FIELDS)].to_numpy()):
-                by_key[key] = v
-            run.tokens_forwarded += sum(sm.forwarded(encoded[i]) for i in idx)
-            run.rows_scored += len(idx)
-            done += len(idx)
-            if progress:
-                progress(name, done, run.rows_total)
+        pairs = {key: (queries[k], answers[k]) for key, k in first.items()}
+        fresh = _score_missing(name, sm, pairs, run, config=config, cache=cache, progress=progress, embed=embed)
         for k in todo:
-            table[scorable[k]] = by_key[keys[k]]
+            table[scorable[k]], vecs = fresh[keys[k]]
+            if vectors is not None:
+                vectors[scorable[k]] = vecs
     run.seconds = time.perf_counter() - t0
     run.description = sm.describe()  # after scoring: it says whether the layers ran compiled
-    return score_fields(pd.DataFrame(table, index=data.index, columns=list(MEASURED_FIELDS))), run
+    measured = pd.DataFrame(table, index=data.index, columns=list(MEASURED_FIELDS))
+    return score_fields(measured), run, vectors
+
+
+def _cached(
+    cache: ScoreCache | None, keys: Sequence[str], *, embed: bool
+) -> tuple[dict[str, dict[str, float]], dict[str, np.ndarray]]:
+    """What the cache holds of ``keys``: their values and, for an embedding run, their embeddings.
+    In an embedding run a key counts as cached only when both are there."""
+    if cache is None:
+        return {}, {}
+    found = cache.get_many(keys)
+    if not embed:
+        return found, {}  # a run without embeddings never reads them
+    vectors = cache.get_embeddings(keys)
+    return {k: v for k, v in found.items() if k in vectors}, vectors
+
+
+def _score_missing(
+    name: str,
+    sm: ScoringModel,
+    pairs: Mapping[str, tuple[str, str]],
+    run: ModelRun,
+    *,
+    config: ScoringConfig,
+    cache: ScoreCache | None,
+    progress: ProgressFn | None,
+    embed: bool,
+) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
+    """Score the distinct pairs not in the cache, filing each batch as it is done.
+
+    Args:
+        pairs: sample key -> (query, answer).
+        run: counts what is scored (rows, tokens); its ``rows_cached`` are the rows done before.
+
+    Returns:
+        key -> (its :data:`qaq.columns.MEASURED_FIELDS` values, its (2, H) float16 span
+        embeddings with ``embed``, else None).
+    """
+    keys = list(pairs)
+    encoded = sm.encoder.encode_many(
+        [q for q, _ in pairs.values()], [a for _, a in pairs.values()], max_length=config.max_length
+    )
+    prepare_model(sm, config, sum(map(sm.forwarded, encoded)))
+    done = run.rows_cached
+    by_key: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+    budget = batch_budget(config, sm.device)
+    for idx, vals, *pooled in iter_scores(
+        sm, encoded, batch_tokens=budget, padding_side=config.padding_side, embed=embed
+    ):
+        batch_keys = [keys[i] for i in idx]
+        # float16 before filing: a row read back from the cache is the row scored now.
+        vecs = pooled[0].astype(np.float16) if pooled else None
+        if cache is not None:
+            cache.put_many(batch_keys, vals, vecs)
+        for j, (key, v) in enumerate(zip(batch_keys, vals[list(MEASURED_FIELDS)].to_numpy())):
+            by_key[key] = (v, None if vecs is None else vecs[j])
+        run.tokens_forwarded += sum(sm.forwarded(encoded[i]) for i in idx)
+        run.rows_scored += len(idx)
+        done += len(idx)
+        if progress:
+            progress(name, done, run.rows_total)
+    return by_key
 
 
 def score_fields(measured: pd.DataFrame) -> dict[str, pd.Series]:

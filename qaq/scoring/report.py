@@ -1,7 +1,9 @@
-"""What a scoring run reports: the metadata of its score table, and the rows ``--max-length`` cut.
+"""What a scoring run reports: the metadata of its score table and of its embeddings, and the rows
+``--max-length`` cut.
 
 :func:`run_metadata` is the ``attrs["qaq_run"]`` of every engine's table (read back by
-:mod:`qaq.io.runrecord`); :func:`heavily_truncated` lists the rows the CLI and the Data page warn about.
+:mod:`qaq.io.runrecord`); :func:`embeddings_record` wraps the span embeddings a run kept with what
+made them; :func:`heavily_truncated` lists the rows the CLI and the Data page warn about.
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from qaq import __version__
 from qaq.columns import score_column
+from qaq.io.embeddingfile import POOLING, Embeddings, vector_key
 
 if TYPE_CHECKING:
+    from qaq.scoring.backend import ScoringModel
     from qaq.scoring.engine import ModelRun, ScoringConfig
 
 # A row that loses more than this share of its tokens to --max-length is reported (CLI, Data page).
@@ -56,8 +61,11 @@ def heavily_truncated(table: pd.DataFrame, model: str, *, share: float = TRUNCAT
     return out.sort_values("tokens_cut", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def run_metadata(config: ScoringConfig, runs: Mapping[str, ModelRun], *, n_rows: int) -> dict[str, Any]:
-    """Everything needed to know how a score table was made."""
+def run_metadata(
+    config: ScoringConfig, runs: Mapping[str, ModelRun], *, n_rows: int, embeddings: bool = False
+) -> dict[str, Any]:
+    """Everything needed to know how a score table was made (``embeddings``: whether the run kept
+    its span embeddings, :func:`embeddings_record`)."""
     import importlib.metadata as md
 
     def version(pkg: str) -> str | None:
@@ -71,6 +79,7 @@ def run_metadata(config: ScoringConfig, runs: Mapping[str, ModelRun], *, n_rows:
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "n_rows": n_rows,
         "config": asdict(config),
+        "embeddings": {"kept": True, "pooling": POOLING, "dtype": "float16"} if embeddings else {"kept": False},
         "models": {
             name: {
                 **r.description,
@@ -86,3 +95,26 @@ def run_metadata(config: ScoringConfig, runs: Mapping[str, ModelRun], *, n_rows:
         "python": platform.python_version(),
         "platform": platform.platform(),
     }
+
+
+def embeddings_record(
+    ids: pd.Series, vectors: Mapping[str, np.ndarray], models: Mapping[str, ScoringModel]
+) -> Embeddings:
+    """The :class:`~qaq.io.embeddingfile.Embeddings` of a score table.
+
+    Args:
+        ids: the table's ``id`` column (its order is the file's).
+        vectors: model name -> (rows, 2, width) float16, Q then A, as the engine filled them.
+        models: model name -> the model that made them; its identity, precision and template hash
+            go into ``meta``, so a reader can tell embeddings of different runs apart.
+    """
+    arrays: dict[str, np.ndarray] = {}
+    meta: dict[str, Any] = {}
+    for name, v in vectors.items():
+        arrays[vector_key(name, "q")], arrays[vector_key(name, "a")] = v[:, 0], v[:, 1]
+        d = models[name].describe()
+        meta[name] = {
+            "width": int(v.shape[2]),
+            **{k: d[k] for k in ("spec", "identity", "precision", "template_sha256")},
+        }
+    return Embeddings(ids=ids.astype(str).to_numpy(), vectors=arrays, meta={"models": meta})

@@ -394,3 +394,35 @@ def test_load_fields_are_what_loading_reads(monkeypatch):
     monkeypatch.setattr(backend, "ScoringModel", lambda *a, **kw: None)
     engine.load_scoring_model("m", Config())
     assert read == set(runs.LOAD_FIELDS) and read <= {f.name for f in fields(engine.ScoringConfig)}
+
+
+def test_keep_embeddings_starts_the_job_with_embed(pair, monkeypatch):
+    """The checkbox passes --embed to a local job; with the Ray engine (which cannot embed) it is off."""
+    from qaq.scoring import ray_engine
+
+    monkeypatch.setattr(ray_engine, "ray_available", lambda: True)
+    started = []
+
+    def fake_start_job(request, *, jobs_dir=None):
+        started.append(request)
+        job_id = f"20260101-000000-embed{len(started)}"
+        now = time.time()
+        (jobs_dir / job_id).mkdir(parents=True)
+        jobs.write_status(jobs_dir / job_id / jobs.STATUS_FILE, jobs.JobStatus(
+            state="failed", id=job_id, request=request, started=now, updated=now, ended=now, error="stopped"))
+        return job_id
+
+    monkeypatch.setattr(jobs, "start_job", fake_start_job)
+    at = open_app(*pair, page="score")
+    no_exception(at)
+    box = at.checkbox(key="score_embed")
+    assert box.label == "Keep embeddings (for the Map page)" and box.value is False and not box.disabled
+    at.button(key="start_job").click().run()
+    at.checkbox(key="score_embed").check().run()
+    at.button(key="start_job").click().run()
+    no_exception(at)
+    assert [r.embed for r in started] == [False, True]
+    assert "--embed" in started[1].cli_args() and "--embed" not in started[0].cli_args()
+    assert runs.job_status(at.session_state["job_id"]).request.embed is True
+    at.radio(key="score_engine").set_value("ray").run()
+    assert at.checkbox(key="score_embed").disabled

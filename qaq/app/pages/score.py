@@ -195,6 +195,14 @@ with run_tab:
                 help="0.5 puts two scoring actors on one GPU; 0 scores on CPUs.",
             )
 
+        embed = st.checkbox(
+            "Keep embeddings (for the Map page)",
+            key="score_embed",
+            disabled=engine_name == "ray",
+            help="Also save each model's mean hidden state over every row's query and answer, from the same "
+            "forward that scores them (under 5% extra time), beside the score file. This machine's engine only.",
+        )
+
         job_id = st.session_state["job_id"] or runs.find_job(data_file)
         try:
             status = runs.job_status(job_id) if job_id is not None else None
@@ -209,6 +217,7 @@ with run_tab:
                 st.session_state["mapping"],
                 output=runs.score_output(data_file),
                 engine=engine_name,
+                embed=embed and engine_name == "local",
                 **ray_options,
                 **options,
             )
