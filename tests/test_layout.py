@@ -51,7 +51,7 @@ def test_heavy_libraries_stay_in_their_sub_package():
 # The app's modules that compute and locate without streamlit (the others draw): tested, and imported by
 # `qaq app` and the library's tests, without loading it.
 STREAMLIT_FREE = ("__init__", "paths", "table", "dataset", "score_setup", "labels", "rows", "arms", "exports",
-                  "boundaries", "tokenview", "urlstate", "recent")
+                  "boundaries", "tokenview", "urlstate", "recent", "mapview")
 
 
 def test_streamlit_free_modules_of_the_app_stay_so():
@@ -94,10 +94,10 @@ def test_the_scoring_modules_load_no_streamlit():
 
 
 def test_sub_packages_import_only_downstream_of_the_flow():
-    """Reading files comes first, then scoring and selection, then export, plots and jobs, then the
+    """Reading files comes first, then scoring, maps and selection, then export, plots and jobs, then the
     app and the CLI: no module imports one of a later stage (export writes what selection chose,
     so it is the one module of qaq.io that comes after qaq.select)."""
-    order = {"columns": 0, "io": 1, "scoring": 2, "select": 2, "io.export": 3, "plots": 3, "jobs": 3,
+    order = {"columns": 0, "io": 1, "scoring": 2, "maps": 2, "select": 2, "io.export": 3, "plots": 3, "jobs": 3,
              "app": 4, "cli": 5}
 
     def stage(module: str) -> int | None:

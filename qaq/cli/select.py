@@ -50,8 +50,16 @@ if TYPE_CHECKING:
 @click.option(
     "--manifest",
     type=click.Path(dir_okay=False),
-    help="Write a JSON manifest: recipe, input hashes, models, counts per stratum and a hash of "
-    "the selected ids. Pass it back as --recipe to reproduce the selection.",
+    help="Write a JSON manifest: recipe, input hashes (SCORES, --data, --embeddings when read), models, "
+    "counts per stratum and a hash of the selected ids. Pass it back as --recipe to reproduce the selection.",
+)
+@click.option(
+    "--embeddings",
+    "embeddings",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="The rows' embeddings (qaq score --embed), read by a recipe's \"dedup\". By default the "
+    "file beside SCORES (scores.parquet -> scores.embed.npz); not read without dedup.",
 )
 @click.option(
     "--add-scores",
@@ -68,6 +76,7 @@ def select_command(
     data_path: str | None,
     discarded: str | None,
     manifest: str | None,
+    embeddings: str | None,
     score_prefix: str | None,
 ) -> None:
     """Select rows from SCORES with a recipe and write them in the original format.
@@ -86,13 +95,22 @@ def select_command(
     "global"; "boundaries": [b1, b2, ...] instead of "bins": explicit log PPL(Q) cut points
     (nats/token; stratum i holds b_i <= log PPL(Q) < b_i+1); "per_stratum_quota": true;
     "include"/"exclude": lists of ids; "exclude_flags": rows raising any of these flags are
-    not selected (negative_rmi, truncated, echo, empty, invalid_python). A budget in (0, 1]
-    is a fraction of all rows (rounded down), above 1 a row count. Ties go to the earlier row.
+    not selected (negative_rmi, truncated, echo, empty, invalid_python); "dedup":
+    {"threshold": 0.95, "keep": "highest_rmi" or "first", "model": M, "span": "qa"} keeps one
+    row of each group of near-duplicates (cosine of M's embeddings >= threshold; needs the
+    embedding file, see --embeddings). A budget in (0, 1] is a fraction of all rows (rounded
+    down), above 1 a row count. Ties go to the earlier row.
 
     Example: qaq select scores.parquet --data data.jsonl -r qaq.json -o selected.jsonl --manifest m.json
     """
-    recipe = _check_targets(
-        scores_path, recipe_spec, output=output, discarded=discarded, manifest=manifest, data_path=data_path
+    recipe, embeddings = _check_targets(
+        scores_path,
+        recipe_spec,
+        output=output,
+        discarded=discarded,
+        manifest=manifest,
+        data_path=data_path,
+        embeddings=embeddings,
     )
     picked, written = _select_and_export(
         scores_path,
@@ -102,6 +120,7 @@ def select_command(
         discarded=discarded,
         manifest=manifest,
         score_prefix=score_prefix,
+        embeddings=embeddings,
     )
     _report(picked, written, recipe, recipe_spec=recipe_spec, output=output)
 
@@ -114,8 +133,13 @@ def _check_targets(
     discarded: str | None,
     manifest: str | None,
     data_path: str | None,
-) -> AnyRecipe:
-    """Everything that can be checked is checked before anything is written; returns the recipe."""
+    embeddings: str | None,
+) -> tuple[AnyRecipe, str | None]:
+    """Everything that can be checked is checked before anything is written.
+
+    Returns:
+        The recipe, and the embedding file its dedup reads (None without dedup).
+    """
     from qaq.io.datasets import DataError, refuse_inputs
     from qaq.io.export import ExportError, output_format
     from qaq.select.recipe_parsing import parse_recipe
@@ -125,7 +149,7 @@ def _check_targets(
     if len(set(targets)) != len(targets):
         raise click.UsageError("--output, --discarded and --manifest must be different files")
     try:
-        refuse_inputs(targets, [p for p in (scores_path, data_path) if p])
+        refuse_inputs(targets, [p for p in (scores_path, data_path, embeddings) if p])
     except DataError as exc:
         raise click.UsageError(str(exc)) from None
     try:
@@ -140,7 +164,29 @@ def _check_targets(
     for p in targets:
         if not p.parent.is_dir():
             raise click.ClickException(f"cannot write {str(p)!r}: no such folder")
-    return recipe
+    return recipe, _embeddings_file(recipe, scores_path, embeddings)
+
+
+def _embeddings_file(recipe: Recipe, scores_path: str, embeddings: str | None) -> str | None:
+    """The embedding file a recipe's dedup reads: --embeddings, else the one beside SCORES; None without dedup.
+
+    Raises:
+        click.ClickException: a dedup recipe whose embedding file does not exist.
+    """
+    from qaq.io.embeddingfile import embeddings_path
+
+    if recipe.dedup is None:
+        if embeddings:
+            click.echo("warning: --embeddings is not read: the recipe has no 'dedup'", err=True)
+        return None
+    path = embeddings or str(embeddings_path(scores_path))
+    if not Path(path).is_file():
+        how = "the --embeddings file" if embeddings else "no --embeddings given, and the file beside SCORES"
+        raise click.ClickException(
+            f"the recipe's 'dedup' needs the rows' embeddings: {how} {path!r} does not exist "
+            "(score with `qaq score --embed`, or pass --embeddings FILE)"
+        )
+    return path
 
 
 def _select_and_export(
@@ -152,25 +198,32 @@ def _select_and_export(
     discarded: str | None,
     manifest: str | None,
     score_prefix: str | None,
+    embeddings: str | None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Load the scores (and --data's rows), select, write the outputs; returns the table and what was written."""
+    """Load the scores (and --data's rows, the embeddings), select, write the outputs; returns
+    the table and what was written."""
     from qaq.io.datasets import DataError, file_sha256
+    from qaq.io.embeddingfile import load_embeddings
     from qaq.io.export import ExportError, export_selection
     from qaq.io.runrecord import run_record
     from qaq.io.scorefile import load_scores
     from qaq.select.recipes import RecipeError
     from qaq.select.selection import select
+    from qaq.select.selection_report import dedup_counts
 
     try:
         scores, meta = load_scores(scores_path)
         run = run_record(meta, where=f"score file {scores_path}")
         table, source, data_sha256 = _rows_with_scores(scores, run, scores_path=scores_path, data_path=data_path)
-        picked = select(table, recipe)
+        picked = select(table, recipe, embeddings=load_embeddings(embeddings) if embeddings else None)
         inputs: dict[str, dict[str, str | None]] = {
             "scores": {"path": str(Path(scores_path).resolve()), "sha256": file_sha256(scores_path)}
         }
         if data_path:
             inputs["data"] = {"path": str(Path(data_path).resolve()), "sha256": data_sha256}
+        if embeddings:
+            inputs["embeddings"] = {"path": str(Path(embeddings).resolve()), "sha256": file_sha256(embeddings)}
+        dedup = dedup_counts(picked)
         written = export_selection(
             picked,
             source,
@@ -182,7 +235,7 @@ def _select_and_export(
             inputs=inputs,
             models=run.model_raw,
             templates=run.templates,
-            extra={"score_format": run.format},
+            extra={"score_format": run.format, **({"dedup": dedup} if dedup is not None else {})},
         )
     except RecipeError as exc:
         raise click.ClickException(f"bad recipe: {exc}") from None
@@ -228,9 +281,12 @@ def _rows_with_scores(
 def _report(picked: pd.DataFrame, written: dict[str, Any], recipe: Recipe, *, recipe_spec: str, output: str) -> None:
     """The count selected, the recipe's warnings, and whether a manifest given as --recipe still matches."""
     from qaq.io.export import ExportError, read_manifest
-    from qaq.select.selection_report import selection_notes, stratum_counts
+    from qaq.select.selection_report import dedup_summary, selection_notes, stratum_counts
 
     click.echo(f"selected {written['n_selected']} of {len(picked)} rows ({recipe.method}) -> {output}", err=True)
+    summary = dedup_summary(picked, recipe)
+    if summary is not None:
+        click.echo(summary, err=True)
     for note in selection_notes(
         stratum_counts(picked, recipe), recipe, n_rows=len(picked), n_selected=written["n_selected"]
     ):

@@ -14,12 +14,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
+from qaq.maps.vectors import MAP_SPANS
 from qaq.select.flags import FLAG_NAMES, FlagName, check_flag_names
 from qaq.select.recipes import (
+    DEDUP_KEEPS,
     METHODS,
     PAIR_METHODS,
     AnyRecipe,
     BandRecipe,
+    Dedup,
     IfdRecipe,
     Method,
     PairBudgetRecipe,
@@ -33,7 +36,8 @@ from qaq.select.recipes import (
 from qaq.select.strata import RANKINGS
 
 # Keys each method takes: (required, optional); what an unknown-key error lists as allowed.
-_COMMON = ("include", "exclude", "exclude_flags")
+_COMMON = ("include", "exclude", "exclude_flags", "dedup")
+_DEDUP_KEYS = ("threshold", "keep", "model", "span")
 _STRATA = ("bins", "boundaries")
 _KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "rmi_band": (("model", "lo", "hi"), ("ranking", *_STRATA)),
@@ -133,6 +137,8 @@ def _shared_fields(data: Mapping[str, Any]) -> dict[str, Any]:
             fields[key] = _ids(data, key)
     if "exclude_flags" in data:
         fields["exclude_flags"] = _flags(data["exclude_flags"])
+    if "dedup" in data:
+        fields["dedup"] = _dedup(data["dedup"])
     return fields
 
 
@@ -291,3 +297,31 @@ def _flags(v: Any) -> tuple[FlagName, ...]:
         return check_flag_names(v)
     except ValueError as e:
         raise RecipeError(f"'exclude_flags': {e}") from None
+
+
+def _dedup(v: Any) -> Dedup:
+    """The ``"dedup"`` mapping: a threshold in (0, 1], a model, a keep rule and a span."""
+    example = '{"threshold": 0.95, "keep": "highest_rmi", "model": "M", "span": "qa"}'
+    if not isinstance(v, Mapping):
+        raise RecipeError(f"'dedup' must be an object such as {example}, got {v!r:.80}")
+    unknown = [k for k in v if k not in _DEDUP_KEYS]
+    if unknown:
+        raise RecipeError(
+            f"unknown key(s) {', '.join(map(repr, unknown))} in 'dedup'; allowed: {', '.join(_DEDUP_KEYS)}"
+        )
+    missing = [k for k in ("threshold", "model") if k not in v]
+    if missing:
+        raise RecipeError(f"'dedup' needs key(s): {', '.join(map(repr, missing))}, e.g. {example}")
+    t = v["threshold"]
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 < t <= 1:
+        raise RecipeError(f"'dedup' 'threshold' must be a cosine similarity in (0, 1], got {t!r}")
+    model = v["model"]
+    if not isinstance(model, str) or not model:
+        raise RecipeError(f"'dedup' 'model' must be a non-empty string (a scored model's name), got {model!r}")
+    given: dict[str, Any] = {}  # keep and span default to Dedup's
+    for key, choices in (("keep", DEDUP_KEEPS), ("span", MAP_SPANS)):
+        if key in v:
+            if v[key] not in choices:
+                raise RecipeError(f"'dedup' {key!r} must be one of {', '.join(choices)}, got {v[key]!r}")
+            given[key] = v[key]
+    return Dedup(threshold=float(t), model=model, **given)

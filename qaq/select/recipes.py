@@ -9,17 +9,19 @@ A recipe names one selection arm of the QAQ paper (METHOD.md section 4)::
     {"method": "ifd", "model": M, "budget": 0.25}
     {"method": "random", "budget": 0.25, "seed": 0}
 
-Every method also takes ``"include"``, ``"exclude"`` (lists of ids) and ``"exclude_flags"``
-(flag names); the methods that stratify take ``"boundaries"`` instead of ``"bins"``::
+Every method also takes ``"include"``, ``"exclude"`` (lists of ids), ``"exclude_flags"``
+(flag names) and ``"dedup"`` (near-duplicates); the methods that stratify take ``"boundaries"``
+instead of ``"bins"``::
 
     {"method": "rmi_band", "model": M, "lo": 0.5, "hi": 0.75, "boundaries": [1.5, 2.5, 3.5],
-     "exclude_flags": ["truncated", "invalid_python"]}
+     "exclude_flags": ["truncated", "invalid_python"],
+     "dedup": {"threshold": 0.95, "keep": "highest_rmi", "model": M, "span": "qa"}}
 
 :func:`~qaq.select.recipe_parsing.parse_recipe` returns one frozen record per arm family, each
 holding only its own keys: :class:`BandRecipe` (``rmi_band``), :class:`PairBudgetRecipe` and
 :class:`PairThresholdRecipe` (``diff_*``/``sum_*`` with a budget or a threshold; both are
 :class:`PairRecipe`), :class:`IfdRecipe` and :class:`RandomRecipe`. All are :class:`Recipe`
-(method, include, exclude, exclude_flags); all but random are :class:`StratifiedRecipe` (bins,
+(method, include, exclude, exclude_flags, dedup: a :class:`Dedup`); all but random are :class:`StratifiedRecipe` (bins,
 boundaries). :data:`AnyRecipe` is their union, for code that handles each in turn.
 
 Semantics (the decisions, in one place):
@@ -67,13 +69,21 @@ Semantics (the decisions, in one place):
   computed over every row. The model flags (``negative_rmi``, ``truncated``'s token count) are
   read from the recipe's models (random: every scored model). Kept in
   :data:`~qaq.select.flags.FLAG_NAMES` order.
-- **include / exclude** (lists of ids) win over the rule and its flags: excluded rows are taken
-  out before the rule fills its budget, included rows are added on top of it (also when
-  flagged). An included id must exist and be eligible; excluded ids absent from the table are
-  ignored (a shared blocklist).
+- **dedup** ``{"threshold": t, "keep": "highest_rmi" | "first", "model": M, "span": "qa"}``:
+  rows are grouped into near-duplicates by the cosine of model M's embeddings
+  (:func:`qaq.select.dedup.duplicate_groups`: pairs at cosine >= t, t in (0, 1], among each
+  row's nearest neighbours, joined into groups), and every group keeps one row: the highest
+  ``M_rmi`` (ties and unscored rows to the earlier row) or the earliest row. The others are
+  taken out before the rule, like flagged rows; ranks and strata still count every row.
+  Needs the score file's embeddings (``qaq score --embed``, ``qaq select --embeddings``).
+- **include / exclude** (lists of ids) win over the rule, its flags and dedup: excluded rows are
+  taken out before the rule fills its budget, included rows are added on top of it (also when
+  flagged or dropped as duplicates). An included id must exist and be eligible; excluded ids
+  absent from the table are ignored (a shared blocklist).
 - A manifest written by :func:`qaq.io.export.write_manifest` is accepted as a recipe: the recipe
   under its ``"recipe"`` key is used. :func:`recipe_to_dict` writes the keys in a fixed order,
-  ``boundaries`` in the place of ``bins``, and ``exclude_flags`` only when there are some.
+  ``boundaries`` in the place of ``bins``, ``exclude_flags`` only when there are some and
+  ``dedup`` only when given.
 
 :mod:`qaq.select.recipe_parsing` parses and validates a recipe into these records;
 :func:`qaq.select.selection.select` applies a recipe to a scored table.
@@ -85,6 +95,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
+from qaq.maps.vectors import MapSpan
 from qaq.select.flags import FlagName
 from qaq.select.strata import DEFAULT_BINS, Ranking
 
@@ -96,6 +107,8 @@ PAIR_SCORE: dict[str, str] = {"diff_high": "diff", "diff_low": "diff", "sum_high
 PAIR_METHODS: tuple[PairMethod, ...] = get_args(PairMethod)
 BUDGET_METHODS: tuple[str, ...] = PAIR_METHODS  # the older name of the pair arms
 METHODS: tuple[Method, ...] = get_args(Method)
+DedupKeep = Literal["highest_rmi", "first"]
+DEDUP_KEEPS: tuple[DedupKeep, ...] = get_args(DedupKeep)
 
 
 class RecipeError(ValueError):
@@ -112,6 +125,27 @@ def _some(items: list[str], k: int = 5) -> str:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Dedup:
+    """A recipe's ``"dedup"``: keep one row of each group of near-duplicates.
+
+    Attributes:
+        threshold: the cosine at or above which two rows are near-duplicates, in (0, 1].
+        model: the model whose embeddings (and, for ``highest_rmi``, RMI) are read.
+        keep: ``"highest_rmi"`` (the group's highest ``<model>_rmi``) or ``"first"`` (earliest row).
+        span: the embeddings compared (:func:`qaq.maps.vectors.map_vectors`): ``"q"``, ``"a"`` or ``"qa"``.
+    """
+
+    threshold: float
+    model: str
+    keep: DedupKeep = "highest_rmi"
+    span: MapSpan = "qa"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, in the recipe's key order."""
+        return {"threshold": self.threshold, "keep": self.keep, "model": self.model, "span": self.span}
+
+
+@dataclass(frozen=True, kw_only=True)
 class Recipe(ABC):
     """What every parsed recipe has (see the module docstring for the semantics).
 
@@ -124,12 +158,14 @@ class Recipe(ABC):
         exclude: ids never selected.
         exclude_flags: flag names (:data:`qaq.select.flags.FLAG_NAMES`) whose rows are never
             selected by the rule.
+        dedup: near-duplicates to drop before the rule, or None.
     """
 
     method: str
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     exclude_flags: tuple[FlagName, ...] = ()
+    dedup: Dedup | None = None
 
     @property
     @abstractmethod
@@ -344,7 +380,8 @@ def recipe_to_dict(recipe: Recipe) -> dict[str, Any]:
     """The recipe as a JSON-ready dict with every key its method reads (defaults filled in).
 
     Keys in a fixed order: ``method``, the method's own keys (``boundaries`` in the place of
-    ``bins`` when given), ``include``, ``exclude``, then ``exclude_flags`` when not empty.
+    ``bins`` when given), ``include``, ``exclude``, then ``exclude_flags`` when not empty and
+    ``dedup`` when given.
     ``parse_recipe(recipe_to_dict(r)) == r`` for every recipe.
 
     >>> from qaq.select.recipe_parsing import parse_recipe
@@ -355,6 +392,8 @@ def recipe_to_dict(recipe: Recipe) -> dict[str, Any]:
     out["include"], out["exclude"] = list(recipe.include), list(recipe.exclude)
     if recipe.exclude_flags:
         out["exclude_flags"] = list(recipe.exclude_flags)
+    if recipe.dedup is not None:
+        out["dedup"] = recipe.dedup.to_dict()
     return out
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from qaq.columns import QA_HASH, score_column, scored_models
-from qaq.io.pairs import hash_id
+from qaq.io.pairs import pair_hashes
+from qaq.select.dedup import KEPT_COLUMN, dedup_columns
 from qaq.select.disagreement import add_disagreement
 from qaq.select.flags import flag_table, flag_text_columns
 from qaq.select.recipe_parsing import as_recipe
@@ -37,29 +38,42 @@ from qaq.select.recipes import (
 )
 from qaq.select.strata import add_ranks, add_strata, row_order
 
+if TYPE_CHECKING:
+    from qaq.io.embeddingfile import Embeddings
 
-def select(df: pd.DataFrame, recipe: Recipe | Mapping[str, Any] | str | Path) -> pd.DataFrame:
+
+def select(
+    df: pd.DataFrame, recipe: Recipe | Mapping[str, Any] | str | Path, *, embeddings: Embeddings | None = None
+) -> pd.DataFrame:
     """Apply a recipe to a scored table.
 
     Args:
-        df: the qaq table (columns per :mod:`qaq.columns`); needs ``id`` for include/exclude,
-            ``query`` and ``answer`` for the text flags of ``exclude_flags``.
+        df: the qaq table (columns per :mod:`qaq.columns`); needs ``id`` for include/exclude
+            and dedup, ``query`` and ``answer`` for the text flags of ``exclude_flags``.
         recipe: a parsed recipe (:func:`qaq.select.recipe_parsing.parse_recipe`) or anything it takes.
+        embeddings: the rows' embeddings (:func:`qaq.io.embeddingfile.load_embeddings`, the
+            same ids as ``df`` in any order), read only by a recipe's ``dedup``.
 
     Returns:
         A copy of ``df`` with a boolean ``selected`` column and the columns the rule used:
         ``NAME_rank`` (+ ``NAME_stratum`` when stratified) for ``rmi_band``; both models' ranks,
         ``diff`` and ``sum`` for ``diff_*``/``sum_*``; the stratify model's ``NAME_stratum``
-        with a per-stratum quota.
+        with a per-stratum quota; ``dedup_group`` and ``dedup_kept``
+        (:mod:`qaq.select.dedup`) with a ``dedup``.
 
     Raises:
         RecipeError: bad recipe, a model the table has no scores for, an included id that is
-            not in the table or cannot be selected, flags without the text columns they read.
+            not in the table or cannot be selected, flags without the text columns they read,
+            a ``dedup`` without embeddings (or without the model's).
+        ValueError: the embeddings' ids are not the table's.
     """
     r = as_recipe(recipe)
     _check_table(df, r)
     order = row_order(df)
     out = df.copy(deep=False)  # copy-on-write: new columns never reach the caller's frame
+    if r.dedup is not None:  # first: its errors come before any other work
+        for name, column in dedup_columns(df, r.dedup, embeddings).items():
+            out[name] = column
     eligible = _not_skipped(df)
     key: np.ndarray | None = None  # the rule's score; NaN = cannot be selected
     if isinstance(r, RandomRecipe):
@@ -76,6 +90,8 @@ def select(df: pd.DataFrame, recipe: Recipe | Mapping[str, Any] | str | Path) ->
     if bad:
         raise RecipeError(f"'include' lists rows that cannot be selected (skipped or not scored): {_some(bad)}")
     cand = eligible & ~excluded
+    if r.dedup is not None:  # the near-duplicates not kept leave like excluded rows
+        cand &= out[KEPT_COLUMN].to_numpy(dtype=bool)
     flags = _RowFlags(df, r)  # exclude_flags, computed only for the rows the rule reaches
 
     if isinstance(r, RandomRecipe):
@@ -330,7 +346,7 @@ def _check_texts(data: pd.DataFrame, scores: pd.DataFrame, rows: np.ndarray | No
         expected = [scored.get(row_id) for row_id in data["id"].astype(str).tolist()]
     else:
         expected = [hashes[r] for r in rows.tolist()]
-    now = [hash_id(q, a) for q, a in zip(data["query"].tolist(), data["answer"].tolist())]
+    now = pair_hashes(data["query"].tolist(), data["answer"].tolist())
     changed = [i for i, (e, h) in enumerate(zip(expected, now)) if e != h]
     if changed:
         lines = data["line"].tolist() if "line" in data.columns else [None] * len(data)

@@ -3,7 +3,8 @@
 :func:`stratum_counts` counts the rows and the selected rows per stratum of the recipe's stratify
 model; :func:`selection_notes` says, with the fix, what a user should know before trusting the
 selection (no row kept, strata too small to rank within, strata between ``boundaries`` that hold
-no row). Both read the output of :func:`qaq.select.selection.select`.
+no row); :func:`dedup_counts` and :func:`dedup_summary` say how many near-duplicates a recipe's
+``dedup`` dropped. All read the output of :func:`qaq.select.selection.select`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from qaq.columns import score_column
+from qaq.select.dedup import GROUP_COLUMN, KEPT_COLUMN
 from qaq.select.recipes import (
     BandRecipe,
     IfdRecipe,
@@ -76,9 +78,12 @@ def _why_empty(recipe: Recipe, small: int | None, fix: str) -> str:
     if isinstance(recipe, PairThresholdRecipe):
         side = ">" if recipe.keeps_high else "<"
         return f"no row has {recipe.score} {side} {recipe.threshold:g}; move the threshold"
+    why = ["skipped", "unscored", "excluded"]
     if recipe.exclude_flags:
-        return "no row can be selected (skipped, unscored, excluded, or flagged)"
-    return "no row can be selected (skipped, unscored, or excluded)"
+        why.append("flagged")
+    if recipe.dedup is not None:
+        why.append("dropped as near-duplicates")
+    return f"no row can be selected ({', '.join(why[:-1])}, or {why[-1]})"
 
 
 def selection_notes(counts: pd.DataFrame, recipe: Recipe, *, n_rows: int, n_selected: int) -> list[str]:
@@ -120,3 +125,40 @@ def selection_notes(counts: pd.DataFrame, recipe: Recipe, *, n_rows: int, n_sele
                 "log PPL(Q) (nats per token); check them against the range of its nll_q"
             )
     return notes
+
+
+def dedup_counts(selected: pd.DataFrame) -> dict[str, int] | None:
+    """How a recipe's ``dedup`` thinned the rows: ``groups`` of near-duplicates, ``rows_in_groups``,
+    and ``dropped`` (rows in a group that it did not keep); None without dedup columns.
+
+    Args:
+        selected: the output of :func:`qaq.select.selection.select`.
+    """
+    if KEPT_COLUMN not in selected.columns:
+        return None
+    group = selected[GROUP_COLUMN]
+    return {
+        "groups": int(group.nunique(dropna=True)),
+        "rows_in_groups": int(group.notna().sum()),
+        "dropped": int((~selected[KEPT_COLUMN].astype(bool)).sum()),
+    }
+
+
+def dedup_summary(selected: pd.DataFrame, recipe: Recipe) -> str | None:
+    """One sentence on what the recipe's ``dedup`` dropped; None when it has none.
+
+    Args:
+        selected: the output of :func:`qaq.select.selection.select`.
+        recipe: the recipe that produced it.
+    """
+    counts = dedup_counts(selected)
+    if recipe.dedup is None or counts is None:
+        return None
+    d = recipe.dedup
+    return (
+        f"dedup dropped {counts['dropped']} of {len(selected)} rows before the rule: "
+        f"{counts['rows_in_groups']} rows in {counts['groups']} groups of near-duplicates "
+        f"(cosine >= {d.threshold:g} of {d.model}'s {d.span} embeddings), keeping the "
+        + ("highest RMI" if d.keep == "highest_rmi" else "first row")
+        + " of each"
+    )
