@@ -174,6 +174,14 @@ def test_each_arm_restores_its_widgets(app_dirs):
                    "sel_budget": 7, "sel_seed": 9}
     thr = urlstate.recipe_values({"method": "diff_low", "strong": "s", "weak": "w", "threshold": -0.2}, {})
     assert (thr["sel_how"], thr["sel_threshold_diff"], thr["recipe"]["bins"]) == ("a threshold", -0.2, 10)
+    dedup = {"threshold": 0.97, "keep": "first", "model": "s", "span": "q"}
+    dd = urlstate.recipe_values({"method": "random", "budget": 0.5, "dedup": dedup}, {})
+    assert dd["recipe"]["dedup"] == dedup
+    assert {k: v for k, v in dd.items() if k.startswith("sel_dedup")} == {
+        "sel_dedup": True, "sel_dedup_threshold": 0.97, "sel_dedup_keep": "first", "sel_dedup_model": "s",
+        "sel_dedup_span": "q"}
+    with pytest.raises(ValueError, match="near-duplicate threshold is 0.80 to 1.00"):
+        urlstate.recipe_values({"method": "random", "budget": 0.5, "dedup": {**dedup, "threshold": 0.5}}, {})
 
 
 def test_a_mapping_of_the_default_data_goes_through_the_url(app_dirs):

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -24,9 +25,12 @@ from qaq.app.workspace import file_key
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
+    from qaq.io.embeddingfile import Embeddings
+    from qaq.maps.vectors import MapSpan
     from qaq.select.compare import Keep
 
-_BY_KEY: dict[str | type[Any], Callable[[Any], Any]] = {Workspace: lambda ws: ws.key}
+# A workspace is known by what its table was built from, and by its embedding file (dedup reads it).
+_BY_KEY: dict[str | type[Any], Callable[[Any], Any]] = {Workspace: lambda ws: (ws.key, ws.embeddings_key)}
 
 
 @st.cache_data(max_entries=8, show_spinner=False, hash_funcs=_BY_KEY)
@@ -48,7 +52,7 @@ def _selection(ws: Workspace, recipe_json: str) -> tuple[pd.Series, pd.DataFrame
     from qaq.select.selection_report import stratum_counts
 
     recipe = parse_recipe(json.loads(recipe_json))
-    picked = select(ws.table, recipe)
+    picked = select(ws.table, recipe, embeddings=embeddings(ws) if recipe.dedup is not None else None)
     return picked["selected"].astype(bool), stratum_counts(picked, recipe)
 
 
@@ -96,6 +100,81 @@ def figure(ws: Workspace, name: str, recipe: dict[str, Any] | None, **options: A
     selected, _ = current_selection(ws, recipe)
     recipe_json = None if selected is None else json.dumps(recipe, sort_keys=True)
     return _figure(ws, name, json.dumps(options, sort_keys=True), recipe_json)
+
+
+@st.cache_resource(max_entries=2, show_spinner="Reading the embeddings…")
+def _embeddings(key: tuple[str, int, int]) -> Embeddings:
+    from qaq.io.embeddingfile import load_embeddings
+
+    return load_embeddings(key[0])
+
+
+def embeddings(ws: Workspace) -> Embeddings | None:
+    """The embeddings beside the workspace's score file (read once per file version), or None."""
+    return None if ws.embeddings_key is None else _embeddings(ws.embeddings_key)
+
+
+@st.cache_resource(
+    max_entries=8,
+    show_spinner="Laying out the map (UMAP; once per embedding file, then cached on disk)…",
+    hash_funcs=_BY_KEY,
+)
+def map_xy(ws: Workspace, model: str, span: str) -> np.ndarray:
+    """:func:`qaq.maps.layout.map_layout` of ``model``'s embeddings, row for row with the working table
+    (NaN rows for rows the embedding file lacks or has no vector of)."""
+    from qaq.maps.layout import map_layout
+
+    emb = embeddings(ws)
+    assert emb is not None and ws.table is not None, "called by the Map page, which requires both"
+    return on_table(ws.table, emb.ids, map_layout(emb, model, span=cast("MapSpan", span)))
+
+
+def on_table(table: pd.DataFrame, ids: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Rows of ``values`` (one per id of ``ids``) in the table's row order; NaN where an id is missing."""
+    pos = pd.Index(ids.astype(str)).get_indexer(table["id"].astype(str))
+    out = np.full((len(table), *values.shape[1:]), np.nan, dtype=np.float64)
+    out[pos >= 0] = values[pos[pos >= 0]]
+    return out
+
+
+@st.cache_resource(max_entries=8, show_spinner=False, hash_funcs=_BY_KEY)
+def _map_figure(
+    ws: Workspace,
+    model: str,
+    span: str,
+    color: str | None,
+    recipe_json: str | None,
+    picked: tuple[str, ...],
+    labels_key: tuple | None,
+) -> go.Figure:
+    assert ws.table is not None, "called by the Map page, which requires a table"
+    table = ws.table
+    if color == "label":  # the user's labels: a column of the labels file, not of the table
+        table = table.assign(label=labels.label_column(ws))
+    selected = None if recipe_json is None else _selection(ws, recipe_json)[0]
+    xy = map_xy(ws, model, span)
+    return plots.embedding_map(table, xy, color=color, selected=selected, picked=picked, model=model)
+
+
+def map_figure(
+    ws: Workspace, model: str, span: str, *, color: str | None, recipe: dict[str, Any] | None, picked: tuple[str, ...]
+) -> go.Figure:
+    """:func:`qaq.plots.embedding_map` of the working table on ``model``'s map, built once per
+    workspace, colour, recipe and chart filter (and labels file, when coloured by label)."""
+    selected, _ = current_selection(ws, recipe)
+    recipe_json = None if selected is None else json.dumps(recipe, sort_keys=True)
+    labels_key = file_key(ws.labels_file) if color == "label" and ws.labels_file else None
+    return _map_figure(ws, model, span, color, recipe_json, tuple(picked), labels_key)
+
+
+@st.cache_data(max_entries=8, show_spinner="Finding near-duplicates…", hash_funcs=_BY_KEY)
+def duplicates(ws: Workspace, model: str, threshold: float, span: str) -> pd.DataFrame:
+    """:func:`qaq.select.dedup.duplicate_groups` of ``model``'s embeddings."""
+    from qaq.select.dedup import duplicate_groups
+
+    emb = embeddings(ws)
+    assert emb is not None, "called by the Map page, which requires embeddings"
+    return duplicate_groups(emb, model, threshold=float(threshold), span=cast("MapSpan", span))
 
 
 @st.cache_data(max_entries=8, show_spinner=False, hash_funcs=_BY_KEY)

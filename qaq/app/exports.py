@@ -38,6 +38,8 @@ def select_command(ws: Workspace, recipe: dict[str, Any]) -> str:
         parts.append(ws.scores_path)
         if ws.source_path and ws.source_path != str(Path(ws.scores_path).resolve()):
             parts += ["--data", ws.source_path]
+    if recipe.get("dedup") and ws.embeddings_path:
+        parts += ["--embeddings", ws.embeddings_path]  # found beside the scores anyway; said, to be plain
     parts += [
         "--recipe",
         json.dumps(recipe, separators=(",", ":")),

@@ -25,6 +25,7 @@ PAGES = (
     ("score", "Score", ":material/speed:"),
     ("distributions", "Distributions", ":material/bar_chart:"),
     ("disagreement", "Disagreement", ":material/compare_arrows:"),
+    ("map", "Map", ":material/scatter_plot:"),
     ("browse", "Browse", ":material/search:"),
     ("select_export", "Select & export", ":material/download:"),
 )

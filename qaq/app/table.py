@@ -62,6 +62,8 @@ class Workspace:
     notes: tuple[str, ...] = ()  # things to tell the user (e.g. the data came from the score file)
     error: str | None = None
     key: tuple = ()  # what the table was built from: the cache key of everything derived from it
+    embeddings_path: str | None = None  # the score file's embeddings (qaq score --embed), when there are some
+    embeddings_key: tuple | None = None  # that file's path, mtime and size: part of the cache key of the views
 
     @property
     def run(self) -> RunRecord:

@@ -394,6 +394,17 @@ def recipe_values(recipe: Any, workspace: Mapping[str, Any]) -> dict[str, Any]:
         widgets["sel_model"] = str(full["model"])
     if method == "rmi_band":
         widgets["sel_band"] = (float(full["lo"]), float(full["hi"]))
+    if isinstance(full.get("dedup"), dict):
+        dedup = full["dedup"]
+        if not 0.8 <= float(dedup["threshold"]) <= 1.0:
+            raise ValueError("the page's near-duplicate threshold is 0.80 to 1.00")
+        widgets.update(
+            sel_dedup=True,
+            sel_dedup_threshold=float(dedup["threshold"]),
+            sel_dedup_keep=str(dedup.get("keep", "highest_rmi")),
+            sel_dedup_model=str(dedup["model"]),
+            sel_dedup_span=str(dedup.get("span", "qa")),
+        )
     if "seed" in full:
         if not 0 <= int(full["seed"]) <= MAX_SEED:
             raise ValueError(f"the page's seed is 0 to {MAX_SEED}")

@@ -14,6 +14,7 @@ import streamlit as st
 
 from qaq.app import paths, state
 from qaq.app.table import Workspace
+from qaq.maps.regions import Shape
 
 
 def require_table(ws: Workspace) -> pd.DataFrame:
@@ -105,6 +106,24 @@ def box_x_edges(event: Any) -> list[float]:
     return edges
 
 
+def drawn_shapes(event: Any) -> list[Shape]:
+    """The lassos and boxes dragged on a chart, as :class:`qaq.maps.regions.Shape` (malformed ones left out)."""
+    try:
+        selection = event["selection"]
+    except (KeyError, TypeError):
+        return []
+    shapes: list[Shape] = []
+    for kind in ("lasso", "box"):
+        for shape in selection.get(kind, []) or []:
+            try:
+                xs = tuple(float(x) for x in shape.get("x", []))
+                ys = tuple(float(y) for y in shape.get("y", []))
+                shapes.append(Shape(xs, ys, kind=kind))
+            except (TypeError, ValueError, AttributeError):
+                continue
+    return shapes
+
+
 def use_boundaries(cuts: tuple[float, ...] | None) -> None:
     """Stratify with these log PPL(Q) cut points (None: K quantile strata); the sidebar shows them."""
     st.session_state["boundaries"] = tuple(cuts) if cuts else None
@@ -128,13 +147,15 @@ def reset_boundaries_button(ws: Workspace, *, key: str) -> None:
         )
 
 
-def take_chart_filter(event: Any, *, key: str, chart: str) -> None:
+def take_chart_filter(event: Any, *, key: str, chart: str, ids: list[str] | None = None) -> None:
     """Make the points selected on a chart (box, lasso or clicks) the chart filter, then rerun.
 
-    Only a new selection counts: the chart keeps sending its last one on every run until its
-    figure changes, and that one must not come back after the user cleared the filter.
+    ``ids``: the rows the selection stands for, when they are not just its points (a map that
+    draws a sample of the rows gives every row inside the lasso). Only a new selection counts:
+    the chart keeps sending its last one on every run until its figure changes, and that one must
+    not come back after the user cleared the filter.
     """
-    ids = point_ids(event)
+    ids = point_ids(event) if ids is None else ids
     if not ids:
         return
     seen = json.dumps([ids, event["selection"].get("box"), event["selection"].get("lasso")], default=str)

@@ -151,9 +151,30 @@ def workspace() -> Workspace:
         table, source, meta, notes = _derived(*key)
     except (DataError, LabelsError, ValueError, KeyError) as e:
         return Workspace(None, error=str(e), **common)
+    embeddings = _embeddings_beside(ss["scores_path"])
     return Workspace(
-        table, tuple(models), ss["strong"], ss["weak"], source_path=source, meta=meta, notes=notes, key=key, **common
+        table,
+        tuple(models),
+        ss["strong"],
+        ss["weak"],
+        source_path=source,
+        meta=meta,
+        notes=notes,
+        key=key,
+        embeddings_path=embeddings,
+        embeddings_key=file_key(embeddings),
+        **common,
     )
+
+
+def _embeddings_beside(scores_path: str | None) -> str | None:
+    """The embedding file beside a score file (``scores.embed.npz``), when there is one."""
+    from qaq.io.embeddingfile import embeddings_path
+
+    if not scores_path:
+        return None
+    path = embeddings_path(scores_path)
+    return str(path) if path.is_file() else None
 
 
 def current() -> Workspace:

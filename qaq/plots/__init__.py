@@ -3,8 +3,8 @@
 One module per kind of chart: :mod:`~qaq.plots.distributions` (RMI histogram, ECDF),
 :mod:`~qaq.plots.strata` (RMI against PPL(Q) with the stratum boundaries, RMI per stratum),
 :mod:`~qaq.plots.scatter` (IFD against RMI, rank against rank),
-:mod:`~qaq.plots.summaries` (retention, rows per stratum, ROC, PR) and :mod:`~qaq.plots.text`
-(per-token NLL as wrapped text, lengths); :mod:`~qaq.plots.base` holds the look and the input checks they share.
+:mod:`~qaq.plots.summaries` (retention, rows per stratum, ROC, PR), :mod:`~qaq.plots.maps` (the
+rows' 2-D map from their embeddings) and :mod:`~qaq.plots.text` (per-token NLL as wrapped text, lengths); :mod:`~qaq.plots.base` holds the look and the input checks they share.
 The figure functions are all importable from here.
 
 The functions read a qaq table (columns per :mod:`qaq.columns`) or a small frame made by
@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from qaq.plots.base import DIVERGING, MODEL_COLORS, PICKED_COLOR, SELECTED_COLOR, STRATA_COLORS, TEMPLATE
 from qaq.plots.distributions import rmi_ecdf, rmi_histogram
+from qaq.plots.maps import embedding_map
 from qaq.plots.scatter import ifd_vs_rmi, rank_scatter
 from qaq.plots.strata import rmi_by_stratum, rmi_vs_ppl
 from qaq.plots.summaries import pr_figure, retention_figure, roc_figure, stratum_counts_figure
@@ -46,6 +47,7 @@ __all__ = [
     "TEMPLATE",
     "TEXT_WIDTH",
     "TOKEN_COLORS",
+    "embedding_map",
     "ifd_vs_rmi",
     "length_histograms",
     "pr_figure",

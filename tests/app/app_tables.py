@@ -87,3 +87,32 @@ def write_pair(directory: Path, n: int, *, models: tuple[str, ...] = ("weak", "s
     out = directory / f"{name}.scores.parquet"
     write_scores(table, out, {"models": {m: {"spec": f"synthetic-{m}"} for m in models}, "synthetic": True})
     return data, out
+
+
+def write_embeddings(scores_path: Path, n: int, *, models: tuple[str, ...] = ("weak", "strong"), seed: int = 0,
+                     width: int = 24, copies: tuple[tuple[int, int], ...] = ((10, 11), (20, 21), (20, 22))) -> Path:
+    """Embeddings of the ``n`` rows of :func:`records` beside ``scores_path`` (``.embed.npz``).
+
+    Each defect type's rows lie around a centre of their own (so the map has patches); each pair
+    ``(i, j)`` of ``copies`` makes row ``j`` a near-copy of row ``i`` (cosine above 0.99), and
+    row 3 (the empty answer the loader skips) has none.
+    """
+    from qaq.io.embeddingfile import Embeddings, embeddings_path, save_embeddings, vector_key
+
+    rows = records(n, seed=seed)
+    rng = np.random.default_rng(seed + 2)
+    kinds = sorted(set(DEFECTS))
+    vectors = {}
+    for model in models:
+        centres = {k: rng.normal(scale=4.0, size=(2, width)) for k in kinds}
+        q = np.stack([centres[r["defect"]][0] + rng.normal(size=width) for r in rows])
+        a = np.stack([centres[r["defect"]][1] + rng.normal(size=width) for r in rows])
+        for i, j in copies:
+            q[j] = q[i] + rng.normal(scale=1e-3, size=width)
+            a[j] = a[i] + rng.normal(scale=1e-3, size=width)
+        if n > 3:
+            q[3] = a[3] = np.nan
+        vectors[vector_key(model, "q")], vectors[vector_key(model, "a")] = q, a
+    path = embeddings_path(scores_path)
+    save_embeddings(Embeddings(ids=np.array([r["id"] for r in rows]), vectors=vectors), path)
+    return path

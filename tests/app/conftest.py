@@ -24,6 +24,7 @@ PAGES = {
     "disagreement": "pages/disagreement.py",
     "browse": "pages/browse.py",
     "select": "pages/select_export.py",
+    "map": "pages/map.py",
 }
 
 

@@ -17,7 +17,7 @@ from qaq.app import paths
 from qaq.cli import cli
 
 TITLES = {"data": "Data", "score": "Score", "distributions": "Distributions", "disagreement": "Disagreement",
-          "browse": "Browse", "select": "Select & export"}
+          "browse": "Browse", "select": "Select & export", "map": "Map"}
 
 
 def test_every_page_runs_through_the_frame(pair):
@@ -35,7 +35,7 @@ def test_every_page_runs_through_the_frame(pair):
         assert at.sidebar.radio(key="ranking").value == "stratified"
 
 
-def test_navigation_lists_exactly_the_six_pages(pair):
+def test_navigation_lists_exactly_the_seven_pages(pair):
     at = open_app(*pair)
     registered = sorted(Path(str(p["script_path"])).relative_to(paths.APP_DIR).as_posix()
                         for p in at._registered_pages.values())

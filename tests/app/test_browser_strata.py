@@ -1,5 +1,5 @@
 """Chart selections in a real browser: a drag on the RMI vs log PPL(Q) chart sets stratum boundaries, a box on the
-rank scatter sets the chart filter; and screenshots of the chart pages at 1440 and 1024 px (look at them).
+rank scatter and a lasso on the map set the chart filter; and screenshots of the chart pages at 1440 and 1024 px (look at them).
 
 `streamlit run app.py` driven by headless Chromium through Playwright, waiting on Streamlit's own state (never on
 fixed sleeps). Needs Debian's Chromium at /usr/bin/chromium (`make browser-deps`); nothing is downloaded.
@@ -27,6 +27,7 @@ pytestmark = [
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("browser_strata")
     data, scores = app_tables.write_pair(tmp, ROWS)
+    app_tables.write_embeddings(scores, ROWS)  # the Map page's
     with running_app(tmp, app_env(tmp, data, scores)) as url:
         yield url
 
@@ -133,11 +134,47 @@ def test_a_box_on_the_rank_scatter_sets_the_chart_filter_that_browse_reads(serve
     page.close()
 
 
+def lasso(page, el, points: list[tuple[float, float]]) -> None:
+    """Draw a lasso on a chart through ``points`` (shares of its plot area's width and height)."""
+    el.scroll_into_view_if_needed()
+    box = el.locator(".draglayer .nsewdrag").first.bounding_box()
+    assert box, "no plot area to draw on"
+    at = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in points]
+    page.mouse.move(*at[0])
+    page.mouse.down()
+    for x, y in [*at[1:], at[0]]:
+        page.mouse.move(x, y, steps=8)
+    page.mouse.up()
+
+
+def test_a_lasso_on_the_map_sets_the_chart_filter_that_browse_reads(server, browser):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = open_page(browser, server, "map", "Map", height=1400)
+    el = chart(page, "map")
+    assert el.evaluate("e => e.querySelector('.js-plotly-plot')._fullLayout.dragmode") == "lasso"
+    lasso(page, el, [(0.02, 0.02), (0.98, 0.02), (0.98, 0.98), (0.02, 0.98)])  # round the whole map
+    chip = page.get_by_text("picked on the map").first
+    chip.wait_for(timeout=120_000)
+    idle(page)
+    text = page.locator('[data-testid="stMain"]').get_by_text("Chart filter:").first.inner_text()
+    n = int(text.split("Chart filter:")[1].split("row")[0].strip().replace(",", ""))
+    assert 0 < n <= ROWS - 1  # every row with an embedding inside the lasso, drawn or not
+    assert page.get_by_text(f"The chart filter's {n:,} rows").count() == 1
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.screenshot(path=str(SHOTS / "map_lasso_1440.png"), full_page=True)
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    nav.get_by_text("Browse", exact=True).click()
+    settle(page, "Browse")
+    page.get_by_text(f"{n:,} row{'' if n == 1 else 's'} match").first.wait_for(timeout=120_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.close()
+
+
 @pytest.mark.parametrize("width", [1440, 1024])
 def test_chart_pages_at_two_widths(server, browser, width):
     SHOTS.mkdir(parents=True, exist_ok=True)
     for path, title in (("distributions", "Distributions"), ("disagreement", "Disagreement"),
-                        ("select_export", "Select & export")):
+                        ("map", "Map"), ("select_export", "Select & export")):
         # Tall, so that a screenshot holds the whole page (Streamlit scrolls inside its own container).
         page = open_page(browser, server, path, title, width=width, height=4200)
         assert page.locator('[data-testid="stException"]').count() == 0

@@ -16,6 +16,7 @@ from qaq.app.arms import (
     retention_cut,
     with_chart_filter,
 )
+from qaq.app.mapview import DEDUP_KEEPS, SPANS
 from qaq.io.labels import LabelsError
 from qaq.select.curves import precision_recall_at
 from qaq.select.recipe_parsing import parse_recipe
@@ -79,6 +80,18 @@ if include or exclude:
         f"Apply your overrides ({len(include)} included, {len(exclude)} excluded on Browse)", key="sel_overrides"
     ):
         recipe.update(include=include, exclude=exclude)
+if ws.embeddings_path is not None and (emb := cached_views.embeddings(ws)) is not None:
+    dedup_models = [m for m in emb.models if m in ws.models]
+    if dedup_models and st.checkbox(
+        "Drop near-duplicates (keep one row of each group; the Map page shows them)", key="sel_dedup"
+    ):
+        d1, d2, d3, d4 = st.columns(4)
+        state.valid_choice("sel_dedup_model", dedup_models, default=ws.strong if ws.strong in dedup_models else None)
+        dedup_model = cast(str, d1.selectbox("Embeddings of", dedup_models, key="sel_dedup_model"))
+        dedup_span = cast(str, d2.radio("Of", list(SPANS), format_func=SPANS.__getitem__, key="sel_dedup_span"))
+        dedup_threshold = d3.slider("Cosine at or above", 0.80, 1.00, step=0.01, key="sel_dedup_threshold")
+        keep = d4.radio("Keep", list(DEDUP_KEEPS), format_func=DEDUP_KEEPS.__getitem__, key="sel_dedup_keep")
+        recipe["dedup"] = {"threshold": float(dedup_threshold), "keep": keep, "model": dedup_model, "span": dedup_span}
 picked = state.chart_filter()
 if picked is not None:
     widgets.chart_filter_chip(key="select_clear_chart_filter")
