@@ -72,6 +72,8 @@ def test_categories_get_a_trace_each_and_the_rest_is_other():
     fig = embedding_map(t, xy, color="defect")
     names = [tr.name.split(" (")[0] for tr in fig.data[1:]]
     assert names == ["echo", "mismatch", "none"]
+    colours = {tr.name.split(" (")[0]: tr.marker.color for tr in fig.data[1:]}
+    assert colours["none"] == "rgb(190,190,190)" and len({colours["echo"], colours["mismatch"], colours["none"]}) == 3
     assert sum(len(tr.x) for tr in fig.data[1:]) == 299
     many = embedding_map(t, xy, color="many")
     assert len(many.data) - 1 == MAX_CATEGORIES + 1 and many.data[-1].name.startswith("other")

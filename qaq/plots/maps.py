@@ -32,6 +32,10 @@ MAX_CATEGORIES = 10
 DENSITY_BINS = 120  # the density shading's grid, per axis
 _DIVERGING_COLUMNS = ("diff",)  # signed columns centred on 0
 _PICKED_MOST = 5000  # squares drawn for the chart filter at most (they carry every id they show)
+# Values that mean "nothing wrong / nothing set" are drawn in a light grey, so that the few rows of
+# a defect type or a label stand out from the many clean ones.
+_QUIET_VALUES = ("none", "(none)", "clean", "ok", "other")
+_QUIET = "rgb(190,190,190)"
 
 
 def embedding_map(
@@ -154,9 +158,13 @@ def _point_traces(df: pd.DataFrame, xy: np.ndarray, rows: np.ndarray, color: str
     kept = list(order.index[:MAX_CATEGORIES])
     named = np.where(np.isin(values, kept), values, "other")
     traces = []
-    for k, name in enumerate([*sorted(kept, key=str), *(["other"] if len(order) > len(kept) else [])]):
+    loud = 0
+    for name in [*sorted(kept, key=str), *(["other"] if len(order) > len(kept) else [])]:
         on = rows[named == name]
-        shade = STRATA_COLORS[k % len(STRATA_COLORS)] if name != "other" else "rgb(160,160,160)"
+        if name in _QUIET_VALUES:
+            shade = _QUIET
+        else:
+            shade, loud = STRATA_COLORS[loud % len(STRATA_COLORS)], loud + 1
         traces.append(_points(df, xy, on, color, name=f"{_esc(name)} ({len(on):,})", marker={"color": shade}))
     return traces
 
