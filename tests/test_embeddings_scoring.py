@@ -4,9 +4,7 @@ vectors are the naive mean of the hidden states, and they survive the cache, a k
 from __future__ import annotations
 
 import json
-import signal
 import sqlite3
-import time
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +13,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 from test_backend import ANSWERS, QUERIES
-from test_scoring import FP32, _cli, make_rows, write_jsonl
+from test_scoring import FP32, _cached_rows, _cli, kill_midway, make_rows, write_jsonl
 
 from qaq.cli import cli
 from qaq.io.datasets import load_dataset
@@ -166,26 +164,9 @@ def test_a_killed_embedding_run_resumes_with_the_same_embeddings(tiny_model_dir,
     whole = _cli(*common, "-o", str(tmp_path / "whole.parquet"), "--cache-dir", str(tmp_path / "c1"))
     assert whole.wait(timeout=600) == 0, whole.stderr.read().decode()
 
-    def embedded_rows(cache_dir: Path) -> int:
-        try:
-            with sqlite3.connect(cache_dir / "scores.sqlite", timeout=1) as db:
-                return int(db.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0])
-        except sqlite3.Error:  # no cache file or no embeddings table yet
-            return 0
-
-    for attempt in range(3):
-        cache_dir = tmp_path / f"c2-{attempt}"
-        out = tmp_path / "resumed.parquet"
-        proc = _cli(*common, "-o", str(out), "--cache-dir", str(cache_dir))
-        while proc.poll() is None and embedded_rows(cache_dir) < n // 4:
-            time.sleep(0.01)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        done = embedded_rows(cache_dir)
-        if 0 < done < n:
-            break
-    else:
-        pytest.fail("could not kill the run mid-way")
+    out = tmp_path / "resumed.parquet"
+    cache_dir = kill_midway(tmp_path, common, out, n, table="embeddings")
+    done = _cached_rows(cache_dir, "embeddings")
     assert not out.exists() and not embeddings_path(out).exists()  # neither file half-written
     resumed = _cli(*common, "-o", str(out), "--cache-dir", str(cache_dir))
     assert resumed.wait(timeout=600) == 0

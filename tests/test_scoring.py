@@ -155,12 +155,29 @@ def _cli(*args: str, env: dict | None = None, **kw) -> subprocess.Popen:
                             stderr=subprocess.PIPE, env={**os.environ, **(env or {})}, **kw)
 
 
-def _cached_rows(cache_dir: Path) -> int:
+def _cached_rows(cache_dir: Path, table: str = "scores") -> int:
+    """Rows in a table of the score cache (``scores`` or ``embeddings``); 0 before it exists."""
     try:
         with sqlite3.connect(cache_dir / "scores.sqlite", timeout=1) as db:
-            return int(db.execute("SELECT COUNT(*) FROM scores").fetchone()[0])
-    except sqlite3.Error:
+            return int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+    except sqlite3.Error:  # no cache file or no such table yet
         return 0
+
+
+def kill_midway(tmp_path: Path, args: list[str], out: Path, n: int, *, table: str = "scores") -> Path:
+    """Start ``qaq`` with ``args -o out`` and a new cache, SIGKILL it once a quarter of the ``n`` rows are
+    in the cache's ``table`` (waiting on the cache, not on time), and return that cache's folder,
+    holding some rows but not all (three tries, then the test fails)."""
+    for attempt in range(3):
+        cache_dir = tmp_path / f"c2-{attempt}"
+        proc = _cli(*args, "-o", str(out), "--cache-dir", str(cache_dir))
+        while proc.poll() is None and _cached_rows(cache_dir, table) < n // 4:
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        if 0 < _cached_rows(cache_dir, table) < n:
+            return cache_dir
+    pytest.fail("could not kill the run mid-way")
 
 
 def test_sigkill_mid_run_then_resume_equals_uninterrupted(tiny_model_dir, tmp_path):
@@ -171,19 +188,9 @@ def test_sigkill_mid_run_then_resume_equals_uninterrupted(tiny_model_dir, tmp_pa
     whole = _cli(*common, "-o", str(tmp_path / "whole.parquet"), "--cache-dir", str(tmp_path / "c1"))
     assert whole.wait(timeout=600) == 0, whole.stderr.read().decode()
 
-    for attempt in range(3):
-        cache_dir = tmp_path / f"c2-{attempt}"
-        out = tmp_path / "resumed.parquet"
-        proc = _cli(*common, "-o", str(out), "--cache-dir", str(cache_dir))
-        while proc.poll() is None and _cached_rows(cache_dir) < n // 4:
-            time.sleep(0.01)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        done = _cached_rows(cache_dir)
-        if 0 < done < n:
-            break
-    else:
-        pytest.fail("could not kill the run mid-way")
+    out = tmp_path / "resumed.parquet"
+    cache_dir = kill_midway(tmp_path, common, out, n)
+    done = _cached_rows(cache_dir)
     assert not out.exists()  # nothing half-written
     resumed = _cli(*common, "-o", str(out), "--cache-dir", str(cache_dir))
     assert resumed.wait(timeout=600) == 0

@@ -18,6 +18,7 @@ from qaq.app.table import Workspace, table_of
 from qaq.io.labels import LABELS, OVERRIDES, load_labels
 from qaq.io.labels import overrides as _overrides
 from qaq.io.labels import set_labels as _set_labels
+from qaq.io.labels import set_overrides as _set_overrides
 from qaq.select.curves import pr_curves, roc_curves
 from qaq.select.detection import defect_share, detection_table, is_defect
 
@@ -85,10 +86,7 @@ def set_labels(ws: Workspace, ids: list[str], label: str | None) -> int:
     Raises:
         qaq.io.labels.LabelsError: the labels file cannot be read or written; ValueError: no labels file.
     """
-    if ws.labels_file is None:
-        raise ValueError("this data has no file beside which labels could be kept")
-    present = table_of(ws)["id"].astype(str)
-    return _set_labels(ws.labels_file, present[present.isin(set(map(str, ids)))].tolist(), label)
+    return _set_labels(_labels_file(ws), _present(ws, ids), label)
 
 
 def set_overrides(ws: Workspace, ids: list[str], override: str | None) -> int:
@@ -97,12 +95,19 @@ def set_overrides(ws: Workspace, ids: list[str], override: str | None) -> int:
     Raises:
         qaq.io.labels.LabelsError: the labels file cannot be read or written; ValueError: no labels file.
     """
-    from qaq.io.labels import set_overrides as _set_overrides
+    return _set_overrides(_labels_file(ws), _present(ws, ids), override)
 
+
+def _labels_file(ws: Workspace) -> Path:
     if ws.labels_file is None:
         raise ValueError("this data has no file beside which labels could be kept")
+    return ws.labels_file
+
+
+def _present(ws: Workspace, ids: list[str]) -> list[str]:
+    """The ids of ``ids`` that are rows of the table, in the table's order."""
     present = table_of(ws)["id"].astype(str)
-    return _set_overrides(ws.labels_file, present[present.isin(set(map(str, ids)))].tolist(), override)
+    return present[present.isin(set(map(str, ids)))].tolist()
 
 
 def label_sources(ws: Workspace) -> dict[str, tuple[str, str]]:

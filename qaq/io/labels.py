@@ -167,6 +167,14 @@ def _check_id(row_id: str) -> None:
         raise ValueError(f"row_id must be a non-empty string, got {row_id!r}")
 
 
+def _checked_ids(row_ids: Iterable[str]) -> list[str]:
+    """The ids as strings; ValueError for an empty one (before anything is written)."""
+    ids = [str(i) if not isinstance(i, str) else i for i in row_ids]
+    for row_id in ids:
+        _check_id(row_id)
+    return ids
+
+
 def _update(path: str | os.PathLike[str], row_ids: Iterable[str], key: str, value: str | None) -> int:
     """Set ``key`` of each row's entry to ``value`` in one read-modify-write; the entries changed."""
     p = Path(path)
@@ -222,9 +230,7 @@ def set_labels(path: str | os.PathLike[str], row_ids: Iterable[str], label: str 
         ValueError: an unknown label or an empty id (nothing is written).
         LabelsError: as :func:`set_label`.
     """
-    ids = [str(i) if not isinstance(i, str) else i for i in row_ids]
-    for row_id in ids:
-        _check_id(row_id)
+    ids = _checked_ids(row_ids)
     _check_label(label)
     return _update(path, ids, "label", label)
 
@@ -244,9 +250,7 @@ def set_overrides(path: str | os.PathLike[str], row_ids: Iterable[str], override
         ValueError: an unknown override or an empty id (nothing is written).
         LabelsError: as :func:`set_label`.
     """
-    ids = [str(i) if not isinstance(i, str) else i for i in row_ids]
-    for row_id in ids:
-        _check_id(row_id)
+    ids = _checked_ids(row_ids)
     if override is not None and override not in OVERRIDES:
         raise ValueError(f"unknown override {override!r}; expected one of {', '.join(OVERRIDES)} (or None to clear)")
     return _update(path, ids, "override", override)

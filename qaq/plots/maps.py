@@ -170,8 +170,17 @@ def _point_traces(df: pd.DataFrame, xy: np.ndarray, rows: np.ndarray, color: str
 
 
 def _points(
-    df: pd.DataFrame, xy: np.ndarray, rows: np.ndarray, color: str | None, *, name: str, marker: dict[str, Any]
+    df: pd.DataFrame,
+    xy: np.ndarray,
+    rows: np.ndarray,
+    color: str | None,
+    *,
+    name: str,
+    marker: dict[str, Any],
+    hover: bool = True,
 ) -> go.Scattergl:
+    """Rows drawn as points carrying their ids; ``hover=False`` for marks over rows (rings,
+    squares), which leave the hover to the row below."""
     return go.Scattergl(
         x=xy[rows, 0],
         y=xy[rows, 1],
@@ -179,21 +188,15 @@ def _points(
         name=name,
         customdata=df["id"].to_numpy()[rows].astype(str) if "id" in df.columns else None,
         marker={"size": 4, "opacity": 0.7, **marker},
-        text=_hover(df, rows, color),
-        hovertemplate="%{text}<extra></extra>",
+        text=_hover(df, rows, color) if hover else None,
+        hovertemplate="%{text}<extra></extra>" if hover else None,
+        hoverinfo=None if hover else "skip",
     )
 
 
 def _marks(
     xy: np.ndarray, rows: np.ndarray, df: pd.DataFrame, name: str, symbol: str, color: str, size: int
 ) -> go.Scattergl:
-    """Rings or squares over rows (hover stays on the row below); they carry the ids too."""
-    return go.Scattergl(
-        x=xy[rows, 0],
-        y=xy[rows, 1],
-        mode="markers",
-        name=name,
-        customdata=df["id"].to_numpy()[rows].astype(str),
-        marker={"symbol": symbol, "size": size, "color": color, "line": {"width": 1.5}},
-        hoverinfo="skip",
-    )
+    """Rings or squares over rows (the recipe's, the chart filter's)."""
+    marker = {"symbol": symbol, "size": size, "color": color, "opacity": 1.0, "line": {"width": 1.5}}
+    return _points(df, xy, rows, None, name=name, marker=marker, hover=False)
