@@ -8,12 +8,14 @@ from pathlib import Path
 import pytest
 
 from qaq.app import paths, urlstate
+from qaq.app.table import ChartFilter
 
 
 @pytest.fixture
 def app_dirs(tmp_path, monkeypatch) -> Path:
     monkeypatch.setattr(paths, "UPLOAD_DIR", tmp_path / "app" / "uploads")
     monkeypatch.setattr(paths, "SCORES_DIR", tmp_path / "app" / "scores")
+    monkeypatch.setattr(paths, "PICKS_DIR", tmp_path / "app" / "picks")
     return tmp_path
 
 
@@ -47,9 +49,11 @@ def test_a_workspace_goes_through_the_url_and_back(app_dirs):
         "browse_flags_with": ["echo", "truncated"],
         "browse_flags_without": ["empty"],
         "example_id": "r 17/b",
+        "chart_filter": ChartFilter(("r1", "r 2", "r3"), "the map"),
     }
     params = urlstate.to_params(values, data=str(paths.SAMPLE_DATA), scores=str(paths.SAMPLE_SCORES))
     assert params["row"] == "r 17/b"  # the open example
+    assert len(params["pick"]) == 16 and (paths.PICKS_DIR / f"{params['pick']}.json").is_file()  # ids in a file
     assert params["data"] == "upload:0123456789abcdef/five.jsonl"  # short and readable
     assert params["scores"] == "scores:five-abc.scores.parquet"
     assert params["k"] == "5" and params["cuts"] == "2.5,3.0,3.125" and params["rank"] == "global"
@@ -135,6 +139,8 @@ def test_a_token_never_leaves_the_app_folders(app_dirs):
     ({"stratum": "-1"}, "`stratum=-1` in the link was left out: a stratum is 0 to 49."),
     ({"strong": " "}, "`strong= ` in the link was left out: empty."),
     ({"row": ""}, "`row=` in the link was left out: empty."),
+    ({"pick": "../../etc"}, "`pick=../../etc` in the link was left out: not a chart filter's token"),
+    ({"pick": "0123456789abcdef"}, "`pick=0123456789abcdef` in the link was left out: no such chart filter here"),
     ({"recipe": "{oops"}, "The recipe in the link was left out: Expecting property name"),
     ({"recipe": '{"method":"best"}'}, "The recipe in the link was left out: no arm of diff_high,"),
     ({"recipe": '{"method":"random","budget":0.125}'}, "The recipe in the link was left out: the page's budget is a "
@@ -191,3 +197,20 @@ def test_a_mapping_of_the_default_data_goes_through_the_url(app_dirs):
     params = urlstate.to_params(values, **sources)
     assert params == {"map": '{"query":"instruction"}'}
     assert urlstate.from_params(params).values == {"mapping": {"query": "instruction"}}
+
+
+def test_a_chart_filter_is_one_file_named_by_what_it_holds(app_dirs):
+    from qaq.app.picks import load_pick, save_pick
+
+    picked = ChartFilter(tuple(f"r{i}" for i in range(5000)), "the rank scatter")
+    token = save_pick(picked)
+    assert save_pick(picked) == token and len(list(paths.PICKS_DIR.iterdir())) == 1  # the same filter, one file
+    assert load_pick(token) == picked
+    other = save_pick(ChartFilter(picked.ids, "the map"))
+    assert other != token and load_pick(other).chart == "the map"
+    (paths.PICKS_DIR / f"{token}.json").write_text('{"format": "something else"}')
+    with pytest.raises(ValueError, match="is not a qaq-app-pick/1 file"):
+        load_pick(token)
+    (paths.PICKS_DIR / f"{token}.json").write_text("{oops")
+    with pytest.raises(ValueError, match="cannot be read"):
+        load_pick(token)

@@ -51,7 +51,7 @@ def test_heavy_libraries_stay_in_their_sub_package():
 # The app's modules that compute and locate without streamlit (the others draw): tested, and imported by
 # `qaq app` and the library's tests, without loading it.
 STREAMLIT_FREE = ("__init__", "paths", "table", "dataset", "score_setup", "labels", "rows", "arms", "exports",
-                  "boundaries", "tokenview", "urlstate", "recent", "mapview")
+                  "boundaries", "tokenview", "urlstate", "recent", "mapview", "picks")
 
 
 def test_streamlit_free_modules_of_the_app_stay_so():

@@ -41,6 +41,7 @@ SAMPLE_SCORES = sample_dir() / "code_instructions.scores.parquet"
 _CACHE_HOME = Path(os.environ.get("QAQ_APP_DIR", Path.home() / ".cache" / "qaq" / "app"))
 UPLOAD_DIR = _CACHE_HOME / "uploads"
 SCORES_DIR = _CACHE_HOME / "scores"
+PICKS_DIR = _CACHE_HOME / "picks"  # chart filters the URL names (qaq.app.picks)
 RECENT_FILE = _CACHE_HOME / "recent.json"  # the Data page's recent datasets (qaq.app.recent)
 TIMINGS_FILE = _CACHE_HOME / "token-view-timings.json"  # model loads and token rates the token view measured
 

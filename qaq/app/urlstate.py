@@ -30,6 +30,8 @@ flags       browse_flags_with    Browse: only rows with these flags (comma-separ
 noflags     browse_flags_without Browse: hide rows with these flags
 row         example_id           the open example's row id (Browse, Disagreement); one the table
                                  lacks is dropped by the page that opens it
+pick        chart_filter         the chart filter: a token naming the file that holds its ids
+                                 (:mod:`qaq.app.picks`; too many for a URL)
 =========== ==================== ===================================================================
 
 Every value read is checked; one that cannot be used is left out (its default applies) and
@@ -49,6 +51,7 @@ from qaq.app import paths
 from qaq.app.arms import ARMS
 from qaq.app.boundaries import MAX_BOUNDARIES, BoundaryError, parse_boundaries
 from qaq.app.labels import UNLABELLED
+from qaq.app.picks import load_pick, save_pick
 from qaq.columns import score_column
 from qaq.io.labels import LABELS
 from qaq.jobs.records import FIELD_OPTIONS
@@ -77,6 +80,7 @@ PARAMS: dict[str, str] = {
     "flags": "browse_flags_with",
     "noflags": "browse_flags_without",
     "row": "example_id",
+    "pick": "chart_filter",
 }
 SESSION_KEYS = tuple(PARAMS.values())
 MAX_K = MAX_BOUNDARIES + 1  # the sidebar's K slider goes this far
@@ -101,6 +105,7 @@ _DEFAULTS: dict[str, Any] = {
     "browse_flags_with": [],
     "browse_flags_without": [],
     "example_id": None,
+    "chart_filter": None,
 }
 _SAMPLE = "sample"
 _FOLDERS = {"upload": lambda: paths.UPLOAD_DIR, "scores": lambda: paths.SCORES_DIR}  # read per call: tests move them
@@ -215,6 +220,8 @@ def _encode(key: str, value: Any, values: Mapping[str, Any]) -> str | None:
         return next((short for short, long in ORDERS.items() if long == value), None)
     if key in ("browse_flags_with", "browse_flags_without"):
         return ",".join(value)
+    if key == "chart_filter":
+        return save_pick(value)  # writes its file once; the URL holds the token
     return str(value)
 
 
@@ -337,6 +344,8 @@ def _decode(key: str, text: str) -> Any:
         return text[:500]
     if key == "browse_label":
         return _choice(text, BROWSE_LABELS)
+    if key == "chart_filter":
+        return load_pick(text)
     assert key in ("browse_flags_with", "browse_flags_without"), key
     return [_choice(flag, FLAG_NAMES) for flag in text.split(",") if flag.strip()]
 

@@ -37,6 +37,7 @@ def isolated_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(paths, "UPLOAD_DIR", tmp_path / "app" / "uploads")
     monkeypatch.setattr(paths, "SCORES_DIR", tmp_path / "app" / "scores")
+    monkeypatch.setattr(paths, "PICKS_DIR", tmp_path / "app" / "picks")
     monkeypatch.setattr(paths, "RECENT_FILE", tmp_path / "app" / "recent.json")
     monkeypatch.setattr(jobs, "JOBS_DIR", tmp_path / "app" / "jobs")
     yield

@@ -14,6 +14,7 @@ from conftest import APP, PAGES, REPO, app_config, charts, no_exception, open_ap
 from streamlit.testing.v1 import AppTest
 
 from qaq.app import paths
+from qaq.app.table import ChartFilter
 from qaq.cli import cli
 
 TITLES = {"data": "Data", "score": "Score", "distributions": "Distributions", "disagreement": "Disagreement",
@@ -282,8 +283,12 @@ def test_a_reload_restores_the_workspace_from_the_url(pair):
     no_exception(at)
     assert at.session_state["example_id"] not in (None, opened)
     opened = at.session_state["example_id"]
+    at.session_state["chart_filter"] = ChartFilter(("r000010", "r000020"), "the map")  # as a lasso sets it
+    at.run()
+    opened = at.session_state["example_id"]  # Browse lists the picked rows now: one of them is open
+    assert opened in ("r000010", "r000020")
     params = dict(at.query_params)
-    assert params["row"] == opened
+    assert params["row"] == opened and len(params["pick"]) == 16
     assert params["k"] == "5" and params["rank"] == "global" and params["order"] == "desc" and params["q"] == "adds"
     assert json.loads(params["recipe"]) == {"method": "sum_high", "strong": "weak", "weak": "strong",
                                             "budget": 0.1, "per_stratum_quota": True}
@@ -306,6 +311,7 @@ def test_a_reload_restores_the_workspace_from_the_url(pair):
     assert again.selectbox(key="browse_stratum").value == 2
     assert again.session_state["browse_sort"] == before["browse_sort"]  # the default: not in the URL
     assert again.session_state["example_id"] == opened  # the same example is open
+    assert again.session_state["chart_filter"] == ChartFilter(("r000010", "r000020"), "the map")
 
 
 def test_custom_boundaries_and_a_mapping_go_through_the_url(pair):
